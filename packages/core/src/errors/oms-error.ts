@@ -1,0 +1,115 @@
+import type { OmsErrorCode } from './error-codes'
+
+const OMS_ERROR = Symbol.for('@peak-oms/error')
+
+export interface OmsErrorOptions {
+  cause?: unknown
+  /** Ids and numbers a UI needs. Never PII or credentials. */
+  details?: Record<string, unknown>
+}
+
+/**
+ * Base class of every error Peak OMS throws on purpose. `isOmsError` recognises it across duplicate
+ * copies of the package (the brand is a global symbol).
+ */
+export class OmsError extends Error {
+  readonly [OMS_ERROR] = true
+  readonly code: OmsErrorCode
+  readonly details: Record<string, unknown>
+
+  constructor(code: OmsErrorCode, message: string, options: OmsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options.details ?? {}
+  }
+
+  toJSON(): { name: string; code: OmsErrorCode; message: string; details: Record<string, unknown> } {
+    return { name: this.name, code: this.code, message: this.message, details: this.details }
+  }
+}
+
+export const isOmsError = (error: unknown): error is OmsError =>
+  typeof error === 'object' && error !== null && OMS_ERROR in error
+
+/** One bad field of a rejected input. `path` is dotted (`lines.0.quantity`). */
+export interface FieldIssue {
+  path: string
+  message: string
+}
+
+export class ValidationError extends OmsError {
+  readonly issues: readonly FieldIssue[]
+
+  constructor(what: string, issues: readonly FieldIssue[], options: { cause?: unknown } = {}) {
+    const list = issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')
+    super('VALIDATION', `invalid ${what}: ${list}`, { cause: options.cause, details: { issues } })
+    this.issues = issues
+  }
+}
+
+export class NotFoundError extends OmsError {
+  constructor(entity: string, id: string) {
+    super('NOT_FOUND', `${entity} ${id} was not found`, { details: { entity, id } })
+  }
+}
+
+export class ForbiddenError extends OmsError {
+  constructor(action: string, details: Record<string, unknown> = {}) {
+    super('FORBIDDEN', `not allowed to ${action}`, { details: { action, ...details } })
+  }
+}
+
+export class ConflictError extends OmsError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, { details })
+  }
+}
+
+export class IdempotencyMismatchError extends OmsError {
+  constructor(key: string) {
+    super(
+      'IDEMPOTENCY_MISMATCH',
+      `idempotency key ${key} was already used with a different payload; use a new key for a new command`,
+      { details: { key } },
+    )
+  }
+}
+
+export class InsufficientStockError extends OmsError {
+  constructor(itemId: string, locationId: string, requested: number, available: number) {
+    super(
+      'INSUFFICIENT_STOCK',
+      `item ${itemId} at ${locationId}: requested ${requested}, available ${available}`,
+      { details: { itemId, locationId, requested, available } },
+    )
+  }
+}
+
+export class InvalidTransitionError extends OmsError {
+  constructor(
+    machine: string,
+    from: string,
+    event: string,
+    options: { hint?: string; allowed?: readonly string[] } = {},
+  ) {
+    const hint = options.hint ? `: ${options.hint}` : ''
+    super('INVALID_TRANSITION', `${machine} in status ${from} cannot take ${event}${hint}`, {
+      details: {
+        machine,
+        from,
+        event,
+        allowed: options.allowed ?? [],
+        ...(options.hint ? { hint: options.hint } : {}),
+      },
+    })
+  }
+}
+
+export class InvalidMachineError extends OmsError {
+  constructor(machine: string, problems: readonly string[]) {
+    super('INVALID_MACHINE', `${machine} machine is invalid: ${problems.join('; ')}`, {
+      details: { machine, problems },
+    })
+  }
+}

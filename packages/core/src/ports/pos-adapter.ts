@@ -1,0 +1,169 @@
+import type { PosOperation } from '../errors/pos-error'
+
+/** The unit a quantity is counted in. Weighed goods are counted in whole milligrams. */
+export type PosUnit = 'each' | 'g' | 'mg'
+
+/** A product (a sellable variant) as the POS describes it, mapped to core's integer conventions. */
+export interface PosProduct {
+  /** The POS's id for this sellable variant (Treez `product_id`, Dutchie `productId`, BLAZE `id`). */
+  externalId: string
+  sku: string | null
+  name: string
+  category: string | null
+  unit: PosUnit
+  /** Unit price in minor units of `currency` (cents), or null where the POS gives none. */
+  priceMinor: number | null
+  currency: string
+  active: boolean
+  cannabis: {
+    /** THC and CBD as given by the POS, in percent or mg as `potencyUnit` says. */
+    thc: number | null
+    cbd: number | null
+    potencyUnit: '%' | 'mg' | null
+    strain: string | null
+    /** Net weight in milligrams, where known. */
+    netWeightMg: number | null
+  }
+  /** When the POS last changed the product, if it says. */
+  updatedAt: Date | null
+}
+
+/** Sellable on-hand of one product at one POS location (room, inventory, location name). */
+export interface PosStockLevel {
+  externalProductId: string
+  /** The POS's name or id for the location the stock sits in, as the adapter's config maps it. */
+  externalLocationId: string
+  /** Whole units in the product's unit (never fractional: grams come as `mg`). */
+  quantity: number
+  unit: PosUnit
+  updatedAt: Date | null
+}
+
+/** One page of a pull. `nextCursor` is opaque; pass it back to get the next page; null means done. */
+export interface PosPage<T> {
+  items: T[]
+  nextCursor: string | null
+}
+
+export interface PosPullOptions {
+  /** Only what changed at or after this time, where the adapter's `capabilities` says it can. */
+  since?: Date
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | null
+  /** Records per page; the adapter clamps it to what the POS allows. */
+  pageSize?: number
+  signal?: AbortSignal
+}
+
+export type PosFulfillmentType = 'pickup' | 'delivery'
+
+/** An order to push to the POS as a ticket / pre-order / cart. Amounts are integer minor units. */
+export interface PosOrderInput {
+  /** Our order id. */
+  orderId: string
+  /** Our order number (`ORD-YYYYMMDD-NNNN`): the external reference written on the POS ticket and used to find it again. */
+  orderNumber: string
+  /** Stable per order (not per attempt): where the POS supports an idempotency key it is sent as is. */
+  idempotencyKey: string
+  channel: 'kiosk' | 'pos' | 'ecommerce' | 'wholesale'
+  fulfillment: PosFulfillmentType
+  /** The POS's customer id, where the POS needs one (Dutchie pre-orders, BLAZE carts). */
+  externalCustomerId: string | null
+  lines: PosOrderLineInput[]
+  currency: string
+  totalMinor: number
+  notes: string | null
+}
+
+export interface PosOrderLineInput {
+  lineId: string
+  externalProductId: string
+  /** Where the POS needs the stock location per line (Treez `location_name`). */
+  externalLocationId: string | null
+  quantity: number
+  unitPriceMinor: number
+}
+
+/** Our reading of a POS order status. `raw` keeps the POS's own word for it. */
+export type PosOrderStatus =
+  | 'submitted'
+  | 'accepted'
+  | 'in_progress'
+  | 'ready'
+  | 'out_for_delivery'
+  | 'completed'
+  | 'cancelled'
+  | 'rejected'
+
+export interface PosOrderRef {
+  /** The POS's id for the ticket/pre-order/cart. */
+  externalId: string
+  /** The POS's human number for it, if any. */
+  externalNumber: string | null
+  status: PosOrderStatus
+  raw: string
+}
+
+/** What an adapter can do; each flag says what the sync engine may rely on. */
+export interface PosAdapterCapabilities {
+  /** `pullProducts({ since })` returns only changes. Default false: the engine pulls in full. */
+  incrementalProducts: boolean
+  /** `pullInventory({ since })` returns only changes. Default false. */
+  incrementalInventory: boolean
+  /** The POS itself dedupes creates by `idempotencyKey`. Either way `pushOrder` never creates a second ticket. */
+  idempotentCreate: boolean
+  /** `updateOrder` is supported. */
+  updateOrder: boolean
+}
+
+/**
+ * A POS integration. Every method validates the POS's response (a malformed one throws `PosError` with
+ * code `POS_INVALID_RESPONSE`), retries transient failures itself a bounded number of times, and then
+ * throws `PosError` (`POS_UNAVAILABLE` when a later retry may work, `POS_REJECTED` when it never will).
+ * Errors and logs never contain credentials or customer details.
+ */
+export interface PosAdapter {
+  /** `treez`, `dutchie`, `blaze`, or an integrator's own name. */
+  readonly vendor: string
+  readonly capabilities: PosAdapterCapabilities
+  /** One page of products. */
+  pullProducts(options?: PosPullOptions): Promise<PosPage<PosProduct>>
+  /** One page of stock levels. A full pull returns every product at every mapped location. */
+  pullInventory(options?: PosPullOptions): Promise<PosPage<PosStockLevel>>
+  /**
+   * Creates the order on the POS, or returns the one already created for `order.orderNumber`. Calling it
+   * again, after a timeout whose create actually succeeded or after a crash, never creates a second ticket.
+   */
+  pushOrder(order: PosOrderInput): Promise<PosOrderRef>
+  /** Replaces the lines (and notes) of an order already on the POS. */
+  updateOrder(externalId: string, order: PosOrderInput): Promise<PosOrderRef>
+  /** Cancels it. Cancelling an already-cancelled order returns its ref. */
+  cancelOrder(externalId: string, reason: string): Promise<PosOrderRef>
+  getOrderStatus(externalId: string): Promise<PosOrderRef>
+  /** Looks an order up by our order number; null when the POS has none. */
+  findOrder(orderNumber: string): Promise<PosOrderRef | null>
+}
+
+export type { PosOperation }
+
+/** Reads every page of a pull, reporting progress after each page. */
+export async function* pullAllPages<T>(
+  pull: (options: PosPullOptions) => Promise<PosPage<T>>,
+  options: Omit<PosPullOptions, 'cursor'> & {
+    onPage?: (page: { index: number; count: number }) => void
+  } = {},
+): AsyncGenerator<T[], void, undefined> {
+  const { onPage, ...rest } = options
+  let cursor: string | null = null
+  let index = 0
+  do {
+    const page: PosPage<T> = await pull({ ...rest, cursor })
+    onPage?.({ index, count: page.items.length })
+    index += 1
+    yield page.items
+    if (page.nextCursor !== null && page.nextCursor === cursor) {
+      throw new Error(`POS pull returned the same cursor twice (${cursor}); stopping to avoid a loop`)
+    }
+    cursor = page.nextCursor
+  } while (cursor !== null)
+}

@@ -1,0 +1,6 @@
+export {
+  type PosAdapterContractTarget,
+  type PosContractHarness,
+  type PosFault,
+  runPosAdapterContract,
+} from './pos-adapter-contract'
