@@ -1,0 +1,308 @@
+import { z } from 'zod'
+import {
+  CHANNELS,
+  FULFILLMENT_STATUSES,
+  HISTORY_ACTIONS,
+  LOCATION_KINDS,
+  MOVEMENT_REASONS,
+  ORDER_FLOWS,
+  PAYMENT_STATUSES,
+  RESERVATION_STATUSES,
+  ROLES,
+  STOCK_BUCKETS,
+  UNITS,
+} from './enums'
+
+/** An opaque identifier: 1–128 characters. */
+export const idSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+
+/** A whole, non-negative quantity in the item's unit. */
+export const quantitySchema = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number (quantities are integers in the item unit)')
+  .min(0, 'must not be negative')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large')
+
+/** A whole, positive quantity (order lines, holds, transfers). */
+export const positiveQuantitySchema = quantitySchema.min(1, 'must be at least 1')
+
+/** A whole, signed quantity change (adjustments). Zero is not a change. */
+export const quantityDeltaSchema = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number (quantities are integers in the item unit)')
+  .min(-Number.MAX_SAFE_INTEGER, 'is too small')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large')
+  .refine((n) => n !== 0, 'must not be zero')
+
+/** An amount in integer minor units (cents): never a float. */
+export const minorUnitsSchema = z
+  .number({ error: 'must be a number' })
+  .int('must be an integer amount in minor units (cents), not a decimal')
+  .min(0, 'must not be negative')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large')
+
+export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+
+export const moneySchema = z.strictObject({ amountMinor: minorUnitsSchema, currency: currencySchema })
+export type Money = z.infer<typeof moneySchema>
+
+export const channelSchema = z.enum(CHANNELS)
+export const orderFlowSchema = z.enum(ORDER_FLOWS)
+export const fulfillmentStatusSchema = z.enum(FULFILLMENT_STATUSES)
+export const historyActionSchema = z.enum(HISTORY_ACTIONS)
+export const movementReasonSchema = z.enum(MOVEMENT_REASONS)
+export const stockBucketSchema = z.enum(STOCK_BUCKETS)
+export const locationKindSchema = z.enum(LOCATION_KINDS)
+export const unitSchema = z.enum(UNITS)
+export const reservationStatusSchema = z.enum(RESERVATION_STATUSES)
+export const paymentStatusSchema = z.enum(PAYMENT_STATUSES)
+export const roleSchema = z.enum(ROLES)
+
+const timestampSchema = z.date()
+/** Free text shown to people: trimmed, bounded. */
+const textSchema = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`)
+const externalIdsSchema = z.record(z.string().min(1).max(64), z.string().min(1).max(256))
+
+/** Who runs a command. Every command carries one (DESIGN §9). */
+export const actorSchema = z.strictObject({
+  id: idSchema,
+  roles: z.array(roleSchema).min(1, 'must name at least one role'),
+  /** Staff limited to these stores; absent means every store. */
+  storeIds: z.array(idSchema).optional(),
+  /** For the `customer` role: the customer this actor is. */
+  customerId: idSchema.optional(),
+  ip: z.string().max(64).optional(),
+  userAgent: z.string().max(512).optional(),
+})
+export type Actor = z.infer<typeof actorSchema>
+
+export const locationSchema = z.strictObject({
+  id: idSchema,
+  storeId: idSchema,
+  name: textSchema(200).min(1),
+  kind: locationKindSchema,
+  externalIds: externalIdsSchema.default({}),
+})
+export type Location = z.infer<typeof locationSchema>
+
+export const cannabisAttributesSchema = z.strictObject({
+  thcPercent: z.number().min(0).max(100).nullable().optional(),
+  cbdPercent: z.number().min(0).max(100).nullable().optional(),
+  thcMg: quantitySchema.nullable().optional(),
+  cbdMg: quantitySchema.nullable().optional(),
+  netWeightMg: quantitySchema.nullable().optional(),
+  strain: textSchema(200).nullable().optional(),
+})
+
+export const itemSchema = z.strictObject({
+  id: idSchema,
+  sku: textSchema(128).min(1),
+  name: textSchema(300).min(1),
+  category: textSchema(128).nullable().default(null),
+  unit: unitSchema,
+  cannabis: cannabisAttributesSchema.nullable().default(null),
+  externalIds: externalIdsSchema.default({}),
+})
+export type Item = z.infer<typeof itemSchema>
+
+/** Per (item, location). `available` is derived, never stored. */
+export const inventoryLevelSchema = z.strictObject({
+  itemId: idSchema,
+  locationId: idSchema,
+  /** Physical stock: the sum of on-hand movements. May be below `reserved` after a shortage. */
+  onHand: z.number().int(),
+  reserved: quantitySchema,
+  damaged: quantitySchema,
+  quarantine: quantitySchema,
+  incoming: quantitySchema,
+  safetyStock: quantitySchema,
+  version: z.number().int().min(0),
+  updatedAt: timestampSchema,
+})
+export type InventoryLevel = z.infer<typeof inventoryLevelSchema>
+
+/** `onHand − reserved − damaged − quarantine − safetyStock`, clamped at 0. */
+export const availableOf = (
+  level: Pick<InventoryLevel, 'onHand' | 'reserved' | 'damaged' | 'quarantine' | 'safetyStock'>,
+) => Math.max(0, level.onHand - level.reserved - level.damaged - level.quarantine - level.safetyStock)
+
+export const movementSchema = z.strictObject({
+  id: idSchema,
+  itemId: idSchema,
+  locationId: idSchema,
+  bucket: stockBucketSchema,
+  /** Signed change of the bucket. */
+  delta: z.number().int(),
+  reason: movementReasonSchema,
+  /** Package / lot tag (e.g. METRC) where the store tracks stock per package. */
+  packageId: idSchema.nullable(),
+  actorId: idSchema,
+  reference: z
+    .strictObject({
+      kind: z.enum(['order', 'transfer', 'count', 'pos_document', 'adjustment', 'reservation', 'other']),
+      id: idSchema,
+    })
+    .nullable(),
+  note: textSchema(1000).nullable(),
+  createdAt: timestampSchema,
+})
+export type Movement = z.infer<typeof movementSchema>
+
+/** A hold on stock for one order line at one location (seed 001 §1.1 InventoryReservation). */
+export const reservationSchema = z.strictObject({
+  id: idSchema,
+  itemId: idSchema,
+  locationId: idSchema,
+  orderId: idSchema,
+  orderLineId: idSchema,
+  quantityReserved: positiveQuantitySchema,
+  quantityFulfilled: quantitySchema,
+  /** Released by a partial release (the hold still holds `reserved − fulfilled − released`). */
+  quantityReleased: quantitySchema,
+  status: reservationStatusSchema,
+  expiresAt: timestampSchema,
+  reservedAt: timestampSchema,
+  releasedAt: timestampSchema.nullable(),
+  fulfilledAt: timestampSchema.nullable(),
+  notes: textSchema(1000).nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+})
+export type Reservation = z.infer<typeof reservationSchema>
+
+/** What a hold still holds. */
+export const remainingOf = (
+  r: Pick<Reservation, 'quantityReserved' | 'quantityFulfilled' | 'quantityReleased'>,
+) => r.quantityReserved - r.quantityFulfilled - r.quantityReleased
+
+export const orderLineSchema = z.strictObject({
+  id: idSchema,
+  itemId: idSchema,
+  sku: textSchema(128).nullable(),
+  name: textSchema(300).nullable(),
+  quantity: positiveQuantitySchema,
+  unitPriceMinor: minorUnitsSchema,
+  discountMinor: minorUnitsSchema,
+  taxMinor: minorUnitsSchema,
+  /** `quantity × unitPrice − discount + tax`. */
+  totalMinor: minorUnitsSchema,
+})
+export type OrderLine = z.infer<typeof orderLineSchema>
+
+export const orderTotalsSchema = z.strictObject({
+  subtotalMinor: minorUnitsSchema,
+  discountMinor: minorUnitsSchema,
+  taxMinor: minorUnitsSchema,
+  shippingMinor: minorUnitsSchema,
+  totalMinor: minorUnitsSchema,
+  currency: currencySchema,
+})
+export type OrderTotals = z.infer<typeof orderTotalsSchema>
+
+export const orderSchema = z.strictObject({
+  id: idSchema,
+  /** `ORD-YYYYMMDD-NNNN`. */
+  number: z.string().regex(/^ORD-\d{8}-\d{4,}$/),
+  channel: channelSchema,
+  flow: orderFlowSchema,
+  storeId: idSchema,
+  /** Where stock is held by default (the store's sales floor, say). */
+  locationId: idSchema,
+  customerId: idSchema.nullable(),
+  lines: z.array(orderLineSchema).min(1),
+  totals: orderTotalsSchema,
+  paymentStatus: paymentStatusSchema,
+  /** The state of the order's machine, stored as its name. */
+  status: z.string().min(1),
+  cancellationReason: textSchema(1000).nullable(),
+  /** Units packed so far (gates cancellation while processing). */
+  packedQuantity: quantitySchema,
+  version: z.number().int().min(1),
+  externalIds: externalIdsSchema,
+  /** Free host data (compliance flags, delivery window…), read by host guards. */
+  attributes: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string().nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+})
+export type Order = z.infer<typeof orderSchema>
+
+export const fulfillmentLineSchema = z.strictObject({
+  orderLineId: idSchema,
+  itemId: idSchema,
+  quantity: positiveQuantitySchema,
+  quantityFulfilled: quantitySchema,
+})
+export type FulfillmentLine = z.infer<typeof fulfillmentLineSchema>
+
+export const fulfillmentSchema = z.strictObject({
+  id: idSchema,
+  /** `FUL-YYYYMMDD-NNNN`, from a sequence (never count+1). */
+  number: z.string().regex(/^FUL-\d{8}-\d{4,}$/),
+  orderId: idSchema,
+  locationId: idSchema,
+  assignedToId: idSchema.nullable(),
+  lines: z.array(fulfillmentLineSchema).min(1),
+  status: fulfillmentStatusSchema,
+  boxSize: textSchema(64).nullable(),
+  /** Package weight in grams. */
+  weightGrams: quantitySchema.nullable(),
+  packingMaterials: z.array(textSchema(128)),
+  pickingNotes: textSchema(5000).nullable(),
+  packingNotes: textSchema(5000).nullable(),
+  trackingNumber: textSchema(128).nullable(),
+  assignedAt: timestampSchema.nullable(),
+  pickingStartedAt: timestampSchema.nullable(),
+  pickingCompletedAt: timestampSchema.nullable(),
+  packingStartedAt: timestampSchema.nullable(),
+  packingCompletedAt: timestampSchema.nullable(),
+  shippedAt: timestampSchema.nullable(),
+  fulfilledAt: timestampSchema.nullable(),
+  cancelledAt: timestampSchema.nullable(),
+  version: z.number().int().min(1),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+})
+export type Fulfillment = z.infer<typeof fulfillmentSchema>
+
+/** One audit row. Append-only. */
+export const historyEntrySchema = z.strictObject({
+  id: idSchema,
+  /** The order, or for inventory actions the entity the action is about. */
+  entityType: z.enum(['order', 'fulfillment', 'inventory', 'reservation', 'note', 'transfer', 'count']),
+  entityId: idSchema,
+  orderId: idSchema.nullable(),
+  action: historyActionSchema,
+  oldStatus: z.string().nullable(),
+  newStatus: z.string().nullable(),
+  description: textSchema(2000),
+  actorId: idSchema,
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  additionalData: z.record(z.string(), z.unknown()),
+  createdAt: timestampSchema,
+})
+export type HistoryEntry = z.infer<typeof historyEntrySchema>
+
+export const noteTextSchema = z
+  .string({ error: 'must be text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(5000, 'must be at most 5000 characters')
+
+export const noteSchema = z.strictObject({
+  id: idSchema,
+  orderId: idSchema,
+  text: noteTextSchema,
+  isInternal: z.boolean(),
+  notifyCustomer: z.boolean(),
+  notifiedAt: timestampSchema.nullable(),
+  authorId: idSchema,
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+})
+export type Note = z.infer<typeof noteSchema>
