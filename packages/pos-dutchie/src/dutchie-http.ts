@@ -1,0 +1,317 @@
+import { isPosError, type Logger, PosError, type PosOperation } from '@peak-oms/core'
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
+import pRetry from 'p-retry'
+import type { z } from 'zod'
+import { DUTCHIE_CONSUMER_KEY_HEADER, dutchieAuthorization } from './dutchie-auth'
+import type { ResolvedDutchieConfig } from './dutchie-config'
+import { badRequestSchema } from './dutchie-schemas'
+
+export const DUTCHIE_VENDOR = 'dutchie'
+
+/** Statuses retried in-call. Other 4xx/5xx are permanent. */
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (ms <= 0) return resolve()
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason ?? new Error('aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+
+/**
+ * A sliding-window limiter shared by every call of one adapter: at most `requests` request starts in any
+ * `windowMs`. Waiters are served in order.
+ */
+export class DutchieRateLimiter {
+  private readonly starts: number[] = []
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly requests: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Resolves when a request may start, and counts it. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.take(signal))
+    this.queue = turn.catch(() => undefined)
+    return turn
+  }
+
+  private async take(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted()
+      const now = this.now()
+      while (this.starts.length > 0 && (this.starts[0] ?? 0) <= now - this.windowMs) this.starts.shift()
+      if (this.starts.length < this.requests) {
+        this.starts.push(now)
+        return
+      }
+      await sleep((this.starts[0] ?? now) + this.windowMs - now + 1, signal)
+    }
+  }
+}
+
+/** Turns `Retry-After` (delta seconds or an HTTP date) into milliseconds; undefined when absent or bad. */
+export function parseRetryAfter(value: unknown, nowMs = Date.now()): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  const trimmed = value.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  const at = Date.parse(trimmed)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
+}
+
+export interface DutchieCallContext {
+  operation: PosOperation
+  method: 'GET' | 'POST'
+  /** Path only, without the query string: this is what errors and logs show. */
+  path: string
+}
+
+/** A `POS_INVALID_RESPONSE` naming the first bad field (and the vendor, through `PosError`). */
+export function invalidResponse(ctx: DutchieCallContext, fields: readonly string[], why?: string): PosError {
+  const unique = [...new Set(fields.length > 0 ? fields : ['(body)'])]
+  const first = unique[0] ?? '(body)'
+  const more = unique.length > 1 ? ` (and ${unique.length - 1} more field(s))` : ''
+  return new PosError(
+    'POS_INVALID_RESPONSE',
+    `response does not match the Dutchie contract at ${first}${why ? `: ${why}` : ''}${more}`,
+    { vendor: DUTCHIE_VENDOR, ...ctx, fields: unique.slice(0, 50) },
+  )
+}
+
+/** Dotted paths of zod issues: `0.quantityAvailable`. */
+export const issuePaths = (error: z.ZodError): string[] =>
+  error.issues.map((issue) => (issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'))
+
+/** Validates a parsed body with `schema`, or throws `POS_INVALID_RESPONSE` listing the issue paths. */
+export function parseBody<S extends z.ZodType>(
+  ctx: DutchieCallContext,
+  schema: S,
+  body: unknown,
+): z.output<S> {
+  const result = schema.safeParse(body)
+  if (!result.success) throw invalidResponse(ctx, issuePaths(result.error))
+  return result.data
+}
+
+const parseJson = (raw: unknown): { ok: true; value: unknown } | { ok: false } => {
+  if (typeof raw !== 'string') return { ok: true, value: raw }
+  if (raw.trim() === '') return { ok: true, value: undefined }
+  try {
+    return { ok: true, value: JSON.parse(raw) as unknown }
+  } catch {
+    return { ok: false }
+  }
+}
+
+/** Property names of a submit `BadRequestResponse`; the free-text message is never copied (it may echo PII). */
+const badRequestProperties = (raw: unknown): string[] => {
+  const json = parseJson(raw)
+  if (!json.ok) return []
+  const body = badRequestSchema.safeParse(json.value)
+  if (!body.success) return []
+  return (body.data.propertyErrors ?? [])
+    .map((error) => error.propertyName)
+    .filter((name): name is string => typeof name === 'string' && /^[\w.[\]]{1,80}$/.test(name))
+}
+
+/**
+ * Translates anything an axios call throws into a `PosError`, copying only the status, method, path and
+ * vendor code. The `AxiosError` (whose config holds the Authorization header) is never kept as `cause`.
+ */
+export function toPosError(error: unknown, ctx: DutchieCallContext): unknown {
+  if (isPosError(error)) return error
+  if (!isAxiosError(error)) return error
+  const init = { vendor: DUTCHIE_VENDOR, ...ctx }
+  const response = error.response
+  if (!response) {
+    const code = typeof error.code === 'string' ? error.code : 'NETWORK'
+    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT'
+    return new PosError(
+      'POS_UNAVAILABLE',
+      timedOut ? 'no response within the timeout' : `network error (${code.replace(/[^\w]/g, '')})`,
+      { ...init, vendorCode: timedOut ? 'TIMEOUT' : code },
+    )
+  }
+  const status = response.status
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(response.headers?.['retry-after'])
+    return new PosError(
+      'POS_UNAVAILABLE',
+      `rate limited (HTTP 429${retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`})`,
+      { ...init, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    )
+  }
+  if (RETRYABLE_STATUS.has(status)) {
+    return new PosError('POS_UNAVAILABLE', `HTTP ${status}`, { ...init, status })
+  }
+  if (status === 401) {
+    return new PosError('POS_REJECTED', 'HTTP 401: invalid or missing API key', {
+      ...init,
+      status,
+      vendorCode: 'UNAUTHORIZED',
+    })
+  }
+  if (status === 403) {
+    return new PosError('POS_REJECTED', 'HTTP 403: the API key lacks the role this endpoint needs', {
+      ...init,
+      status,
+      vendorCode: 'FORBIDDEN',
+    })
+  }
+  if (status === 404) {
+    return new PosError('POS_REJECTED', 'HTTP 404: not found', { ...init, status, vendorCode: 'NOT_FOUND' })
+  }
+  if (status === 400) {
+    const properties = badRequestProperties(response.data)
+    return new PosError(
+      'POS_REJECTED',
+      `HTTP 400: bad request${properties.length > 0 ? ` (${properties.join(', ')})` : ''}`,
+      { ...init, status, vendorCode: 'BAD_REQUEST' },
+    )
+  }
+  return new PosError('POS_REJECTED', `HTTP ${status}`, { ...init, status })
+}
+
+export interface DutchieRequest<S extends z.ZodType | null> extends DutchieCallContext {
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+  /** Sends the `ConsumerKey` header (submit only). */
+  consumerKey?: string
+  /** The 200 body's schema, or null when the endpoint answers without a body. */
+  schema: S
+  signal?: AbortSignal
+}
+
+type Parsed<S extends z.ZodType | null> = S extends z.ZodType ? z.output<S> : undefined
+
+/**
+ * The Dutchie HTTP client: Basic auth, per-request timeout, client-side rate limit, p-retry on transient
+ * failures (honouring `Retry-After`), zod validation of every body, and `PosError` translation.
+ */
+export class DutchieHttp {
+  private readonly http: AxiosInstance
+  private readonly limiter: DutchieRateLimiter
+
+  constructor(
+    private readonly config: ResolvedDutchieConfig,
+    private readonly logger: Logger,
+  ) {
+    this.http = axios.create({
+      baseURL: config.baseUrl,
+      timeout: config.timeoutMs,
+      headers: {
+        Authorization: dutchieAuthorization(config.locationKey, config.integratorKey),
+        Accept: 'application/json',
+      },
+      // Parse JSON ourselves so a malformed body is reported, not silently passed on as a string.
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxRedirects: 0,
+    })
+    this.limiter = new DutchieRateLimiter(config.rateLimit.requests, config.rateLimit.windowMs)
+  }
+
+  /** One attempt: waits for the rate limiter, sends, validates. Throws `PosError`. */
+  async attempt<S extends z.ZodType | null>(request: DutchieRequest<S>): Promise<Parsed<S>> {
+    const ctx: DutchieCallContext = {
+      operation: request.operation,
+      method: request.method,
+      path: request.path,
+    }
+    await this.limiter.acquire(request.signal)
+    const started = performance.now()
+    let response: AxiosResponse<unknown>
+    try {
+      response = await this.http.request<unknown>({
+        method: request.method,
+        url: request.path,
+        params: request.query,
+        data: request.body,
+        headers: {
+          ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...(request.consumerKey ? { [DUTCHIE_CONSUMER_KEY_HEADER]: request.consumerKey } : {}),
+        },
+        signal: request.signal,
+      })
+    } catch (error) {
+      const translated = toPosError(error, ctx)
+      this.logger.debug(
+        {
+          vendor: DUTCHIE_VENDOR,
+          ...ctx,
+          status: isPosError(translated) ? translated.status : undefined,
+          code: isPosError(translated) ? translated.code : 'UNKNOWN',
+          ms: Math.round(performance.now() - started),
+        },
+        'dutchie request failed',
+      )
+      throw translated
+    }
+    this.logger.debug(
+      {
+        vendor: DUTCHIE_VENDOR,
+        ...ctx,
+        status: response.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'dutchie request',
+    )
+    if (request.schema === null) return undefined as Parsed<S>
+    const json = parseJson(response.data)
+    if (!json.ok) throw invalidResponse(ctx, ['(body)'], 'the body is not valid JSON')
+    return parseBody(ctx, request.schema, json.value) as Parsed<S>
+  }
+
+  /**
+   * Runs `fn` with p-retry: `POS_UNAVAILABLE` failures are retried with exponential backoff and jitter,
+   * after waiting out a 429's `Retry-After` (capped at `maxRetryAfterMs`); anything else fails at once.
+   */
+  retrying<T>(
+    operation: PosOperation,
+    fn: (attemptNumber: number) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const { retries, minTimeout, maxTimeout, maxRetryAfterMs } = this.config.retry
+    return pRetry(fn, {
+      retries,
+      minTimeout,
+      maxTimeout: Math.max(minTimeout, maxTimeout),
+      factor: 2,
+      randomize: true,
+      signal,
+      shouldRetry: ({ error }) => isPosError(error) && error.code === 'POS_UNAVAILABLE',
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (!isPosError(error) || error.code !== 'POS_UNAVAILABLE') return
+        this.logger.warn(
+          {
+            vendor: DUTCHIE_VENDOR,
+            operation,
+            status: error.status,
+            attempt: attemptNumber,
+            retriesLeft,
+            retryAfterMs: error.retryAfterMs,
+          },
+          retriesLeft > 0 ? 'dutchie call failed; retrying' : 'dutchie call failed; giving up',
+        )
+        if (retriesLeft > 0 && error.retryAfterMs !== undefined) {
+          await sleep(Math.min(error.retryAfterMs, maxRetryAfterMs), signal)
+        }
+      },
+    })
+  }
+
+  /** {@link attempt} with {@link retrying}: for idempotent calls (every Dutchie call but submit without a ConsumerKey). */
+  call<S extends z.ZodType | null>(request: DutchieRequest<S>): Promise<Parsed<S>> {
+    return this.retrying(request.operation, () => this.attempt(request), request.signal)
+  }
+}
