@@ -1,0 +1,392 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import type { Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
+import type { PosContractHarness } from '@peak-oms/core/testing'
+import { createTreezAdapter, type TreezAdapter, type TreezConfig } from '../src/index'
+import {
+  type FakeTreezOptions,
+  type FakeTreezServer,
+  startFakeTreezServer,
+  type TreezProductRecord,
+  type TreezStockRecord,
+} from './fake-treez-server'
+import productExample from './fixtures/product-list-page.json'
+
+let keys: { privateKey: KeyObject; publicKey: KeyObject; pem: string } | undefined
+
+/** One RSA key per test file (module state is per file in vitest). */
+export function testKeys() {
+  if (!keys) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    keys = { ...pair, pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+  }
+  return keys
+}
+
+export const DISPENSARY = 'peak-test-store'
+export const CERTIFICATE_ID = '5c2d7a0e-1f4b-4c8e-9a61-3b7e2f90c4d1'
+export const ORGANIZATION_ID = '9e8b1c55-2a7d-4f03-8b6e-71d4c0a2e9f8'
+export const CUSTOMER_ID = '700123'
+export const CUSTOMER_NOTE = 'Call Jane Roe on 555-0100 at the door'
+
+export const P1 = '6c6ef005-b89d-48dc-ad89-62602d3d5791' // verbatim example product (PILL)
+export const P2 = '00781822-9a00-433e-96ea-cb129286e571' // 0.5 g pod
+export const P3 = 'a1b2c3d4-0000-4000-8000-000000000003' // bulk flower, sold by weight
+export const P4 = '0160bfb5-3da0-4146-8c98-59eedac49a1a' // inactive edible
+export const P5 = '0238cdfa-9cb9-46ce-a295-c1f9a494506e' // hash with no price, oversold
+
+const exampleProduct = productExample.data.product_list[0] as unknown as TreezProductRecord
+
+function product(
+  id: string,
+  patch: {
+    status?: string
+    updated: string
+    category: string
+    fields: Record<string, unknown>
+    price: number | null
+    barcodes?: unknown[]
+  },
+): TreezProductRecord {
+  const base = structuredClone(exampleProduct)
+  return {
+    ...base,
+    product_id: id,
+    product_status: patch.status ?? 'ACTIVE',
+    last_updated_at: patch.updated,
+    category_type: patch.category,
+    product_configurable_fields: {
+      ...(base.product_configurable_fields as Record<string, unknown>),
+      external_id: id,
+      ...patch.fields,
+    },
+    pricing:
+      patch.price === null ? null : { ...(base.pricing as Record<string, unknown>), price_sell: patch.price },
+    product_barcodes: patch.barcodes ?? [],
+  }
+}
+
+/** Five products: the verbatim example plus four built on its shape. */
+export function fixtureProducts(): TreezProductRecord[] {
+  return [
+    structuredClone(exampleProduct),
+    product(P2, {
+      updated: '2026-11-01T10:00:00.000-07:00',
+      category: 'CARTRIDGE',
+      fields: {
+        name: 'GELATO MINTZ SOLVENTLESS POD - 0.5 GRAMS',
+        uom: 'GRAMS',
+        amount: 0.5,
+        size: '0.5 G',
+        total_mg_thc: null,
+        total_mg_cbd: null,
+        strain_name: 'Gelato Mintz',
+      },
+      price: 45,
+      barcodes: ['850001234567'],
+    }),
+    product(P3, {
+      updated: '2026-10-15T08:30:00.000-07:00',
+      category: 'FLOWER',
+      fields: {
+        name: 'BLUE DREAM BULK FLOWER',
+        uom: 'GRAMS',
+        amount: 1,
+        size: '1 G',
+        total_mg_thc: 210,
+        total_mg_cbd: 1,
+        strain_name: 'Blue Dream',
+        total_flower_weight_g: 1,
+      },
+      price: 9.99,
+    }),
+    product(P4, {
+      status: 'INACTIVE',
+      updated: '2025-09-19T01:44:47.000-07:00',
+      category: 'EDIBLE',
+      fields: {
+        name: 'MEGA YUM YUMS - 50 MG',
+        uom: 'MILLIGRAMS',
+        amount: 50,
+        total_mg_thc: 50,
+        total_mg_cbd: 0,
+      },
+      price: 20.005,
+    }),
+    product(P5, {
+      updated: '2026-01-05T19:24:30.000-08:00',
+      category: 'EXTRACT',
+      fields: {
+        name: 'STRAWNANA ORANGE POWDER HASH - 1 GRAMS',
+        uom: 'GRAMS',
+        amount: 1,
+        total_mg_thc: null,
+        total_mg_cbd: null,
+        total_concentrate_weight_g: 1,
+      },
+      price: null,
+    }),
+  ]
+}
+
+const row = (
+  id: string,
+  type: string,
+  uom: string,
+  details: Array<[string, 'ADULT' | 'MEDICAL', number, string]>,
+): TreezStockRecord => ({
+  product_id: id,
+  product_status: 'ACTIVE',
+  product_name: `PRODUCT ${id.slice(0, 8)}`,
+  product_brand: null,
+  product_type: type,
+  product_subtype: null,
+  product_uom: uom,
+  product_amount: 1,
+  product_classification: null,
+  product_sku: [],
+  inventory_details: details.map(([location_name, inventory_type, sellable_quantity, last_updated_at]) => ({
+    location_name,
+    inventory_type,
+    sellable_quantity,
+    last_updated_at,
+  })),
+})
+
+export function fixtureStock(): TreezStockRecord[] {
+  return [
+    row(P1, 'PILL', 'MILLIGRAMS', [
+      ['FRONT OF HOUSE', 'ADULT', 16, '2026-11-20T09:00:00.000-07:00'],
+      ['FRONT OF HOUSE', 'MEDICAL', 4, '2026-11-20T09:00:00.000-07:00'],
+    ]),
+    row(P2, 'CARTRIDGE', 'GRAMS', [
+      ['DISPLAY CASE 1', 'ADULT', 1000.0, '2025-12-04T00:15:27.000-08:00'],
+      ['BACK OF HOUSE', 'ADULT', 5000.0, '2025-12-15T18:18:12.000-08:00'],
+    ]),
+    row(P3, 'FLOWER', 'GRAMS', [
+      ['FRONT OF HOUSE', 'ADULT', 453.6, '2026-11-21T12:00:00.000-07:00'],
+      ['DISPLAY CASE 1', 'ADULT', 28, '2026-11-21T12:30:00.000-07:00'],
+    ]),
+    row(P4, 'EDIBLE', 'MILLIGRAMS', [['DISPLAY CASE 1', 'ADULT', 0, '2025-09-19T01:44:47.000-07:00']]),
+    row(P5, 'EXTRACT', 'GRAMS', [['FRONT OF HOUSE', 'ADULT', -2, '2026-01-05T19:24:30.000-08:00']]),
+  ]
+}
+
+/** What the harness adapter config must make of the fixtures, written out by hand. */
+export const EXPECTED_PRODUCTS: PosProduct[] = [
+  {
+    externalId: P1,
+    sku: null,
+    name: '100MG TABLETS - INDICA - ELEKTRA ICE - 1000MG PACKAGE',
+    category: 'PILL',
+    unit: 'each',
+    priceMinor: 1850,
+    currency: 'USD',
+    active: true,
+    cannabis: { thc: 0, cbd: 0, potencyUnit: 'mg', strain: null, netWeightMg: null },
+    updatedAt: new Date('2026-04-24T08:09:09.508Z'),
+  },
+  {
+    externalId: P2,
+    sku: '850001234567',
+    name: 'GELATO MINTZ SOLVENTLESS POD - 0.5 GRAMS',
+    category: 'CARTRIDGE',
+    unit: 'each',
+    priceMinor: 4500,
+    currency: 'USD',
+    active: true,
+    cannabis: { thc: null, cbd: null, potencyUnit: null, strain: 'Gelato Mintz', netWeightMg: 500 },
+    updatedAt: new Date('2026-11-01T17:00:00.000Z'),
+  },
+  {
+    externalId: P3,
+    sku: null,
+    name: 'BLUE DREAM BULK FLOWER',
+    category: 'FLOWER',
+    unit: 'mg',
+    priceMinor: 999,
+    currency: 'USD',
+    active: true,
+    cannabis: { thc: 210, cbd: 1, potencyUnit: 'mg', strain: 'Blue Dream', netWeightMg: 1000 },
+    updatedAt: new Date('2026-10-15T15:30:00.000Z'),
+  },
+  {
+    externalId: P4,
+    sku: null,
+    name: 'MEGA YUM YUMS - 50 MG',
+    category: 'EDIBLE',
+    unit: 'each',
+    priceMinor: 2001,
+    currency: 'USD',
+    active: false,
+    cannabis: { thc: 50, cbd: 0, potencyUnit: 'mg', strain: null, netWeightMg: null },
+    updatedAt: new Date('2025-09-19T08:44:47.000Z'),
+  },
+  {
+    externalId: P5,
+    sku: null,
+    name: 'STRAWNANA ORANGE POWDER HASH - 1 GRAMS',
+    category: 'EXTRACT',
+    unit: 'each',
+    priceMinor: null,
+    currency: 'USD',
+    active: true,
+    cannabis: { thc: null, cbd: null, potencyUnit: null, strain: null, netWeightMg: 1000 },
+    updatedAt: new Date('2026-01-06T03:24:30.000Z'),
+  },
+]
+
+/** ADULT only, FRONT OF HOUSE and DISPLAY CASE 1 only, FLOWER weighed. */
+export const EXPECTED_INVENTORY: PosStockLevel[] = [
+  {
+    externalProductId: P1,
+    externalLocationId: 'FRONT OF HOUSE',
+    quantity: 16,
+    unit: 'each',
+    updatedAt: new Date('2026-11-20T16:00:00.000Z'),
+  },
+  {
+    externalProductId: P2,
+    externalLocationId: 'DISPLAY CASE 1',
+    quantity: 1000,
+    unit: 'each',
+    updatedAt: new Date('2025-12-04T08:15:27.000Z'),
+  },
+  {
+    externalProductId: P3,
+    externalLocationId: 'FRONT OF HOUSE',
+    quantity: 453_600,
+    unit: 'mg',
+    updatedAt: new Date('2026-11-21T19:00:00.000Z'),
+  },
+  {
+    externalProductId: P3,
+    externalLocationId: 'DISPLAY CASE 1',
+    quantity: 28_000,
+    unit: 'mg',
+    updatedAt: new Date('2026-11-21T19:30:00.000Z'),
+  },
+  {
+    externalProductId: P4,
+    externalLocationId: 'DISPLAY CASE 1',
+    quantity: 0,
+    unit: 'each',
+    updatedAt: new Date('2025-09-19T08:44:47.000Z'),
+  },
+  {
+    externalProductId: P5,
+    externalLocationId: 'FRONT OF HOUSE',
+    quantity: 0,
+    unit: 'each',
+    updatedAt: new Date('2026-01-06T03:24:30.000Z'),
+  },
+]
+
+export function harnessOrder(orderNumber: string): PosOrderInput {
+  return {
+    orderId: `order-${orderNumber}`,
+    orderNumber,
+    idempotencyKey: `idem-${orderNumber}`,
+    channel: 'ecommerce',
+    fulfillment: 'pickup',
+    externalCustomerId: CUSTOMER_ID,
+    lines: [
+      {
+        lineId: 'l1',
+        externalProductId: P1,
+        externalLocationId: 'FRONT OF HOUSE',
+        quantity: 1,
+        unitPriceMinor: 1850,
+      },
+      {
+        lineId: 'l2',
+        externalProductId: P2,
+        externalLocationId: 'DISPLAY CASE 1',
+        quantity: 2,
+        unitPriceMinor: 4500,
+      },
+    ],
+    currency: 'USD',
+    totalMinor: 10_850,
+    notes: CUSTOMER_NOTE,
+  }
+}
+
+/** A logger that keeps every line, serialised, so tests can search it. */
+export function capturingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  const at =
+    (level: string) =>
+    (obj: Record<string, unknown>, msg?: string): void => {
+      lines.push(JSON.stringify({ level, msg, ...obj }))
+    }
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+export interface TreezHarness extends PosContractHarness {
+  adapter: TreezAdapter
+  fake: FakeTreezServer
+  config: TreezConfig
+  logger: Logger & { lines: string[] }
+  /** Another adapter on the same fake (e.g. after a process restart), with config overrides. */
+  newAdapter(overrides?: Partial<TreezConfig>): TreezAdapter
+}
+
+/** The adapter config the harness uses: short timeout and backoff so fault tests run fast. */
+export function harnessConfig(baseUrl: string, logger: Logger): TreezConfig {
+  return {
+    privateKey: testKeys().pem,
+    certificateId: CERTIFICATE_ID,
+    organizationId: ORGANIZATION_ID,
+    dispensary: DISPENSARY,
+    baseUrl,
+    timeoutMs: 250,
+    retry: { retries: 3, minTimeout: 10, maxTimeout: 40, maxRetryAfterMs: 5000 },
+    logger,
+    sellableLocations: ['FRONT OF HOUSE', 'DISPLAY CASE 1'],
+    weighedCategories: ['FLOWER'],
+    revenueSource: 'Peak OMS Test',
+  }
+}
+
+export async function startTreezHarness(
+  options: { adapter?: Partial<TreezConfig>; fake?: Partial<FakeTreezOptions> } = {},
+): Promise<TreezHarness> {
+  const fake = await startFakeTreezServer({
+    dispensary: DISPENSARY,
+    publicKey: testKeys().publicKey,
+    certificateId: CERTIFICATE_ID,
+    organizationId: ORGANIZATION_ID,
+    products: fixtureProducts(),
+    stock: fixtureStock(),
+    customerIds: [CUSTOMER_ID],
+    slowMs: 600,
+    ...options.fake,
+  })
+  const logger = capturingLogger()
+  const config: TreezConfig = { ...harnessConfig(fake.baseUrl, logger), ...options.adapter }
+  const adapter = createTreezAdapter(config)
+  const pemBody = testKeys()
+    .pem.split('\n')
+    .filter((line) => line && !line.startsWith('-----'))
+  return {
+    adapter,
+    fake,
+    config,
+    logger,
+    newAdapter: (overrides = {}) => createTreezAdapter({ ...config, ...overrides }),
+    expected: { products: EXPECTED_PRODUCTS, inventory: EXPECTED_INVENTORY },
+    order: harnessOrder,
+    invalidOrder: (orderNumber) => {
+      const order = harnessOrder(orderNumber)
+      const [first, ...rest] = order.lines
+      if (!first) throw new Error('no lines')
+      return { ...order, lines: [{ ...first, externalProductId: 'not-a-uuid' }, ...rest] }
+    },
+    inject: (operation, fault, times) => fake.inject(operation, fault, times),
+    requestCount: (operation) => fake.requestCount(operation),
+    orderCount: () => fake.tickets().length,
+    secrets: [...pemBody.slice(1, 4), CERTIFICATE_ID, ORGANIZATION_ID, CUSTOMER_ID, 'Jane Roe', '555-0100'],
+    logLines: () => [...logger.lines],
+    close: () => fake.close(),
+  }
+}
