@@ -210,6 +210,9 @@ export class FakeBlazeServer {
   readonly consumers: FakeConsumer[]
   readonly carts = new Map<string, JsonObject>()
 
+  /** Called after a route has done its work (before any answer-side fault), e.g. to inject the next fault. */
+  onHandled: ((operations: FakeBlazeOperation[], status: number) => void) | null = null
+
   private readonly options: FakeBlazeOptions
   private readonly server = createServer((req, res) => {
     this.handle(req, res).catch(() => {
@@ -260,6 +263,10 @@ export class FakeBlazeServer {
     const list = this.faults.get(operation) ?? []
     list.push({ fault, times })
     this.faults.set(operation, list)
+  }
+
+  clearFaults(): void {
+    this.faults.clear()
   }
 
   requestCount(operation: FakeBlazeOperation): number {
@@ -387,6 +394,7 @@ export class FakeBlazeServer {
       body,
       cuid: url.searchParams.get('cuid') ?? header(req, 'cuid') ?? null,
     })
+    this.onHandled?.(route.operations, answer.status)
 
     if (fault?.kind === 'lost_response') {
       req.socket.destroy()

@@ -1,0 +1,73 @@
+import { isPosError } from '@peak-oms/core'
+import { afterEach, describe, expect, test } from 'vitest'
+import { parseRetryAfter, SlidingWindowLimiter } from '../src/blaze-http'
+import { type BlazeHarness, startBlazeHarness } from './blaze-harness'
+
+describe('blaze: http client', () => {
+  let h: BlazeHarness | undefined
+  afterEach(async () => {
+    await h?.close()
+    h = undefined
+  })
+
+  test('the limiter lets at most N starts into any window, in order', async () => {
+    const limiter = new SlidingWindowLimiter(3, 100)
+    const t0 = performance.now()
+    const starts = await Promise.all(
+      Array.from({ length: 7 }, async (_, i) => {
+        await limiter.acquire()
+        return { i, at: performance.now() - t0 }
+      }),
+    )
+    expect(starts.map((s) => s.i)).toEqual([0, 1, 2, 3, 4, 5, 6])
+    for (const s of starts) {
+      const inWindow = starts.filter((o) => o.at >= s.at - 1 && o.at < s.at + 99)
+      expect(inWindow.length).toBeLessThanOrEqual(3)
+    }
+    expect(starts[3]?.at).toBeGreaterThanOrEqual(95)
+    expect(starts[6]?.at).toBeGreaterThanOrEqual(195)
+  })
+
+  test('the adapter paces its requests to the configured rate limit', async () => {
+    h = await startBlazeHarness({ adapter: { rateLimit: { requests: 2, windowMs: 150 } } })
+    const t0 = Date.now()
+    const pages: Promise<unknown>[] = []
+    for (let i = 0; i < 5; i += 1) pages.push(h.adapter.pullProducts({ pageSize: 1 }))
+    await Promise.all(pages)
+    // A request arrives no earlier than it starts, so these bounds hold whatever the network jitter.
+    const arrivals = h.fake.requests.map((r) => r.at - t0)
+    expect(arrivals.filter((at) => at < 149).length).toBeLessThanOrEqual(2)
+    expect(arrivals.filter((at) => at < 299).length).toBeLessThanOrEqual(4)
+    expect(Math.max(...arrivals)).toBeGreaterThanOrEqual(299)
+  })
+
+  test('a server-side 429 from too fast a client is absorbed by retries', async () => {
+    h = await startBlazeHarness({
+      fake: { rateLimit: { requests: 2, windowMs: 200 } },
+      adapter: { rateLimit: false, retry: { retries: 5, minTimeout: 100, maxTimeout: 200 } },
+    })
+    const results = await Promise.all([1, 2, 3].map(() => h?.adapter.pullProducts({ pageSize: 1 })))
+    expect(results.every((r) => r?.items.length === 1)).toBe(true)
+    expect(h.fake.requests.length).toBeGreaterThan(3)
+  })
+
+  test('Retry-After is read as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000)
+    expect(parseRetryAfter('0.5')).toBe(500)
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000)
+    expect(parseRetryAfter(new Date(1_000).toUTCString(), 4_000)).toBe(0)
+    expect(parseRetryAfter(undefined)).toBeNull()
+    expect(parseRetryAfter('soon')).toBeNull()
+  })
+
+  test('an aborted pull stops without retrying', async () => {
+    h = await startBlazeHarness()
+    h.inject('pullProducts', { kind: 'timeout' })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    const error = await h.adapter.pullProducts({ signal: controller.signal }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect(h.fake.requestCount('pullProducts')).toBe(1)
+    if (isPosError(error)) expect(error.code).toBe('POS_UNAVAILABLE')
+  })
+})
