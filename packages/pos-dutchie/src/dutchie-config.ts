@@ -140,6 +140,7 @@ const isLogger = (value: unknown): value is Logger =>
 const positiveInt = z.number().int().positive()
 const nonNegativeInt = z.number().int().min(0)
 
+/** The zod schema behind {@link resolveDutchieConfig}; it holds every default. */
 export const dutchieConfigSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.pos.dutchie.com'),
   locationKey: z.string().trim().min(1, 'is required'),

@@ -6,6 +6,7 @@ import { DUTCHIE_CONSUMER_KEY_HEADER, dutchieAuthorization } from './dutchie-aut
 import type { ResolvedDutchieConfig } from './dutchie-config'
 import { badRequestSchema } from './dutchie-schemas'
 
+/** The adapter's `vendor` name, used in every `PosError` and log line. */
 export const DUTCHIE_VENDOR = 'dutchie'
 
 /** Statuses retried in-call. Other 4xx/5xx are permanent. */
@@ -69,6 +70,7 @@ export function parseRetryAfter(value: unknown, nowMs = Date.now()): number | un
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
 }
 
+/** What a call was: copied into `PosError` (never the query string, headers or body). */
 export interface DutchieCallContext {
   operation: PosOperation
   method: 'GET' | 'POST'
@@ -182,6 +184,7 @@ export function toPosError(error: unknown, ctx: DutchieCallContext): unknown {
   return new PosError('POS_REJECTED', `HTTP ${status}`, { ...init, status })
 }
 
+/** One Dutchie request: what to send and the schema its 200 body must match. */
 export interface DutchieRequest<S extends z.ZodType | null> extends DutchieCallContext {
   query?: Record<string, string | number | boolean | undefined>
   body?: unknown

@@ -69,6 +69,7 @@ const potencyUnit = (unit: string | null | undefined): '%' | 'mg' | null => {
   return null
 }
 
+/** The config choices {@link mapProduct} needs. */
 export interface DutchieProductMapping {
   pricing: 'recreational' | 'medical'
   currency: string
@@ -124,6 +125,7 @@ export function wholeQuantity(
   return { quantity: rounded, unit: kind === 'grams' || kind === 'milligrams' ? 'mg' : 'each' }
 }
 
+/** Where {@link mapInventory} puts stock: the key's location, or each room. */
 export interface DutchieInventoryMapping {
   /** `location`: one level per product at `locationId`; `rooms`: one per product and room. */
   mode: 'location' | 'rooms'
@@ -132,6 +134,7 @@ export interface DutchieInventoryMapping {
   rooms?: readonly string[] | undefined
 }
 
+/** The stock levels of one snapshot, and what could not be placed. */
 export interface DutchieInventoryResult {
   levels: PosStockLevel[]
   /** Rows skipped in `rooms` mode because they came without `roomQuantities`. */

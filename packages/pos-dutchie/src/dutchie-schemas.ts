@@ -49,6 +49,7 @@ export const productDetailSchema = z.object({
   unitType: text,
   lastModifiedDateUTC: dutchieDate.nullish(),
 })
+/** A validated `ProductDetail`. */
 export type DutchieProduct = z.output<typeof productDetailSchema>
 
 /** `GET /products` answers a bare array, never paged [SPEC]. */
@@ -70,8 +71,10 @@ export const reportingInventoryItemSchema = z.object({
   lastModifiedDateUtc: dutchieDate.nullish(),
   roomQuantities: z.array(roomQuantitySchema).nullish(),
 })
+/** A validated `ReportingInventoryItem`. */
 export type DutchieInventoryItem = z.output<typeof reportingInventoryItemSchema>
 
+/** `GET /reporting/inventory` answers a bare array: the full snapshot, never paged [SPEC]. */
 export const reportingInventorySchema = z.array(reportingInventoryItemSchema)
 
 /**
@@ -87,6 +90,7 @@ export const preOrderStatusSchema = z.object({
   total: decimal,
   notes: text,
 })
+/** A validated `PreOrderStatus`. */
 export type DutchiePreOrderStatus = z.output<typeof preOrderStatusSchema>
 
 /** `GET /preorder/Status?PreOrderId=` answers one object [SPEC]; an array of it is tolerated. */
