@@ -181,17 +181,22 @@ export class BlazeAdapter implements PosAdapter {
         if (state.placed)
           return this.placedRef(state.placed, cuid, orderNumber, attempt === 1 ? 'found' : 'recovered')
         let failure: PosError
-        let submitted = false
+        let reachedSubmit = false
         try {
           const prepared = await this.prepareCart(cuid, state.active, order)
-          submitted = true
+          reachedSubmit = true
           const cart = await this.submitCart(cuid, prepared)
           return this.placedRef(cart, cuid, orderNumber, 'submitted')
         } catch (error) {
           if (!isPosError(error)) throw error
           failure = error
         }
-        const again = submitted && failure.retryable && attempt <= this.config.retry.retries
+        const { retries, maxRetryAfterMs } = this.config.retry
+        const again =
+          reachedSubmit &&
+          failure.retryable &&
+          attempt <= retries &&
+          (failure.retryAfterMs ?? 0) <= maxRetryAfterMs
         if (again) await sleep(failure.retryAfterMs ?? this.backoff(attempt))
         // The submit may have been carried out although it failed (lost response, timeout, "already placed").
         try {

@@ -45,6 +45,7 @@ export function toUnitQuantity(quantity: number, unit: PosUnit): number {
   return unit === 'mg' ? Math.round(clamped * 1000) : clamped
 }
 
+/** Where stock levels come from and which locations they are reported under. */
 export interface StockMappingOptions {
   quantitySource: 'quantities' | 'sellableQuantities'
   /** inventoryId → reported location id; when set, only these inventories, zero-filled. */

@@ -60,6 +60,7 @@ export const blazeProductSchema = z
     }
   })
 
+/** A parsed BLAZE product. */
 export type BlazeProduct = z.infer<typeof blazeProductSchema>
 
 /** True when a category `unitType` means the product is sold by weight (quantities are grams). */
@@ -110,6 +111,7 @@ export const BLAZE_CART_STATUSES = [
   'CanceledByDispensary',
 ] as const
 
+/** One of `BLAZE_CART_STATUSES`. */
 export type BlazeCartStatus = (typeof BLAZE_CART_STATUSES)[number]
 
 /** One cart line. Unknown fields are kept, because the cart goes back to BLAZE as a whole. */
@@ -147,6 +149,7 @@ export const blazeConsumerCartSchema = z.looseObject({
     .nullish(),
 })
 
+/** A parsed `ConsumerCart`, unknown fields included. */
 export type BlazeConsumerCart = z.infer<typeof blazeConsumerCartSchema>
 
 /** The BLAZE error body: `{"error":"Invalid argument","message":"…","status":400}`. */
@@ -156,4 +159,5 @@ export const blazeErrorSchema = z.object({
   status: z.number().int().nullish(),
 })
 
+/** A parsed BLAZE error body. */
 export type BlazeErrorBody = z.infer<typeof blazeErrorSchema>
