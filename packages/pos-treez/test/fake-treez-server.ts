@@ -57,7 +57,7 @@ export interface FakeTreezOptions {
   maxPageSize?: number
   /** How late a `timeout` fault answers. @default 1000 */
   slowMs?: number
-  /** @default () => new Date() */
+  /** Clock of token expiry and of the rate-limit window. @default () => new Date() */
   now?: () => Date
 }
 
@@ -78,6 +78,11 @@ export interface FakeTreezServer {
   /** Origin only (`http://127.0.0.1:port`). */
   origin: string
   inject(operation: PosOperation, fault: PosFault, times?: number): void
+  /** Answers the next request for `operation` (after auth) with this reply instead of handling it. */
+  respondOnce(
+    operation: PosOperation,
+    reply: { status: number; body: unknown; headers?: Record<string, string> },
+  ): void
   requestCount(operation: PosOperation): number
   readonly requests: RecordedRequest[]
   tickets(): TreezTicketRecord[]
@@ -157,6 +162,7 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
   const stock = new Map(options.stock.map((s) => [s.product_id, clone(s)]))
   const tickets = new Map<string, TreezTicketRecord>()
   const faults = new Map<PosOperation, PosFault[]>()
+  const canned = new Map<PosOperation, Reply[]>()
   const counts = new Map<PosOperation, number>()
   const requests: RecordedRequest[] = []
   const accepted: number[] = []
@@ -445,8 +451,8 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
       .filter((t) => Date.parse(t.last_updated_at) >= since)
       .sort(
         (x, y) =>
-          Date.parse(x.last_updated_at) - Date.parse(y.last_updated_at) ||
-          x.ticket_id.localeCompare(y.ticket_id),
+          // Stable: tickets updated in the same millisecond stay in creation order.
+          Date.parse(x.last_updated_at) - Date.parse(y.last_updated_at),
       )
     const paged = page(list, pageText, sizeText, 100)
     if (paged.error) return paged.error
@@ -556,7 +562,7 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
     if (operation) counts.set(operation, (counts.get(operation) ?? 0) + 1)
 
     // [FAKE] a rolling window over accepted requests; 429 without Retry-After.
-    const t = Date.now()
+    const t = now().getTime()
     while (accepted.length > 0 && (accepted[0] ?? 0) <= t - rate.windowMs) accepted.shift()
     if (accepted.length >= rate.requests) {
       return reply(fail(429, 'TOO_MANY_REQUESTS', 'Rate limit exceeded'))
@@ -567,6 +573,8 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
     if (denied) return reply(denied)
     if (parts[0] !== options.dispensary) return reply(fail(404, 'NOT_FOUND', 'Unknown dispensary'))
 
+    const cannedReply = operation ? canned.get(operation)?.shift() : undefined
+    if (cannedReply) return reply(cannedReply)
     const fault = operation ? faults.get(operation)?.shift() : undefined
     switch (fault?.kind) {
       case 'rate_limit':
@@ -627,6 +635,9 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
       const queue = faults.get(operation) ?? []
       for (let i = 0; i < times; i += 1) queue.push(fault)
       faults.set(operation, queue)
+    },
+    respondOnce(operation, r) {
+      canned.set(operation, [...(canned.get(operation) ?? []), r])
     },
     requestCount: (operation) => counts.get(operation) ?? 0,
     tickets: () => [...tickets.values()].map(clone),
