@@ -75,8 +75,9 @@ export class TreezAdapter implements PosAdapter {
   async pullProducts(options: PosPullOptions = {}): Promise<PosPage<PosProduct>> {
     const page = this.#page(options.cursor)
     const pageSize = this.#pageSize(options.pageSize)
-    const path = options.since
-      ? `${this.#store}/product/product_list/lastUpdated/after/${formatTreezDate(options.since)}`
+    const since = this.#since(options.since)
+    const path = since
+      ? `${this.#store}/product/product_list/lastUpdated/after/${since}`
       : `${this.#store}/product/product_list`
     const body = await this.#http.request({
       operation: 'pullProducts',
@@ -117,7 +118,7 @@ export class TreezAdapter implements PosAdapter {
         page,
         page_size: pageSize,
         inventory_type: this.#config.inventoryType,
-        last_update_date: options.since ? formatTreezDate(options.since) : undefined,
+        last_update_date: this.#since(options.since),
       },
       schema: treezStockPageSchema,
       signal: options.signal,
@@ -226,6 +227,7 @@ export class TreezAdapter implements PosAdapter {
     return toOrderRef(await this.#getTicket(externalId, 'cancelOrder'))
   }
 
+  /** Reads the ticket by id; an unknown id is `POS_REJECTED` with `vendorCode` TICKET_NOT_FOUND. */
   async getOrderStatus(externalId: string): Promise<PosOrderRef> {
     return toOrderRef(await this.#getTicket(externalId, 'getOrderStatus'))
   }
@@ -327,6 +329,11 @@ export class TreezAdapter implements PosAdapter {
         fields: [error.field],
       })
     }
+  }
+
+  /** `since` as Treez wants it, moved back by `incrementalOverlapMs`; undefined for a full pull. */
+  #since(since: Date | undefined): string | undefined {
+    return since ? formatTreezDate(new Date(since.getTime() - this.#config.incrementalOverlapMs)) : undefined
   }
 
   #page(cursor: string | null | undefined): number {

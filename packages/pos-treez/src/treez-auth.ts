@@ -16,6 +16,7 @@ export interface TreezTokenClaims {
   jti: string
 }
 
+/** What {@link createTreezToken} signs. */
 export interface TreezTokenInput {
   privateKey: KeyObject
   certificateId: string

@@ -87,6 +87,12 @@ export interface TreezConfig {
   pageSize?: number
   /** The largest page Treez accepts (a larger one gets 400 RESPONSE_LIMIT_EXCEEDS). @default 1000 */
   maxPageSize?: number
+  /**
+   * Incremental pulls ask Treez for changes since `since` minus this, so that clock skew between us and
+   * Treez (and its "after", not "at or after") loses no change; a change seen twice is harmless.
+   * @default 60000
+   */
+  incrementalOverlapMs?: number
   /** How far back `findOrder` scans the ticket feed for our order number. @default 1209600000 (14 days) */
   findLookbackMs?: number
   /** Most ticket-feed pages `findOrder` reads before giving up. @default 20 */
@@ -123,6 +129,7 @@ export interface ResolvedTreezConfig {
   currency: string
   pageSize: number
   maxPageSize: number
+  incrementalOverlapMs: number
   findLookbackMs: number
   findMaxPages: number
   now: () => Date
@@ -205,6 +212,7 @@ const configSchema = z.object({
     .default('USD'),
   pageSize: positiveInt.default(500),
   maxPageSize: positiveInt.default(1000),
+  incrementalOverlapMs: nonNegativeInt.default(60_000),
   findLookbackMs: positiveInt.default(14 * 24 * 3600 * 1000),
   findMaxPages: positiveInt.default(20),
   now: z

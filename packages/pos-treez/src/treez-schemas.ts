@@ -14,6 +14,7 @@ export const TREEZ_TICKET_STATUSES = [
   'REMOVED',
 ] as const
 
+/** A Treez ticket `order_status`. */
 export type TreezTicketStatus = (typeof TREEZ_TICKET_STATUSES)[number]
 
 /** `YYYY-MM-DDThh:mm:ss.sss±hh:mm` as Treez sends it (local offset); anything `Date` can read is accepted. */

@@ -44,6 +44,9 @@ describe('treez: config', () => {
     expect(c.currency).toBe('USD')
     expect(c.pageSize).toBe(500)
     expect(c.maxPageSize).toBe(1000)
+    expect(c.incrementalOverlapMs).toBe(60_000)
+    expect(c.findLookbackMs).toBe(14 * 24 * 3600 * 1000)
+    expect(c.findMaxPages).toBe(20)
     expect(c.privateKey.asymmetricKeyType).toBe('rsa')
   })
 

@@ -33,6 +33,9 @@ const byKey = (levels: PosStockLevel[]) =>
     ),
   )
 
+/** What Treez is asked for: `since` less the default 60 s overlap, in UTC as `+00:00`. */
+const overlapped = (since: Date) => new Date(since.getTime() - 60_000).toISOString().replace('Z', '+00:00')
+
 describe('treez: pulls', () => {
   let h: TreezHarness
   afterEach(async () => {
@@ -69,7 +72,7 @@ describe('treez: pulls', () => {
     expect(pages.flat().map((p) => [p.externalId, p.active])).toEqual([[P2, false]])
     const [request] = h.fake.requests
     expect(request?.path).toBe(
-      `/dispensary/v3/peak-test-store/product/product_list/lastUpdated/after/${since.toISOString().replace('Z', '+00:00')}`,
+      `/dispensary/v3/peak-test-store/product/product_list/lastUpdated/after/${overlapped(since)}`,
     )
     expect(Object.fromEntries(request?.query ?? [])).toEqual({ page: '1', pagesize: '2', active: 'ALL' })
   })
@@ -111,7 +114,7 @@ describe('treez: pulls', () => {
       [P1, 'FRONT OF HOUSE', 12, 'each'],
       [P3, 'DISPLAY CASE 1', 7250, 'mg'],
     ])
-    expect(h.fake.requests[0]?.query.get('last_update_date')).toBe(since.toISOString().replace('Z', '+00:00'))
+    expect(h.fake.requests[0]?.query.get('last_update_date')).toBe(overlapped(since))
   })
 
   test('inventoryType ALL sums ADULT and MEDICAL per location; no location list counts every location', async () => {
