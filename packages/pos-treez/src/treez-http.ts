@@ -134,7 +134,7 @@ export class TreezHttp {
 
   /**
    * Runs `attempt` with the configured retries: backoff with jitter, `Retry-After` honoured up to
-   * `maxRetryAfterMs`. `beforeRetry` runs before each retry (a create looks for its ticket there).
+   * `maxRetryAfterMs`. `attempt` gets its number, so a create can look for its ticket before a retry.
    */
   async retry<T>(
     operation: PosOperation,
