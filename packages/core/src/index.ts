@@ -1,3 +1,12 @@
+export {
+  AccessPolicy,
+  DEFAULT_ROLE_PERMISSIONS,
+  PERMISSIONS,
+  type Permission,
+  permissionForEvent,
+} from './access/access-policy'
+export { HistoryService } from './audit/history-service'
+export { type CreateOmsOptions, createOms, type Oms } from './create-oms'
 export * from './domain/commands'
 export * from './domain/enums'
 export { decimalToMinor, minorToDecimal } from './domain/money'
@@ -16,6 +25,7 @@ export {
   NotFoundError,
   OmsError,
   type OmsErrorOptions,
+  ReservationExpiredError,
   ValidationError,
 } from './errors/oms-error'
 export { isPosError, PosError, type PosErrorInit, type PosOperation } from './errors/pos-error'
@@ -27,6 +37,16 @@ export {
   type FulfillmentMachine,
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
+export { commitHolds, isLive, releaseHolds, takeHolds } from './inventory/holds'
+export {
+  type Drift,
+  InventoryService,
+  type ReconcileResult,
+  reconcile,
+  type StockView,
+} from './inventory/inventory-service'
+export { type ExpireDueResult, ReservationService } from './inventory/reservation-service'
+export { isShortage, type LedgerEntry, recordMovements } from './inventory/stock-ledger'
 export type {
   GuardFn,
   MachineDefinition,
@@ -35,6 +55,8 @@ export type {
   TransitionDefinition,
 } from './machines/machine-definition'
 export { StatusMachine, type TransitionResult } from './machines/status-machine'
+export { createMemoryStorage, MemoryStorage } from './memory/memory-storage'
+export { NoteService } from './notes/note-service'
 export {
   createOrderMachines,
   deliveryOrderDefinition,
@@ -48,8 +70,17 @@ export {
   pickupOrderDefinition,
   returnStates,
 } from './order/order-machine'
+export { OrderService } from './order/order-service'
+export {
+  type DomainEvent,
+  type EventHandler,
+  OutboxRelay,
+  type RelayOptions,
+  type RelayResult,
+} from './outbox/outbox-relay'
 export { type Clock, systemClock } from './ports/clock'
 export { type Logger, silentLogger } from './ports/logger'
+export type { CustomerNotification, Notifier } from './ports/notifier'
 export {
   type PosAdapter,
   type PosAdapterCapabilities,
@@ -65,3 +96,5 @@ export {
   type PosUnit,
   pullAllPages,
 } from './ports/pos-adapter'
+export type * from './ports/storage'
+export { DEFAULT_POLICIES, type OmsContext, type OmsPolicies, SYSTEM_ACTOR } from './services/oms-context'

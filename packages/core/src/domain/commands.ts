@@ -119,3 +119,21 @@ export const setInventoryInputSchema = z.strictObject({
   note: z.string().trim().max(1000).optional(),
 })
 export type SetInventoryInput = z.input<typeof setInventoryInputSchema>
+
+export const reservationQuantityInputSchema = z.strictObject({
+  ...commandBase,
+  reservationId: idSchema,
+  /** Default: all that the hold still holds. */
+  quantity: positiveQuantitySchema.optional(),
+  reason: z.string().trim().max(1000).optional(),
+})
+export type ReservationQuantityInput = z.input<typeof reservationQuantityInputSchema>
+
+export const expireDueInputSchema = z.strictObject({
+  actor: actorSchema.optional(),
+  /** Holds per transaction. */
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  /** Stop after this many holds (default: all that are due). */
+  maxHolds: z.number().int().min(1).optional(),
+})
+export type ExpireDueInput = z.input<typeof expireDueInputSchema>

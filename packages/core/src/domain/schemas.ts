@@ -164,7 +164,8 @@ export const reservationSchema = z.strictObject({
   /** Released by a partial release (the hold still holds `reserved − fulfilled − released`). */
   quantityReleased: quantitySchema,
   status: reservationStatusSchema,
-  expiresAt: timestampSchema,
+  /** Null once the order is confirmed: the hold no longer expires. */
+  expiresAt: timestampSchema.nullable(),
   reservedAt: timestampSchema,
   releasedAt: timestampSchema.nullable(),
   fulfilledAt: timestampSchema.nullable(),

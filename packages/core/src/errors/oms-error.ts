@@ -113,3 +113,13 @@ export class InvalidMachineError extends OmsError {
     })
   }
 }
+
+export class ReservationExpiredError extends OmsError {
+  constructor(orderId: string, reservationIds: readonly string[]) {
+    super(
+      'RESERVATION_EXPIRED',
+      `order ${orderId}: its stock hold has expired (${reservationIds.length} hold(s)); the stock may be gone, so place the order again`,
+      { details: { orderId, reservationIds } },
+    )
+  }
+}

@@ -1,6 +1,11 @@
+export { createFakeClock, type FakeClock } from './fake-clock'
+export { actors, createWorld, placeOrder, uid, type World } from './fixtures'
+export { checkInvariants, snapshotStorage } from './invariants'
 export {
   type PosAdapterContractTarget,
   type PosContractHarness,
   type PosFault,
   runPosAdapterContract,
 } from './pos-adapter-contract'
+export { runStorageConformance } from './storage-conformance'
+export type { ConformanceOptions, ConformanceTarget } from './suites/suite'

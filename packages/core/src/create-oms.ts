@@ -1,0 +1,127 @@
+import { AccessPolicy, type Permission } from './access/access-policy'
+import { HistoryService } from './audit/history-service'
+import type { Role } from './domain/enums'
+import type { Note } from './domain/schemas'
+import {
+  createFulfillmentMachine,
+  type FulfillmentContext,
+  type FulfillmentEvent,
+} from './fulfillment/fulfillment-machine'
+import { InventoryService } from './inventory/inventory-service'
+import { ReservationService } from './inventory/reservation-service'
+import type { MachineExtension } from './machines/machine-definition'
+import { NoteService } from './notes/note-service'
+import { createOrderMachines, type OrderMachineExtensions } from './order/order-machine'
+import { OrderService } from './order/order-service'
+import { OutboxRelay } from './outbox/outbox-relay'
+import { type Clock, systemClock } from './ports/clock'
+import { type Logger, silentLogger } from './ports/logger'
+import type { Notifier } from './ports/notifier'
+import type { Storage } from './ports/storage'
+import { DEFAULT_POLICIES, defaultIds, type OmsContext, type OmsPolicies } from './services/oms-context'
+
+export interface CreateOmsOptions {
+  storage: Storage
+  /** @default the system clock */
+  clock?: Clock
+  /** Id generator. @default crypto.randomUUID */
+  ids?: () => string
+  /** A pino-compatible logger. @default silent */
+  logger?: Logger
+  policies?: Partial<OmsPolicies>
+  /** Host extensions of the machines, validated here (INVALID_MACHINE on a bad graph). */
+  machines?: {
+    orders?: OrderMachineExtensions
+    fulfillment?: MachineExtension<FulfillmentContext, FulfillmentEvent>
+  }
+  /** Replace the permissions of a role. */
+  roles?: Partial<Record<Role, Iterable<Permission>>>
+  /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
+  notifier?: Notifier
+}
+
+/** The library's grouped services. */
+export interface Oms {
+  orders: OrderService
+  reservations: ReservationService
+  inventory: InventoryService
+  notes: NoteService
+  history: HistoryService
+  /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
+  events: OutboxRelay
+  /** The machines in use (built-in plus host extensions). */
+  machines: Pick<OmsContext, 'orderMachines' | 'fulfillmentMachine'>
+  /** Stops the relay and closes the storage. */
+  close(): Promise<void>
+}
+
+/**
+ * Builds Peak OMS on a storage.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStorage, createOms } from '@peak-oms/core'
+ * const oms = createOms({ storage: createMemoryStorage() })
+ * const order = await oms.orders.create({ actor, channel: 'kiosk', flow: 'pickup', storeId: 's1', currency: 'USD', lines })
+ * ```
+ */
+export function createOms(options: CreateOmsOptions): Oms {
+  const ctx: OmsContext = {
+    storage: options.storage,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? defaultIds,
+    logger: options.logger ?? silentLogger,
+    policies: { ...DEFAULT_POLICIES, ...options.policies },
+    orderMachines: createOrderMachines(options.machines?.orders),
+    fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
+    access: new AccessPolicy(options.roles),
+  }
+  const events = new OutboxRelay(ctx)
+  const oms: Oms = {
+    orders: new OrderService(ctx),
+    reservations: new ReservationService(ctx),
+    inventory: new InventoryService(ctx),
+    notes: new NoteService(ctx),
+    history: new HistoryService(ctx),
+    events,
+    machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
+    async close() {
+      await events.stop()
+      await ctx.storage.close()
+    },
+  }
+  const notifier = options.notifier
+  if (notifier) {
+    events.subscribe(
+      async (event) => {
+        const { noteId, orderId, notifyCustomer } = event.payload as {
+          noteId: string
+          orderId: string
+          notifyCustomer: boolean
+        }
+        if (!notifyCustomer) return
+        const found = await ctx.storage.transaction(async (tx) => {
+          const note = await tx.notes.get(noteId)
+          const order = await tx.orders.get(orderId)
+          return note && order && !note.notifiedAt && !note.isInternal ? { note, order } : null
+        })
+        if (!found) return
+        await notifier.notify({
+          kind: 'order_note',
+          orderId,
+          orderNumber: found.order.number,
+          customerId: found.order.customerId,
+          noteId,
+          text: found.note.text,
+        })
+        await ctx.storage.transaction(async (tx) => {
+          const note = await tx.notes.get(noteId)
+          if (note && !note.notifiedAt)
+            await tx.notes.update({ ...note, notifiedAt: ctx.clock.now() } satisfies Note)
+        })
+      },
+      { types: ['note.added'] },
+    )
+  }
+  return oms
+}

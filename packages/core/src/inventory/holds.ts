@@ -1,0 +1,200 @@
+import type { Actor, Order, Reservation } from '../domain/schemas'
+import { remainingOf } from '../domain/schemas'
+import { InsufficientStockError, ReservationExpiredError } from '../errors/oms-error'
+import type { StorageTx } from '../ports/storage'
+import type { OmsContext } from '../services/oms-context'
+import { byRow, levelRowKey, recordMovements } from './stock-ledger'
+
+/** A hold still counts: active and not past its expiry. */
+export const isLive = (r: Reservation, now: Date) =>
+  r.status === 'active' && (r.expiresAt === null || r.expiresAt > now)
+
+export interface HoldRequest {
+  orderLineId: string
+  itemId: string
+  locationId: string
+  quantity: number
+}
+
+/** Sums quantities per (item, location) row, in canonical row order. */
+function sumPerRow<T extends { itemId: string; locationId: string }>(
+  rows: readonly T[],
+  qty: (row: T) => number,
+) {
+  const sums = new Map<string, { itemId: string; locationId: string; quantity: number }>()
+  for (const row of rows) {
+    const key = levelRowKey(row.itemId, row.locationId)
+    const sum = sums.get(key) ?? { itemId: row.itemId, locationId: row.locationId, quantity: 0 }
+    sum.quantity += qty(row)
+    sums.set(key, sum)
+  }
+  return [...sums.values()].filter((s) => s.quantity !== 0).sort(byRow)
+}
+
+/**
+ * Expires the due holds of one row (lazy expiry) and gives their stock back. Returns how much it freed.
+ * Their orders are moved on by the sweeper.
+ */
+async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: string): Promise<number> {
+  const expired = await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { itemId, locationId })
+  const freed = expired.reduce((sum, r) => sum + remainingOf(r), 0)
+  if (freed > 0) await tx.inventory.applyDeltas(itemId, locationId, { reserved: -freed }, { now })
+  return freed
+}
+
+/**
+ * Takes holds for an order: one conditional write per (item, location), lines for the same item summed,
+ * rows in canonical order, all or nothing (a shortfall throws `INSUFFICIENT_STOCK` and the transaction
+ * rolls back). Expired holds on a row are released only when they stand in the way.
+ */
+export async function takeHolds(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  order: Pick<Order, 'id'>,
+  requests: readonly HoldRequest[],
+  expiresAt: Date | null,
+): Promise<Reservation[]> {
+  for (const row of sumPerRow(requests, (r) => r.quantity)) {
+    const reserve = () =>
+      tx.inventory.applyDeltas(
+        row.itemId,
+        row.locationId,
+        { reserved: row.quantity },
+        { requireAvailable: row.quantity, now },
+      )
+    let level = await reserve()
+    if (!level && (await expireRow(tx, now, row.itemId, row.locationId)) > 0) level = await reserve()
+    if (!level) {
+      const current = await tx.inventory.getLevel(row.itemId, row.locationId)
+      const available = current
+        ? Math.max(
+            0,
+            current.onHand - current.reserved - current.damaged - current.quarantine - current.safetyStock,
+          )
+        : 0
+      throw new InsufficientStockError(row.itemId, row.locationId, row.quantity, available)
+    }
+  }
+  const holds: Reservation[] = requests.map((r) => ({
+    id: ctx.ids(),
+    itemId: r.itemId,
+    locationId: r.locationId,
+    orderId: order.id,
+    orderLineId: r.orderLineId,
+    quantityReserved: r.quantity,
+    quantityFulfilled: 0,
+    quantityReleased: 0,
+    status: 'active',
+    expiresAt,
+    reservedAt: now,
+    releasedAt: null,
+    fulfilledAt: null,
+    notes: null,
+    createdAt: now,
+    updatedAt: now,
+  }))
+  await tx.reservations.insertMany(holds)
+  return holds
+}
+
+/**
+ * Releases `quantity` (default: all that remains) of each hold, giving exactly that back to available.
+ * Each hold is changed only if it is still as read (compare-and-swap), so nothing is released twice.
+ * Returns the holds as changed.
+ */
+export async function releaseHolds(
+  tx: StorageTx,
+  now: Date,
+  holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
+  finalStatus: 'released' | 'expired' = 'released',
+): Promise<Reservation[]> {
+  const changes = holds
+    .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
+    .map(({ hold, quantity }) => {
+      const q = Math.min(quantity ?? remainingOf(hold), remainingOf(hold))
+      const done = q === remainingOf(hold)
+      return {
+        id: hold.id,
+        expected: hold,
+        patch: {
+          quantityReleased: hold.quantityReleased + q,
+          ...(done ? { status: finalStatus, releasedAt: now } : {}),
+          updatedAt: now,
+        },
+      }
+    })
+  if (changes.length === 0) return []
+  const changed = await tx.reservations.update(changes)
+  const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
+  const freed = sumPerRow(
+    changed,
+    (r) => r.quantityReleased - (before.get(r.id)?.quantityReleased ?? r.quantityReleased),
+  )
+  for (const row of freed) {
+    await tx.inventory.applyDeltas(row.itemId, row.locationId, { reserved: -row.quantity }, { now })
+  }
+  return changed
+}
+
+/**
+ * Consumes holds as a sale: on-hand and reserved go down together through the ledger, the hold records
+ * what was fulfilled, and a partial commit keeps the remainder held. Only live holds can be committed.
+ */
+export async function commitHolds(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  actor: Actor,
+  orderId: string,
+  holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
+): Promise<Reservation[]> {
+  const stale = holds
+    .filter(({ hold }) => hold.status === 'active' && !isLive(hold, now))
+    .map(({ hold }) => hold.id)
+  if (stale.length) throw new ReservationExpiredError(orderId, stale)
+  const changes = holds
+    .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
+    .map(({ hold, quantity }) => {
+      const q = Math.min(quantity ?? remainingOf(hold), remainingOf(hold))
+      const done = q === remainingOf(hold)
+      return {
+        id: hold.id,
+        expected: hold,
+        patch: {
+          quantityFulfilled: hold.quantityFulfilled + q,
+          ...(done ? { status: 'committed' as const } : {}),
+          fulfilledAt: now,
+          updatedAt: now,
+        },
+      }
+    })
+  if (changes.length === 0) return []
+  const changed = await tx.reservations.update(changes)
+  const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
+  const sold = sumPerRow(
+    changed,
+    (r) => r.quantityFulfilled - (before.get(r.id)?.quantityFulfilled ?? r.quantityFulfilled),
+  )
+  await recordMovements(
+    ctx,
+    tx,
+    now,
+    actor,
+    sold.map((row) => ({
+      itemId: row.itemId,
+      locationId: row.locationId,
+      bucket: 'on_hand' as const,
+      delta: -row.quantity,
+      reservedDelta: -row.quantity,
+      reason: 'sale' as const,
+      reference: { kind: 'order' as const, id: orderId },
+    })),
+    {
+      orderId,
+      action: 'inventory_committed',
+      description: `sold ${sold.reduce((s, r) => s + r.quantity, 0)} unit(s) from holds`,
+    },
+  )
+  return changed
+}

@@ -1,0 +1,403 @@
+import {
+  type AdjustInventoryInput,
+  adjustInventoryInputSchema,
+  type ReceiveInventoryInput,
+  receiveInventoryInputSchema,
+  type SetInventoryInput,
+  setInventoryInputSchema,
+} from '../domain/commands'
+import type { MovementReason, StockBucket } from '../domain/enums'
+import { parseInput } from '../domain/parse-input'
+import {
+  type Actor,
+  actorSchema,
+  type InventoryLevel,
+  type Item,
+  idSchema,
+  itemSchema,
+  type Location,
+  locationSchema,
+  type Movement,
+  quantitySchema,
+} from '../domain/schemas'
+import { ForbiddenError, NotFoundError } from '../errors/oms-error'
+import type { StorageTx } from '../ports/storage'
+import { type OmsContext, runCommand } from '../services/oms-context'
+import { isLive } from './holds'
+import { levelRowKey, recordMovements } from './stock-ledger'
+
+/** A level as a reader sees it: holds past their expiry are not counted, and `available` is derived. */
+export interface StockView extends InventoryLevel {
+  /** Held by live holds (expired ones not yet swept are left out). */
+  heldLive: number
+  /** `onHand − heldLive − damaged − quarantine − safetyStock`, clamped at 0. */
+  available: number
+  /** How far on-hand is below what is reserved or set aside (0 when none). */
+  shortage: number
+}
+
+export interface Drift {
+  itemId: string
+  locationId: string
+  field: 'onHand' | 'reserved' | 'damaged' | 'quarantine' | 'incoming'
+  stored: number
+  expected: number
+}
+
+export interface ReconcileResult {
+  /** Levels compared. */
+  checked: number
+  drifts: Drift[]
+  /** Whether the drifts were written back (`repair: true`). */
+  repaired: boolean
+}
+
+/** Which bucket a reason moves. */
+const REASON_BUCKET: Partial<Record<MovementReason, StockBucket>> = {
+  damage: 'damaged',
+  damage_release: 'damaged',
+  quarantine: 'quarantine',
+  quarantine_release: 'quarantine',
+}
+
+/** Catalog (locations, items) and the stock ledger: receive, adjust, set, read, reconcile. */
+export class InventoryService {
+  readonly #ctx: OmsContext
+
+  constructor(ctx: OmsContext) {
+    this.#ctx = ctx
+  }
+
+  /** Creates or updates a location (a store, warehouse, vault or sales floor). */
+  async defineLocation(input: { actor: Actor; location: unknown }): Promise<Location> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const location = parseInput(locationSchema, input.location, 'location')
+    this.#ctx.access.require(actor, 'inventory.write', 'define locations')
+    if (!this.#ctx.access.canReachStore(actor, location.storeId))
+      throw new ForbiddenError(`define locations in store ${location.storeId}`)
+    await this.#ctx.storage.transaction((tx) => tx.locations.upsert(location))
+    return location
+  }
+
+  /** Creates or updates an item (a sellable variant / SKU). */
+  async defineItem(input: { actor: Actor; item: unknown }): Promise<Item> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const item = parseInput(itemSchema, input.item, 'item')
+    this.#ctx.access.require(actor, 'inventory.write', 'define items')
+    await this.#ctx.storage.transaction((tx) => tx.items.upsert(item))
+    return item
+  }
+
+  /** Goods arrive: on-hand goes up by `quantity`, recorded as a `receive` movement. */
+  async receive(input: ReceiveInventoryInput): Promise<StockView> {
+    const cmd = parseInput(receiveInventoryInputSchema, input, 'receipt')
+    return runCommand(this.#ctx, 'inventory.receive', cmd, async (tx, now) => {
+      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      const [level] = await recordMovements(
+        this.#ctx,
+        tx,
+        now,
+        cmd.actor,
+        [
+          {
+            itemId: cmd.itemId,
+            locationId: cmd.locationId,
+            bucket: 'on_hand',
+            delta: cmd.quantity,
+            reason: 'receive',
+            packageId: cmd.packageId ?? null,
+            reference: cmd.reference ?? null,
+            note: cmd.note ?? null,
+          },
+        ],
+        {
+          action: 'inventory_received',
+          description: `received ${cmd.quantity} of ${cmd.itemId} at ${cmd.locationId}`,
+        },
+      )
+      return this.#view(tx, level as InventoryLevel, now)
+    })
+  }
+
+  /**
+   * Adjusts by a signed delta with a reason code. May take on-hand below what is reserved (a real count
+   * found less): that is a recorded shortage (`inventory.shortage`), and no new hold succeeds until it
+   * is resolved. On-hand never goes below zero (INSUFFICIENT_STOCK).
+   */
+  async adjust(input: AdjustInventoryInput): Promise<StockView> {
+    const cmd = parseInput(adjustInventoryInputSchema, input, 'adjustment')
+    return runCommand(this.#ctx, 'inventory.adjust', cmd, async (tx, now) => {
+      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      const [level] = await recordMovements(
+        this.#ctx,
+        tx,
+        now,
+        cmd.actor,
+        [
+          {
+            itemId: cmd.itemId,
+            locationId: cmd.locationId,
+            bucket: REASON_BUCKET[cmd.reason] ?? 'on_hand',
+            delta: cmd.delta,
+            reason: cmd.reason,
+            packageId: cmd.packageId ?? null,
+            reference: cmd.reference ?? null,
+            note: cmd.note ?? null,
+          },
+        ],
+        {
+          action: 'inventory_adjusted',
+          description: `adjusted ${cmd.itemId} at ${cmd.locationId} by ${cmd.delta} (${cmd.reason})`,
+        },
+      )
+      return this.#view(tx, level as InventoryLevel, now)
+    })
+  }
+
+  /**
+   * Sets on-hand to `quantity` if it is still `expected` (compare-and-swap in one write); otherwise
+   * CONFLICT with the current value. Recorded as a movement of the difference.
+   */
+  async set(input: SetInventoryInput): Promise<StockView> {
+    const cmd = parseInput(setInventoryInputSchema, input, 'set-quantity')
+    return runCommand(this.#ctx, 'inventory.set', cmd, async (tx, now) => {
+      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      const delta = cmd.quantity - cmd.expected
+      if (delta === 0) {
+        const current = await tx.inventory.getLevel(cmd.itemId, cmd.locationId)
+        if ((current?.onHand ?? 0) === cmd.expected && current) return this.#view(tx, current, now)
+      }
+      const [level] = await recordMovements(
+        this.#ctx,
+        tx,
+        now,
+        cmd.actor,
+        [
+          {
+            itemId: cmd.itemId,
+            locationId: cmd.locationId,
+            bucket: 'on_hand',
+            delta,
+            reason: cmd.reason,
+            expectOnHand: cmd.expected,
+            note: cmd.note ?? null,
+          },
+        ],
+        {
+          action: 'inventory_set',
+          description: `set ${cmd.itemId} at ${cmd.locationId} from ${cmd.expected} to ${cmd.quantity}`,
+        },
+      )
+      return this.#view(tx, level as InventoryLevel, now)
+    })
+  }
+
+  /** Safety stock is kept out of `available`. */
+  async setSafetyStock(input: {
+    actor: Actor
+    itemId: string
+    locationId: string
+    safetyStock: number
+  }): Promise<StockView> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const safetyStock = parseInput(quantitySchema, input.safetyStock, 'safety stock')
+    return this.#ctx.storage.transaction(async (tx) => {
+      const now = this.#ctx.clock.now()
+      await this.#requireWrite(tx, actor, input.locationId, input.itemId)
+      const level =
+        (await tx.inventory.setSafetyStock(input.itemId, input.locationId, safetyStock, now)) ??
+        (await (async () => {
+          await tx.inventory.applyDeltas(input.itemId, input.locationId, {}, { now })
+          return tx.inventory.setSafetyStock(input.itemId, input.locationId, safetyStock, now)
+        })())
+      return this.#view(tx, level as InventoryLevel, now)
+    })
+  }
+
+  /** The level of one item at one location (zeros when it never had stock). */
+  async level(input: { actor: Actor; itemId: string; locationId: string }): Promise<StockView> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const itemId = parseInput(idSchema, input.itemId, 'item id')
+    const locationId = parseInput(idSchema, input.locationId, 'location id')
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const now = this.#ctx.clock.now()
+        await this.#requireView(tx, actor, locationId)
+        const level = (await tx.inventory.getLevel(itemId, locationId)) ?? emptyLevel(itemId, locationId, now)
+        return this.#view(tx, level, now)
+      },
+      { readOnly: true },
+    )
+  }
+
+  /** Levels of an item across locations (or of a location), each with its live availability. */
+  async levels(input: { actor: Actor; itemId?: string; locationId?: string }): Promise<StockView[]> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const now = this.#ctx.clock.now()
+        const levels = await tx.inventory.listLevels({
+          ...(input.itemId ? { itemId: input.itemId } : {}),
+          ...(input.locationId ? { locationId: input.locationId } : {}),
+        })
+        const reachable = await this.#reachableLocations(tx, actor)
+        const views: StockView[] = []
+        for (const l of levels)
+          if (!reachable || reachable.has(l.locationId)) views.push(await this.#view(tx, l, now))
+        return views
+      },
+      { readOnly: true },
+    )
+  }
+
+  /** Available to sell across locations: each location clamped at 0 before summing (DESIGN §4). */
+  async availableAcross(input: { actor: Actor; itemId: string; locationIds?: string[] }): Promise<number> {
+    const views = await this.levels({ actor: input.actor, itemId: input.itemId })
+    return views
+      .filter((v) => !input.locationIds || input.locationIds.includes(v.locationId))
+      .reduce((sum, v) => sum + v.available, 0)
+  }
+
+  async movements(input: {
+    actor: Actor
+    itemId?: string
+    locationId?: string
+    referenceId?: string
+    limit?: number
+  }): Promise<Movement[]> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
+    const { actor: _a, ...filter } = input
+    return this.#ctx.storage.transaction((tx) => tx.inventory.listMovements(filter), { readOnly: true })
+  }
+
+  /**
+   * Recomputes every level from the ledger (on-hand and buckets = sum of movements) and from the holds
+   * (reserved = what active holds still hold), and reports each difference. With `repair`, writes the
+   * recomputed figures back. A healthy system reports no drift.
+   */
+  async reconcileProjections(input: { actor: Actor; repair?: boolean }): Promise<ReconcileResult> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    this.#ctx.access.require(
+      actor,
+      input.repair ? 'inventory.write' : 'inventory.view',
+      'reconcile inventory',
+    )
+    return this.#ctx.storage.transaction(
+      async (tx) => reconcile(tx, input.repair === true, this.#ctx.clock.now()),
+      {
+        readOnly: !input.repair,
+      },
+    )
+  }
+
+  async #view(tx: StorageTx, level: InventoryLevel, now: Date): Promise<StockView> {
+    const holds =
+      level.reserved > 0
+        ? await tx.reservations.listActive({ itemId: level.itemId, locationId: level.locationId })
+        : []
+    const stale = holds
+      .filter((h) => !isLive(h, now))
+      .reduce((s, h) => s + (h.quantityReserved - h.quantityFulfilled - h.quantityReleased), 0)
+    const heldLive = level.reserved - stale
+    return {
+      ...level,
+      heldLive,
+      available: Math.max(0, level.onHand - heldLive - level.damaged - level.quarantine - level.safetyStock),
+      shortage: Math.max(0, level.reserved + level.damaged + level.quarantine - level.onHand),
+    }
+  }
+
+  async #reachableLocations(tx: StorageTx, actor: Actor): Promise<Set<string> | null> {
+    if (!actor.storeIds) return null
+    const all = await Promise.all(actor.storeIds.map((storeId) => tx.locations.list({ storeId })))
+    return new Set(all.flat().map((l) => l.id))
+  }
+
+  async #requireView(tx: StorageTx, actor: Actor, locationId: string): Promise<void> {
+    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
+    if (actor.storeIds) {
+      const location = await tx.locations.get(locationId)
+      if (!location || !this.#ctx.access.canReachStore(actor, location.storeId)) {
+        throw new ForbiddenError(`view inventory at ${locationId}`)
+      }
+    }
+  }
+
+  async #requireWrite(tx: StorageTx, actor: Actor, locationId: string, itemId: string): Promise<void> {
+    this.#ctx.access.require(actor, 'inventory.write', 'change inventory')
+    const location = await tx.locations.get(locationId)
+    if (!location) throw new NotFoundError('location', locationId)
+    if (!this.#ctx.access.canReachStore(actor, location.storeId))
+      throw new ForbiddenError(`change inventory at ${locationId}`)
+    if (!(await tx.items.get(itemId))) throw new NotFoundError('item', itemId)
+  }
+}
+
+const emptyLevel = (itemId: string, locationId: string, now: Date): InventoryLevel => ({
+  itemId,
+  locationId,
+  onHand: 0,
+  reserved: 0,
+  damaged: 0,
+  quarantine: 0,
+  incoming: 0,
+  safetyStock: 0,
+  version: 0,
+  updatedAt: now,
+})
+
+/** The reconciliation itself, shared by the service and the conformance suite's invariant checks. */
+export async function reconcile(tx: StorageTx, repair: boolean, now: Date): Promise<ReconcileResult> {
+  const levels = await tx.inventory.listLevels()
+  const expected = new Map<string, InventoryLevel>()
+  const get = (itemId: string, locationId: string) => {
+    const key = levelRowKey(itemId, locationId)
+    let row = expected.get(key)
+    if (!row) {
+      row = emptyLevel(itemId, locationId, now)
+      expected.set(key, row)
+    }
+    return row
+  }
+  const FIELD = {
+    on_hand: 'onHand',
+    damaged: 'damaged',
+    quarantine: 'quarantine',
+    incoming: 'incoming',
+  } as const
+  for (const m of await tx.inventory.sumMovements()) get(m.itemId, m.locationId)[FIELD[m.bucket]] += m.total
+  for (const r of await tx.reservations.sumActive()) get(r.itemId, r.locationId).reserved += r.total
+  const stored = new Map(levels.map((l) => [levelRowKey(l.itemId, l.locationId), l]))
+  const drifts: Drift[] = []
+  const keys = new Set([...stored.keys(), ...expected.keys()])
+  for (const key of keys) {
+    const s = stored.get(key)
+    const e = expected.get(key)
+    const itemId = (s ?? e)?.itemId as string
+    const locationId = (s ?? e)?.locationId as string
+    for (const field of ['onHand', 'reserved', 'damaged', 'quarantine', 'incoming'] as const) {
+      const a = s?.[field] ?? 0
+      const b = e?.[field] ?? 0
+      if (a !== b) drifts.push({ itemId, locationId, field, stored: a, expected: b })
+    }
+  }
+  if (repair) {
+    for (const key of new Set(drifts.map((d) => levelRowKey(d.itemId, d.locationId)))) {
+      const s = stored.get(key)
+      const e = expected.get(key) ?? emptyLevel(s?.itemId ?? '', s?.locationId ?? '', now)
+      await tx.inventory.overwriteLevel({
+        ...(s ?? e),
+        onHand: e.onHand,
+        reserved: e.reserved,
+        damaged: e.damaged,
+        quarantine: e.quarantine,
+        incoming: e.incoming,
+        version: (s?.version ?? 0) + 1,
+        updatedAt: now,
+      })
+    }
+  }
+  return { checked: keys.size, drifts, repaired: repair && drifts.length > 0 }
+}

@@ -1,0 +1,222 @@
+import {
+  type ExpireDueInput,
+  expireDueInputSchema,
+  type ReservationQuantityInput,
+  reservationQuantityInputSchema,
+} from '../domain/commands'
+import { parseInput } from '../domain/parse-input'
+import { type Actor, actorSchema, idSchema, type Reservation, remainingOf } from '../domain/schemas'
+import { ConflictError, ForbiddenError, isOmsError, NotFoundError } from '../errors/oms-error'
+import { applyOrderEvent, loadOrder } from '../order/order-service'
+import type { StorageTx } from '../ports/storage'
+import { historyEntry, type OmsContext, runCommand, SYSTEM_ACTOR } from '../services/oms-context'
+import { commitHolds, releaseHolds } from './holds'
+
+export interface ExpireDueResult {
+  /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
+  expiredHolds: number
+  /** Orders moved on (e.g. payment_pending → cancelled). */
+  ordersMoved: number
+  /** Orders another instance moved first, or whose machine takes no `reservation.expired` now. */
+  ordersSkipped: number
+}
+
+/** Holds: read, release and commit single holds, and the expiry sweeper. */
+export class ReservationService {
+  readonly #ctx: OmsContext
+
+  constructor(ctx: OmsContext) {
+    this.#ctx = ctx
+  }
+
+  async listByOrder(input: { actor: Actor; orderId: string }): Promise<Reservation[]> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const orderId = parseInput(idSchema, input.orderId, 'order id')
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        await loadOrder(this.#ctx, tx, actor, orderId, 'order.view')
+        return tx.reservations.listByOrder(orderId)
+      },
+      { readOnly: true },
+    )
+  }
+
+  /** Releases part or all of one hold; exactly that quantity becomes available again. */
+  async release(input: ReservationQuantityInput): Promise<Reservation> {
+    const cmd = parseInput(reservationQuantityInputSchema, input, 'release')
+    return runCommand(this.#ctx, 'reservations.release', cmd, async (tx, now) => {
+      const hold = await this.#loadActive(tx, cmd.actor, cmd.reservationId, cmd.quantity)
+      const [changed] = await releaseHolds(tx, now, [
+        { hold, ...(cmd.quantity ? { quantity: cmd.quantity } : {}) },
+      ])
+      if (!changed) throw new ConflictError(`reservation ${hold.id} changed concurrently; retry`)
+      await tx.history.appendMany([
+        historyEntry(this.#ctx, cmd.actor, now, {
+          entityType: 'reservation',
+          entityId: hold.id,
+          orderId: hold.orderId,
+          action: 'inventory_released',
+          description: `released ${changed.quantityReleased - hold.quantityReleased} of hold ${hold.id}${cmd.reason ? ` (${cmd.reason})` : ''}`,
+          additionalData: {
+            reservationId: hold.id,
+            quantity: changed.quantityReleased - hold.quantityReleased,
+          },
+        }),
+      ])
+      return changed
+    })
+  }
+
+  /** Commits part or all of one hold as a sale; a partial commit keeps the remainder held. */
+  async commit(input: ReservationQuantityInput): Promise<Reservation> {
+    const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
+    return runCommand(this.#ctx, 'reservations.commit', cmd, async (tx, now) => {
+      const hold = await this.#loadActive(tx, cmd.actor, cmd.reservationId, cmd.quantity)
+      const [changed] = await commitHolds(this.#ctx, tx, now, cmd.actor, hold.orderId, [
+        { hold, ...(cmd.quantity ? { quantity: cmd.quantity } : {}) },
+      ])
+      if (!changed) throw new ConflictError(`reservation ${hold.id} changed concurrently; retry`)
+      return changed
+    })
+  }
+
+  async #loadActive(
+    tx: StorageTx,
+    actor: Actor,
+    id: string,
+    quantity: number | undefined,
+  ): Promise<Reservation> {
+    const hold = await tx.reservations.get(id)
+    if (!hold) {
+      if (this.#ctx.access.isScoped(actor))
+        throw new ForbiddenError(`reservation.manage on reservation ${id}`)
+      this.#ctx.access.require(actor, 'reservation.manage')
+      throw new NotFoundError('reservation', id)
+    }
+    await loadOrder(this.#ctx, tx, actor, hold.orderId, 'reservation.manage')
+    if (hold.status !== 'active') {
+      throw new ConflictError(`reservation ${id} is ${hold.status}, not active`, {
+        reservationId: id,
+        status: hold.status,
+      })
+    }
+    if (quantity !== undefined && quantity > remainingOf(hold)) {
+      throw new ConflictError(`reservation ${id} holds ${remainingOf(hold)}, fewer than ${quantity}`, {
+        reservationId: id,
+        remaining: remainingOf(hold),
+      })
+    }
+    return hold
+  }
+
+  /**
+   * The sweeper: expires due holds, gives their stock back, and moves their orders on through the
+   * machine (`reservation.expired`), with audit and events. Safe to run concurrently on every instance:
+   * each hold and each order change is a compare-and-swap, and an order another sweeper moved is skipped.
+   * Correctness never depends on it running: expired holds are not counted by any read or write.
+   */
+  async expireDue(
+    input: ExpireDueInput = {},
+    onProgress?: (p: ExpireDueResult) => void,
+  ): Promise<ExpireDueResult> {
+    const cmd = parseInput(expireDueInputSchema, input, 'expireDue')
+    const actor = cmd.actor ?? SYSTEM_ACTOR
+    this.#ctx.access.require(actor, 'reservation.manage', 'expire reservations')
+    const batch = cmd.batchSize ?? this.#ctx.policies.expiryBatchSize
+    const expirable = this.#expirableStatuses()
+    const total: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
+    const seen = new Set<string>()
+    for (;;) {
+      if (cmd.maxHolds !== undefined && total.expiredHolds >= cmd.maxHolds) break
+      const step = await this.#ctx.storage.transaction(async (tx) => {
+        const now = this.#ctx.clock.now()
+        const orderIds = (await tx.reservations.listOrdersToExpire(now, expirable, batch)).filter(
+          (id) => !seen.has(id),
+        )
+        const result: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
+        const orders = await tx.orders.getMany(orderIds)
+        for (const order of orders) {
+          seen.add(order.id)
+          const holds = await tx.reservations.listByOrder(order.id)
+          const due = holds.filter((h) => h.status === 'active' && h.expiresAt !== null && h.expiresAt <= now)
+          const machine = this.#ctx.orderMachines[order.flow]
+          if (
+            machine.can(
+              order.status,
+              {
+                flow: order.flow,
+                channel: order.channel,
+                paymentStatus: order.paymentStatus,
+                packedQuantity: order.packedQuantity,
+                attributes: order.attributes,
+              },
+              { type: 'reservation.expired' },
+            )
+          ) {
+            // Mark the due holds expired first, then let the machine release the rest and move the order.
+            await releaseHolds(
+              tx,
+              now,
+              due.map((hold) => ({ hold })),
+              'expired',
+            )
+            try {
+              await applyOrderEvent(
+                this.#ctx,
+                tx,
+                now,
+                actor,
+                order.id,
+                { type: 'reservation.expired', reason: 'hold expired' },
+                order,
+              )
+              result.ordersMoved += 1
+            } catch (error) {
+              if (!isOmsError(error) || error.code !== 'CONFLICT') throw error
+              result.ordersSkipped += 1
+            }
+          } else {
+            await releaseHolds(
+              tx,
+              now,
+              due.map((hold) => ({ hold })),
+              'expired',
+            )
+            result.ordersSkipped += 1
+          }
+          result.expiredHolds += due.length
+          if (due.length) {
+            await tx.history.appendMany([
+              historyEntry(this.#ctx, actor, now, {
+                entityType: 'reservation',
+                entityId: order.id,
+                orderId: order.id,
+                action: 'reservation_expired',
+                description: `${due.length} hold(s) expired`,
+                additionalData: { reservationIds: due.map((h) => h.id) },
+              }),
+            ])
+          }
+        }
+        return { result, more: orderIds.length > 0 }
+      })
+      total.expiredHolds += step.result.expiredHolds
+      total.ordersMoved += step.result.ordersMoved
+      total.ordersSkipped += step.result.ordersSkipped
+      onProgress?.({ ...total })
+      if (!step.more) break
+    }
+    return total
+  }
+
+  /** Order statuses in which `reservation.expired` is a legal event (for any flow). */
+  #expirableStatuses(): string[] {
+    const statuses = new Set<string>()
+    for (const machine of Object.values(this.#ctx.orderMachines)) {
+      for (const [name, state] of Object.entries(machine.definition.states)) {
+        if (state.on && Object.hasOwn(state.on, 'reservation.expired')) statuses.add(name)
+      }
+    }
+    return [...statuses]
+  }
+}

@@ -1,0 +1,165 @@
+import type { MovementReason, StockBucket } from '../domain/enums'
+import type { Actor, InventoryLevel, Movement } from '../domain/schemas'
+import { availableOf } from '../domain/schemas'
+import { ConflictError, InsufficientStockError } from '../errors/oms-error'
+import type { LevelDeltas, StorageTx } from '../ports/storage'
+import { historyEntry, type OmsContext, outboxEvent } from '../services/oms-context'
+
+/** One change to record: a movement of `delta` in `bucket`, plus (for a sale) the hold it consumes. */
+export interface LedgerEntry {
+  itemId: string
+  locationId: string
+  bucket: StockBucket
+  delta: number
+  reason: MovementReason
+  /** Change to `reserved` made in the same write (a sale consumes its hold: `-quantity`). */
+  reservedDelta?: number
+  /** Compare-and-swap on on-hand (set-quantity). */
+  expectOnHand?: number
+  packageId?: string | null
+  reference?: Movement['reference']
+  note?: string | null
+}
+
+const BUCKET_FIELD: Record<StockBucket, keyof LevelDeltas> = {
+  on_hand: 'onHand',
+  damaged: 'damaged',
+  quarantine: 'quarantine',
+  incoming: 'incoming',
+}
+
+export const levelRowKey = (itemId: string, locationId: string) => `${itemId}\u0000${locationId}`
+/** Canonical row order (item, then location): every writer touches rows in this order, so none deadlock. */
+export const byRow = <T extends { itemId: string; locationId: string }>(a: T, b: T) =>
+  a.itemId < b.itemId
+    ? -1
+    : a.itemId > b.itemId
+      ? 1
+      : a.locationId < b.locationId
+        ? -1
+        : a.locationId > b.locationId
+          ? 1
+          : 0
+
+/** A level's stock below what is reserved or set aside: recorded, never hidden (DESIGN §4). */
+export const isShortage = (l: InventoryLevel) => l.onHand < l.reserved + l.damaged + l.quarantine
+
+/**
+ * The one code path that changes stock figures: each entry is a ledger movement and the matching
+ * projection write, in the same transaction. Rows are written in canonical order. Throws (writing nothing
+ * the caller keeps) when a write's condition fails: on-hand below zero, or a compare-and-swap mismatch.
+ */
+export async function recordMovements(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  actor: Actor,
+  entries: readonly LedgerEntry[],
+  audit: {
+    orderId?: string | null
+    action: Parameters<typeof historyEntry>[3]['action']
+    description: string
+  } | null,
+): Promise<InventoryLevel[]> {
+  const levels: InventoryLevel[] = []
+  const movements: Movement[] = []
+  for (const e of [...entries].sort(byRow)) {
+    const deltas: LevelDeltas = { [BUCKET_FIELD[e.bucket]]: e.delta }
+    if (e.reservedDelta) deltas.reserved = e.reservedDelta
+    const before = e.expectOnHand === undefined ? null : e.expectOnHand
+    const level = await tx.inventory.applyDeltas(e.itemId, e.locationId, deltas, {
+      now,
+      ...(before === null ? {} : { expectOnHand: before }),
+    })
+    if (!level) {
+      const current = await tx.inventory.getLevel(e.itemId, e.locationId)
+      if (e.expectOnHand !== undefined && (current?.onHand ?? 0) !== e.expectOnHand) {
+        throw new ConflictError(
+          `item ${e.itemId} at ${e.locationId}: on-hand is ${current?.onHand ?? 0}, not the expected ${e.expectOnHand}; read it again and retry`,
+          {
+            itemId: e.itemId,
+            locationId: e.locationId,
+            expected: e.expectOnHand,
+            actual: current?.onHand ?? 0,
+          },
+        )
+      }
+      throw new InsufficientStockError(
+        e.itemId,
+        e.locationId,
+        Math.abs(e.delta),
+        current ? current[BUCKET_FIELD[e.bucket] as 'onHand'] : 0,
+      )
+    }
+    levels.push(level)
+    movements.push({
+      id: ctx.ids(),
+      itemId: e.itemId,
+      locationId: e.locationId,
+      bucket: e.bucket,
+      delta: e.delta,
+      reason: e.reason,
+      packageId: e.packageId ?? null,
+      actorId: actor.id,
+      reference: e.reference ?? null,
+      note: e.note ?? null,
+      createdAt: now,
+    })
+  }
+  await tx.inventory.insertMovements(movements)
+
+  const events = levels.map((l) =>
+    outboxEvent(ctx, now, 'inventory.changed', `inventory:${l.itemId}@${l.locationId}`, {
+      itemId: l.itemId,
+      locationId: l.locationId,
+      onHand: l.onHand,
+      reserved: l.reserved,
+      available: availableOf(l),
+    }),
+  )
+  const history = audit
+    ? [
+        historyEntry(ctx, actor, now, {
+          entityType: 'inventory',
+          entityId: movements[0]?.id ?? ctx.ids(),
+          orderId: audit.orderId ?? null,
+          action: audit.action,
+          description: audit.description,
+          additionalData: {
+            movements: movements.map((m) => ({
+              id: m.id,
+              itemId: m.itemId,
+              locationId: m.locationId,
+              bucket: m.bucket,
+              delta: m.delta,
+              reason: m.reason,
+            })),
+          },
+        }),
+      ]
+    : []
+  for (const l of levels.filter(isShortage)) {
+    const deficit = l.reserved + l.damaged + l.quarantine - l.onHand
+    events.push(
+      outboxEvent(ctx, now, 'inventory.shortage', `inventory:${l.itemId}@${l.locationId}`, {
+        itemId: l.itemId,
+        locationId: l.locationId,
+        onHand: l.onHand,
+        reserved: l.reserved,
+        deficit,
+      }),
+    )
+    history.push(
+      historyEntry(ctx, actor, now, {
+        entityType: 'inventory',
+        entityId: `${l.itemId}@${l.locationId}`,
+        action: 'inventory_shortage',
+        description: `shortage of ${deficit} at ${l.locationId} for item ${l.itemId}: on-hand ${l.onHand} is below reserved ${l.reserved}`,
+        additionalData: { itemId: l.itemId, locationId: l.locationId, deficit },
+      }),
+    )
+  }
+  if (history.length) await tx.history.appendMany(history)
+  if (events.length) await tx.outbox.append(events)
+  return levels
+}

@@ -1,0 +1,526 @@
+import type { StockBucket } from '../domain/enums'
+import type {
+  Fulfillment,
+  HistoryEntry,
+  InventoryLevel,
+  Item,
+  Location,
+  Movement,
+  Note,
+  Order,
+  Reservation,
+} from '../domain/schemas'
+import { remainingOf } from '../domain/schemas'
+import type {
+  IdempotencyRecord,
+  LevelDeltas,
+  OrderFilter,
+  OutboxEvent,
+  Storage,
+  StorageTx,
+  TransactionOptions,
+} from '../ports/storage'
+
+const clone = <T>(value: T): T => structuredClone(value)
+const levelKey = (itemId: string, locationId: string) => `${itemId}\u0000${locationId}`
+
+class State {
+  locations = new Map<string, Location>()
+  items = new Map<string, Item>()
+  levels = new Map<string, InventoryLevel>()
+  movements: Movement[] = []
+  reservations = new Map<string, Reservation>()
+  orders = new Map<string, Order>()
+  orderNumbers = new Map<string, string>()
+  fulfillments = new Map<string, Fulfillment>()
+  history: HistoryEntry[] = []
+  notes = new Map<string, Note>()
+  outbox: OutboxEvent[] = []
+  outboxSeq = 0
+  sequences = new Map<string, number>()
+  idempotency = new Map<string, IdempotencyRecord>()
+}
+
+/** Records how to undo each write of a transaction, so a throw rolls everything back. */
+class UndoLog {
+  #steps: Array<() => void> = []
+  set<K, V>(map: Map<K, V>, key: K, value: V): void {
+    const had = map.has(key)
+    const old = map.get(key)
+    map.set(key, value)
+    this.#steps.push(() => (had ? map.set(key, old as V) : map.delete(key)))
+  }
+  delete<K, V>(map: Map<K, V>, key: K): boolean {
+    if (!map.has(key)) return false
+    const old = map.get(key) as V
+    map.delete(key)
+    this.#steps.push(() => map.set(key, old))
+    return true
+  }
+  push<T>(array: T[], ...values: T[]): void {
+    const length = array.length
+    array.push(...values)
+    this.#steps.push(() => {
+      array.length = length
+    })
+  }
+  replace<T>(array: T[], index: number, value: T): void {
+    const old = array[index] as T
+    array[index] = value
+    this.#steps.push(() => {
+      array[index] = old
+    })
+  }
+  field<O extends object, K extends keyof O>(target: O, key: K, value: O[K]): void {
+    const old = target[key]
+    target[key] = value
+    this.#steps.push(() => {
+      target[key] = old
+    })
+  }
+  rollback(): void {
+    for (let i = this.#steps.length - 1; i >= 0; i--) this.#steps[i]?.()
+    this.#steps = []
+  }
+}
+
+const matchesOrder = (order: Order, f: OrderFilter) =>
+  (!f.storeIds || f.storeIds.includes(order.storeId)) &&
+  (!f.statuses || f.statuses.includes(order.status)) &&
+  (!f.channel || order.channel === f.channel) &&
+  (!f.customerId || order.customerId === f.customerId) &&
+  (!f.createdFrom || order.createdAt >= f.createdFrom) &&
+  (!f.createdTo || order.createdAt < f.createdTo)
+
+function createTx(s: State, log: UndoLog): StorageTx {
+  return {
+    locations: {
+      async upsert(location) {
+        log.set(s.locations, location.id, clone(location))
+      },
+      async get(id) {
+        const l = s.locations.get(id)
+        return l ? clone(l) : null
+      },
+      async list(filter = {}) {
+        return [...s.locations.values()]
+          .filter((l) => !filter.storeId || l.storeId === filter.storeId)
+          .map(clone)
+      },
+    },
+    items: {
+      async upsert(item) {
+        log.set(s.items, item.id, clone(item))
+      },
+      async get(id) {
+        const i = s.items.get(id)
+        return i ? clone(i) : null
+      },
+      async getMany(ids) {
+        return ids.flatMap((id) => {
+          const i = s.items.get(id)
+          return i ? [clone(i)] : []
+        })
+      },
+    },
+    inventory: {
+      async getLevel(itemId, locationId) {
+        const l = s.levels.get(levelKey(itemId, locationId))
+        return l ? clone(l) : null
+      },
+      async listLevels(filter = {}) {
+        return [...s.levels.values()]
+          .filter(
+            (l) =>
+              (!filter.itemId || l.itemId === filter.itemId) &&
+              (!filter.locationId || l.locationId === filter.locationId) &&
+              (!filter.itemIds || filter.itemIds.includes(l.itemId)),
+          )
+          .map(clone)
+      },
+      async applyDeltas(itemId, locationId, deltas: LevelDeltas, options) {
+        const key = levelKey(itemId, locationId)
+        const current: InventoryLevel = s.levels.get(key) ?? {
+          itemId,
+          locationId,
+          onHand: 0,
+          reserved: 0,
+          damaged: 0,
+          quarantine: 0,
+          incoming: 0,
+          safetyStock: 0,
+          version: 0,
+          updatedAt: options.now,
+        }
+        if (options.requireAvailable !== undefined) {
+          const raw =
+            current.onHand - current.reserved - current.damaged - current.quarantine - current.safetyStock
+          if (raw < options.requireAvailable) return null
+        }
+        const next: InventoryLevel = {
+          ...current,
+          onHand: current.onHand + (deltas.onHand ?? 0),
+          reserved: current.reserved + (deltas.reserved ?? 0),
+          damaged: current.damaged + (deltas.damaged ?? 0),
+          quarantine: current.quarantine + (deltas.quarantine ?? 0),
+          incoming: current.incoming + (deltas.incoming ?? 0),
+          version: current.version + 1,
+          updatedAt: options.now,
+        }
+        if (
+          next.onHand < 0 ||
+          next.reserved < 0 ||
+          next.damaged < 0 ||
+          next.quarantine < 0 ||
+          next.incoming < 0
+        ) {
+          return null
+        }
+        if (options.expectOnHand !== undefined && current.onHand !== options.expectOnHand) return null
+        log.set(s.levels, key, next)
+        return clone(next)
+      },
+      async setSafetyStock(itemId, locationId, safetyStock, now) {
+        const key = levelKey(itemId, locationId)
+        const current = s.levels.get(key)
+        if (!current) return null
+        const next = { ...current, safetyStock, version: current.version + 1, updatedAt: now }
+        log.set(s.levels, key, next)
+        return clone(next)
+      },
+      async insertMovements(movements) {
+        log.push(s.movements, ...movements.map(clone))
+      },
+      async listMovements(filter) {
+        const rows = s.movements.filter(
+          (m) =>
+            (!filter.itemId || m.itemId === filter.itemId) &&
+            (!filter.locationId || m.locationId === filter.locationId) &&
+            (!filter.referenceId || m.reference?.id === filter.referenceId),
+        )
+        return (filter.limit ? rows.slice(-filter.limit) : rows).map(clone)
+      },
+      async sumMovements() {
+        const sums = new Map<
+          string,
+          { itemId: string; locationId: string; bucket: StockBucket; total: number }
+        >()
+        for (const m of s.movements) {
+          const key = `${levelKey(m.itemId, m.locationId)}\u0000${m.bucket}`
+          const row = sums.get(key) ?? {
+            itemId: m.itemId,
+            locationId: m.locationId,
+            bucket: m.bucket,
+            total: 0,
+          }
+          row.total += m.delta
+          sums.set(key, row)
+        }
+        return [...sums.values()]
+      },
+      async overwriteLevel(level) {
+        log.set(s.levels, levelKey(level.itemId, level.locationId), clone(level))
+      },
+    },
+    reservations: {
+      async insertMany(reservations) {
+        for (const r of reservations) log.set(s.reservations, r.id, clone(r))
+      },
+      async get(id) {
+        const r = s.reservations.get(id)
+        return r ? clone(r) : null
+      },
+      async listByOrder(orderId) {
+        return [...s.reservations.values()].filter((r) => r.orderId === orderId).map(clone)
+      },
+      async listActive(filter = {}) {
+        return [...s.reservations.values()]
+          .filter(
+            (r) =>
+              r.status === 'active' &&
+              (!filter.itemId || r.itemId === filter.itemId) &&
+              (!filter.locationId || r.locationId === filter.locationId),
+          )
+          .map(clone)
+      },
+      async update(changes) {
+        const changed: Reservation[] = []
+        for (const c of changes) {
+          const r = s.reservations.get(c.id)
+          if (
+            !r ||
+            r.status !== c.expected.status ||
+            r.quantityFulfilled !== c.expected.quantityFulfilled ||
+            r.quantityReleased !== c.expected.quantityReleased
+          ) {
+            continue
+          }
+          const next = { ...r, ...c.patch }
+          log.set(s.reservations, r.id, next)
+          changed.push(clone(next))
+        }
+        return changed
+      },
+      async expireDue(now, limit, filter) {
+        const due: Reservation[] = []
+        for (const r of s.reservations.values()) {
+          if (due.length >= limit) break
+          if (r.status !== 'active' || r.expiresAt === null || r.expiresAt > now) continue
+          if (filter && (r.itemId !== filter.itemId || r.locationId !== filter.locationId)) continue
+          due.push(clone(r))
+          log.set(s.reservations, r.id, {
+            ...r,
+            status: 'expired',
+            quantityReleased: r.quantityReserved - r.quantityFulfilled,
+            releasedAt: now,
+            updatedAt: now,
+          })
+        }
+        return due
+      },
+      async sumActive() {
+        const sums = new Map<string, { itemId: string; locationId: string; total: number }>()
+        for (const r of s.reservations.values()) {
+          if (r.status !== 'active') continue
+          const key = levelKey(r.itemId, r.locationId)
+          const row = sums.get(key) ?? { itemId: r.itemId, locationId: r.locationId, total: 0 }
+          row.total += remainingOf(r)
+          sums.set(key, row)
+        }
+        return [...sums.values()]
+      },
+      async listOrdersToExpire(now, statuses, limit) {
+        const ids = new Set<string>()
+        for (const r of s.reservations.values()) {
+          if (ids.size >= limit) break
+          const due = r.status === 'active' && r.expiresAt !== null && r.expiresAt <= now
+          const lazilyExpired =
+            r.status === 'expired' && statuses.includes(s.orders.get(r.orderId)?.status ?? '')
+          if (due || lazilyExpired) ids.add(r.orderId)
+        }
+        return [...ids]
+      },
+    },
+    orders: {
+      async insert(order) {
+        if (s.orders.has(order.id) || s.orderNumbers.has(order.number)) {
+          throw new Error(`memory storage: duplicate order ${order.id} / ${order.number}`)
+        }
+        log.set(s.orders, order.id, clone(order))
+        log.set(s.orderNumbers, order.number, order.id)
+      },
+      async get(id) {
+        const o = s.orders.get(id)
+        return o ? clone(o) : null
+      },
+      async getByNumber(number) {
+        const id = s.orderNumbers.get(number)
+        const o = id ? s.orders.get(id) : undefined
+        return o ? clone(o) : null
+      },
+      async getMany(ids) {
+        return ids.flatMap((id) => {
+          const o = s.orders.get(id)
+          return o ? [clone(o)] : []
+        })
+      },
+      async update(order, expectedVersion) {
+        const current = s.orders.get(order.id)
+        if (!current || current.version !== expectedVersion) return false
+        log.set(s.orders, order.id, clone(order))
+        return true
+      },
+      async list(filter) {
+        const rows = [...s.orders.values()]
+          .filter((o) => matchesOrder(o, filter))
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.number.localeCompare(a.number))
+        const offset = filter.offset ?? 0
+        return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
+      },
+      async countByStatus(filter) {
+        const counts: Record<string, number> = {}
+        for (const o of s.orders.values()) {
+          if (matchesOrder(o, filter)) counts[o.status] = (counts[o.status] ?? 0) + 1
+        }
+        return counts
+      },
+    },
+    fulfillments: {
+      async insert(f) {
+        log.set(s.fulfillments, f.id, clone(f))
+      },
+      async get(id) {
+        const f = s.fulfillments.get(id)
+        return f ? clone(f) : null
+      },
+      async listByOrder(orderId) {
+        return [...s.fulfillments.values()].filter((f) => f.orderId === orderId).map(clone)
+      },
+      async update(f, expectedVersion) {
+        const current = s.fulfillments.get(f.id)
+        if (!current || current.version !== expectedVersion) return false
+        log.set(s.fulfillments, f.id, clone(f))
+        return true
+      },
+    },
+    history: {
+      async appendMany(entries) {
+        log.push(s.history, ...entries.map(clone))
+      },
+      async list(filter) {
+        const rows = s.history.filter(
+          (h) =>
+            (!filter.orderId || h.orderId === filter.orderId) &&
+            (!filter.entityId || h.entityId === filter.entityId) &&
+            (!filter.action || h.action === filter.action),
+        )
+        return (filter.limit ? rows.slice(0, filter.limit) : rows).map(clone)
+      },
+    },
+    notes: {
+      async insert(note) {
+        log.set(s.notes, note.id, clone(note))
+      },
+      async get(id) {
+        const n = s.notes.get(id)
+        return n ? clone(n) : null
+      },
+      async update(note) {
+        log.set(s.notes, note.id, clone(note))
+      },
+      async delete(id) {
+        return log.delete(s.notes, id)
+      },
+      async listByOrder(orderId, options) {
+        return [...s.notes.values()]
+          .filter((n) => n.orderId === orderId && (options.includeInternal || !n.isInternal))
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+          .map(clone)
+      },
+    },
+    outbox: {
+      async append(events) {
+        let seq = s.outboxSeq
+        const rows = events.map((e) => {
+          seq += 1
+          return {
+            ...clone(e),
+            seq,
+            attempts: 0,
+            availableAt: e.createdAt,
+            lastError: null,
+            deliveredAt: null,
+            leaseOwner: null,
+            leaseUntil: null,
+          }
+        })
+        log.push(s.outbox, ...rows)
+        log.field(s, 'outboxSeq', seq)
+      },
+      async claim({ owner, limit, leaseMs, now }) {
+        const blocked = new Set<string>()
+        const claimed: OutboxEvent[] = []
+        for (let i = 0; i < s.outbox.length && claimed.length < limit; i++) {
+          const e = s.outbox[i] as OutboxEvent
+          if (e.deliveredAt) continue
+          if (blocked.has(e.aggregateId)) continue
+          blocked.add(e.aggregateId)
+          const leased = e.leaseUntil !== null && e.leaseUntil > now
+          if (leased || e.availableAt > now) continue
+          const next = {
+            ...e,
+            leaseOwner: owner,
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            attempts: e.attempts + 1,
+          }
+          log.replace(s.outbox, i, next)
+          claimed.push(clone(next))
+        }
+        return claimed
+      },
+      async markDelivered(seqs, owner, now) {
+        const wanted = new Set(seqs)
+        s.outbox.forEach((e, i) => {
+          if (wanted.has(e.seq) && e.leaseOwner === owner && !e.deliveredAt) {
+            log.replace(s.outbox, i, { ...e, deliveredAt: now, leaseOwner: null, leaseUntil: null })
+          }
+        })
+      },
+      async markFailed(seq, owner, error, availableAt) {
+        const i = s.outbox.findIndex((e) => e.seq === seq)
+        const e = s.outbox[i]
+        if (!e || e.leaseOwner !== owner) return
+        log.replace(s.outbox, i, { ...e, lastError: error, availableAt, leaseOwner: null, leaseUntil: null })
+      },
+      async list(filter) {
+        const rows = s.outbox.filter(
+          (e) =>
+            (filter.delivered === undefined || (e.deliveredAt !== null) === filter.delivered) &&
+            (!filter.aggregateId || e.aggregateId === filter.aggregateId),
+        )
+        return (filter.limit ? rows.slice(0, filter.limit) : rows).map(clone)
+      },
+    },
+    sequences: {
+      async next(name) {
+        const value = (s.sequences.get(name) ?? 0) + 1
+        log.set(s.sequences, name, value)
+        return value
+      },
+    },
+    idempotency: {
+      async claim(scope, key, requestHash, now) {
+        const id = `${scope}\u0000${key}`
+        const existing = s.idempotency.get(id)
+        if (existing) return clone(existing)
+        log.set(s.idempotency, id, { scope, key, requestHash, result: null, createdAt: now })
+        return null
+      },
+      async complete(scope, key, result) {
+        const id = `${scope}\u0000${key}`
+        const existing = s.idempotency.get(id)
+        if (existing) log.set(s.idempotency, id, { ...existing, result })
+      },
+    },
+  }
+}
+
+/**
+ * In-process storage with the same semantics as the SQL adapters: one transaction at a time, and a
+ * throw inside `transaction` rolls every write back. For tests, demos and quick starts; it keeps nothing
+ * when the process ends.
+ *
+ * @example
+ * ```ts
+ * const oms = createOms({ storage: createMemoryStorage() })
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  readonly name = 'memory'
+  readonly capabilities = { multiProcess: false, retriesTransactions: false }
+  #state = new State()
+  #queue: Promise<unknown> = Promise.resolve()
+  #closed = false
+
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('memory storage is closed'))
+    const run = async () => {
+      const log = new UndoLog()
+      try {
+        return await fn(createTx(this.#state, log))
+      } catch (error) {
+        log.rollback()
+        throw error
+      }
+    }
+    const result = this.#queue.then(run, run)
+    this.#queue = result.catch(() => undefined)
+    return result
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+}
+
+export const createMemoryStorage = (): MemoryStorage => new MemoryStorage()

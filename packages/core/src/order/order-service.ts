@@ -1,0 +1,493 @@
+import { permissionForEvent } from '../access/access-policy'
+import {
+  type CreateOrderInput,
+  createOrderInputSchema,
+  type OrderEventInput,
+  orderEventInputSchema,
+} from '../domain/commands'
+import type { HistoryAction } from '../domain/enums'
+import { parseInput } from '../domain/parse-input'
+import {
+  type Actor,
+  actorSchema,
+  idSchema,
+  type Order,
+  type OrderLine,
+  type Reservation,
+} from '../domain/schemas'
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ReservationExpiredError,
+  ValidationError,
+} from '../errors/oms-error'
+import { commitHolds, isLive, releaseHolds, takeHolds } from '../inventory/holds'
+import { recordMovements } from '../inventory/stock-ledger'
+import type { NewOutboxEvent, OrderFilter, StorageTx } from '../ports/storage'
+import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import type { OrderContext } from './order-machine'
+
+/** Audit action recorded for the status change an event causes. */
+const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
+  'order.checkout': 'inventory_reserved',
+  'payment.succeeded': 'payment_received',
+  'order.confirm': 'confirmed',
+  'payment.failed': 'payment_failed',
+  'reservation.expired': 'reservation_expired',
+  'order.cancel': 'cancelled',
+  'order.no_show': 'cancelled',
+  'order.start_processing': 'processing_started',
+  'order.pack': 'packed',
+  'order.ship': 'shipped',
+  'order.deliver': 'delivered',
+  'order.pick_up': 'delivered',
+  'return.request': 'return_requested',
+  'return.receive': 'returned',
+  'refund.process': 'refunded',
+}
+
+const pad = (n: number) => String(n).padStart(4, '0')
+const yyyymmdd = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '')
+
+/** The `ORD-YYYYMMDD-NNNN` number from the day's sequence (UTC day). */
+export async function nextNumber(tx: StorageTx, prefix: 'ORD' | 'FUL', now: Date): Promise<string> {
+  const day = yyyymmdd(now)
+  return `${prefix}-${day}-${pad(await tx.sequences.next(`${prefix}-${day}`))}`
+}
+
+export const toOrderContext = (order: Order): OrderContext => ({
+  flow: order.flow,
+  channel: order.channel,
+  paymentStatus: order.paymentStatus,
+  packedQuantity: order.packedQuantity,
+  attributes: order.attributes,
+})
+
+/** Orders: create (with holds), every transition of both flows, reads. */
+export class OrderService {
+  readonly #ctx: OmsContext
+
+  constructor(ctx: OmsContext) {
+    this.#ctx = ctx
+  }
+
+  /**
+   * Validates, numbers and stores an order and holds stock for every line (all or nothing), leaving it in
+   * `payment_pending`. Throws INSUFFICIENT_STOCK (nothing written) when any line cannot be held.
+   */
+  async create(input: CreateOrderInput): Promise<Order> {
+    const cmd = parseInput(createOrderInputSchema, input, 'order')
+    const ctx = this.#ctx
+    ctx.access.require(cmd.actor, 'order.create', 'create orders')
+    if (!ctx.access.canReachStore(cmd.actor, cmd.storeId))
+      throw new ForbiddenError(`create orders in store ${cmd.storeId}`)
+    if (
+      ctx.access.isCustomerOnly(cmd.actor) &&
+      (cmd.customerId ?? cmd.actor.customerId) !== cmd.actor.customerId
+    ) {
+      throw new ForbiddenError('create orders for another customer')
+    }
+    const customerId =
+      cmd.customerId ?? (ctx.access.isCustomerOnly(cmd.actor) ? (cmd.actor.customerId ?? null) : null)
+    const machine = ctx.orderMachines[cmd.flow]
+
+    return runCommand(ctx, 'orders.create', cmd, async (tx, now) => {
+      const locationId = cmd.locationId ?? (await defaultLocation(tx, cmd.storeId))
+      const location = await tx.locations.get(locationId)
+      if (!location) throw new NotFoundError('location', locationId)
+      if (location.storeId !== cmd.storeId) {
+        throw new ValidationError('order', [
+          { path: 'locationId', message: `belongs to store ${location.storeId}, not ${cmd.storeId}` },
+        ])
+      }
+      const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
+      const items = new Map((await tx.items.getMany(itemIds)).map((i) => [i.id, i]))
+      const missing = itemIds.filter((id) => !items.has(id))
+      if (missing.length) {
+        throw new ValidationError(
+          'order',
+          cmd.lines.flatMap((l, i) =>
+            items.has(l.itemId)
+              ? []
+              : [{ path: `lines.${i}.itemId`, message: `item ${l.itemId} does not exist` }],
+          ),
+        )
+      }
+      const lines: OrderLine[] = cmd.lines.map((l, i) => {
+        const gross = l.quantity * l.unitPriceMinor
+        if (l.discountMinor > gross) {
+          throw new ValidationError('order', [
+            { path: `lines.${i}.discountMinor`, message: `exceeds the line amount ${gross}` },
+          ])
+        }
+        const item = items.get(l.itemId)
+        return {
+          id: l.id ?? ctx.ids(),
+          itemId: l.itemId,
+          sku: l.sku ?? item?.sku ?? null,
+          name: l.name ?? item?.name ?? null,
+          quantity: l.quantity,
+          unitPriceMinor: l.unitPriceMinor,
+          discountMinor: l.discountMinor,
+          taxMinor: l.taxMinor,
+          totalMinor: gross - l.discountMinor + l.taxMinor,
+        }
+      })
+      const subtotal = lines.reduce((s, l) => s + l.quantity * l.unitPriceMinor, 0)
+      const discount = lines.reduce((s, l) => s + l.discountMinor, 0)
+      const tax = lines.reduce((s, l) => s + l.taxMinor, 0)
+      const order: Order = {
+        id: ctx.ids(),
+        number: await nextNumber(tx, 'ORD', now),
+        channel: cmd.channel,
+        flow: cmd.flow,
+        storeId: cmd.storeId,
+        locationId,
+        customerId,
+        lines,
+        totals: {
+          subtotalMinor: subtotal,
+          discountMinor: discount,
+          taxMinor: tax,
+          shippingMinor: cmd.shippingMinor,
+          totalMinor: subtotal - discount + tax + cmd.shippingMinor,
+          currency: cmd.currency,
+        },
+        paymentStatus: 'unpaid',
+        status: machine.definition.initial,
+        cancellationReason: null,
+        packedQuantity: 0,
+        version: 1,
+        externalIds: {},
+        attributes: cmd.attributes,
+        idempotencyKey: cmd.idempotencyKey ?? null,
+        createdAt: now,
+        updatedAt: now,
+      }
+      const checkout = machine.transition(order.status, toOrderContext(order), { type: 'order.checkout' })
+      const holdSeconds =
+        cmd.holdSeconds ?? ctx.policies.holdSecondsByChannel[cmd.channel] ?? ctx.policies.holdSeconds
+      const expiresAt = new Date(now.getTime() + holdSeconds * 1000)
+      const holds = checkout.actions.includes('reserveInventory')
+        ? await takeHolds(
+            ctx,
+            tx,
+            now,
+            order,
+            lines.map((l) => ({ orderLineId: l.id, itemId: l.itemId, locationId, quantity: l.quantity })),
+            expiresAt,
+          )
+        : []
+      const created = { ...order, status: checkout.status }
+      await tx.orders.insert(created)
+      await tx.history.appendMany([
+        historyEntry(ctx, cmd.actor, now, {
+          entityType: 'order',
+          entityId: order.id,
+          orderId: order.id,
+          action: 'created',
+          oldStatus: null,
+          newStatus: order.status,
+          description: `order ${order.number} created (${order.channel}, ${order.flow})`,
+          additionalData: {
+            number: order.number,
+            totalMinor: order.totals.totalMinor,
+            currency: order.totals.currency,
+          },
+        }),
+        historyEntry(ctx, cmd.actor, now, {
+          entityType: 'order',
+          entityId: order.id,
+          orderId: order.id,
+          action: 'inventory_reserved',
+          oldStatus: order.status,
+          newStatus: created.status,
+          description: `held ${holds.reduce((s, h) => s + h.quantityReserved, 0)} unit(s) until ${expiresAt.toISOString()}`,
+          additionalData: { reservationIds: holds.map((h) => h.id), expiresAt: expiresAt.toISOString() },
+        }),
+      ])
+      await tx.outbox.append([
+        outboxEvent(ctx, now, 'order.created', order.id, {
+          orderId: order.id,
+          number: order.number,
+          status: created.status,
+          storeId: order.storeId,
+          channel: order.channel,
+          totalMinor: order.totals.totalMinor,
+          expiresAt: expiresAt.toISOString(),
+        }),
+      ])
+      return created
+    })
+  }
+
+  /** Sends any event of the order's machine (e.g. `order.start_processing`); see `allowedEvents`. */
+  async send(input: OrderEventInput): Promise<Order> {
+    const cmd = parseInput(orderEventInputSchema, input, 'order event')
+    return runCommand(this.#ctx, `orders.event`, cmd, (tx, now) =>
+      applyOrderEvent(this.#ctx, tx, now, cmd.actor, cmd.orderId, {
+        type: cmd.type,
+        reason: cmd.reason,
+        data: cmd.data,
+      }),
+    )
+  }
+
+  /** Payment succeeded: `payment_pending` → `confirmed`; holds stop expiring. RESERVATION_EXPIRED if they already did. */
+  async confirmPayment(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
+    return this.send({ ...input, type: 'payment.succeeded' })
+  }
+
+  /** Payment failed: the order is cancelled and its holds released. */
+  async failPayment(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
+    return this.send({ ...input, type: 'payment.failed' })
+  }
+
+  /** Cancels under seed 004's rules (pending/confirmed yes; processing only while nothing is packed; shipped never). */
+  async cancel(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
+    return this.send({ ...input, type: 'order.cancel' })
+  }
+
+  async get(input: { actor: Actor; orderId: string }): Promise<Order> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const orderId = parseInput(idSchema, input.orderId, 'order id')
+    return this.#ctx.storage.transaction(
+      async (tx) => loadOrder(this.#ctx, tx, actor, orderId, 'order.view'),
+      { readOnly: true },
+    )
+  }
+
+  /** The events the actor may send now: what a UI shows as buttons. */
+  async allowedEvents(input: { actor: Actor; orderId: string }): Promise<string[]> {
+    const order = await this.get(input)
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    const machine = this.#ctx.orderMachines[order.flow]
+    return machine
+      .allowedEvents(order.status, toOrderContext(order))
+      .filter((type) => this.#ctx.access.has(actor, permissionForEvent(type)))
+  }
+
+  /** Orders the actor can see, newest first. */
+  async list(
+    input: { actor: Actor } & Omit<OrderFilter, 'storeIds'> & { storeIds?: string[] },
+  ): Promise<Order[]> {
+    const actor = parseInput(actorSchema, input.actor, 'actor')
+    this.#ctx.access.require(actor, 'order.view', 'view orders')
+    const { actor: _a, ...filter } = input
+    const storeIds = actor.storeIds
+      ? (filter.storeIds ?? actor.storeIds).filter((s) => actor.storeIds?.includes(s))
+      : filter.storeIds
+    const scoped: OrderFilter = {
+      ...filter,
+      ...(storeIds ? { storeIds } : {}),
+      ...(this.#ctx.access.isCustomerOnly(actor) ? { customerId: actor.customerId ?? '\u0000none' } : {}),
+    }
+    return this.#ctx.storage.transaction((tx) => tx.orders.list(scoped), { readOnly: true })
+  }
+}
+
+async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {
+  const locations = await tx.locations.list({ storeId })
+  const pick =
+    locations.find((l) => l.kind === 'sales_floor') ??
+    locations.find((l) => l.kind === 'store') ??
+    locations[0]
+  if (!pick) throw new NotFoundError('location for store', storeId)
+  return pick.id
+}
+
+/**
+ * Loads an order for an actor. For an actor whose reach is limited, a missing order and one out of reach
+ * give the same FORBIDDEN, so nothing is revealed.
+ */
+export async function loadOrder(
+  ctx: OmsContext,
+  tx: StorageTx,
+  actor: Actor,
+  orderId: string,
+  permission: Parameters<OmsContext['access']['require']>[1],
+): Promise<Order> {
+  const order = await tx.orders.get(orderId)
+  if (!order) {
+    if (ctx.access.isScoped(actor)) throw new ForbiddenError(`${permission} on order ${orderId}`)
+    ctx.access.require(actor, permission)
+    throw new NotFoundError('order', orderId)
+  }
+  ctx.access.requireOrder(actor, permission, order)
+  return order
+}
+
+/**
+ * Applies one event to one order inside the caller's transaction: checks access and the machine, applies
+ * the effect intents, writes the status (compare-and-swap on version), one history entry and the outbox.
+ */
+export async function applyOrderEvent(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  actor: Actor,
+  orderId: string,
+  event: { type: string; reason?: string | undefined; data?: Readonly<Record<string, unknown>> | undefined },
+  loaded?: Order,
+): Promise<Order> {
+  const order = loaded ?? (await loadOrder(ctx, tx, actor, orderId, permissionForEvent(event.type)))
+  if (loaded) ctx.access.requireOrder(actor, permissionForEvent(event.type), order)
+  const machine = ctx.orderMachines[order.flow]
+  const result = machine.transition(order.status, toOrderContext(order), {
+    type: event.type,
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.data ? { data: event.data } : {}),
+  })
+  let next: Order = { ...order, status: result.status, version: order.version + 1, updatedAt: now }
+  const events: NewOutboxEvent[] = []
+  let holds: Reservation[] | null = null
+  const orderHolds = async () => {
+    holds ??= await tx.reservations.listByOrder(order.id)
+    return holds
+  }
+
+  for (const action of result.actions) {
+    switch (action) {
+      case 'releaseHolds': {
+        const released = await releaseHolds(
+          tx,
+          now,
+          (await orderHolds()).map((hold) => ({ hold })),
+        )
+        holds = null
+        if (released.length) {
+          await tx.history.appendMany([
+            historyEntry(ctx, actor, now, {
+              entityType: 'reservation',
+              entityId: order.id,
+              orderId: order.id,
+              action: 'inventory_released',
+              description: `released ${released.length} hold(s)`,
+              additionalData: { reservationIds: released.map((r) => r.id) },
+            }),
+          ])
+        }
+        break
+      }
+      case 'extendHolds': {
+        const current = await orderHolds()
+        const stale = current.filter(
+          (h) => h.status !== 'committed' && h.status !== 'released' && !isLive(h, now),
+        )
+        if (stale.length)
+          throw new ReservationExpiredError(
+            order.id,
+            stale.map((h) => h.id),
+          )
+        const expiresAt =
+          ctx.policies.confirmedHoldSeconds === null
+            ? null
+            : new Date(now.getTime() + ctx.policies.confirmedHoldSeconds * 1000)
+        const live = current.filter((h) => h.status === 'active')
+        const changed = await tx.reservations.update(
+          live.map((h) => ({ id: h.id, expected: h, patch: { expiresAt, updatedAt: now } })),
+        )
+        if (changed.length !== live.length)
+          throw new ConflictError(`order ${order.id}: its holds changed concurrently; retry`)
+        holds = null
+        break
+      }
+      case 'commitHolds': {
+        await commitHolds(
+          ctx,
+          tx,
+          now,
+          actor,
+          order.id,
+          (await orderHolds()).filter((h) => h.status === 'active').map((hold) => ({ hold })),
+        )
+        holds = null
+        break
+      }
+      case 'markPaid':
+        next = { ...next, paymentStatus: 'paid' }
+        break
+      case 'markPaymentFailed':
+        next = { ...next, paymentStatus: 'failed' }
+        break
+      case 'refundPayment':
+        if (order.paymentStatus === 'paid' || order.paymentStatus === 'authorized') {
+          events.push(
+            outboxEvent(ctx, now, 'payment.refund_requested', order.id, {
+              orderId: order.id,
+              number: order.number,
+              amountMinor: order.totals.totalMinor,
+              currency: order.totals.currency,
+            }),
+          )
+        }
+        break
+      case 'markRefunded':
+        next = { ...next, paymentStatus: 'refunded' }
+        break
+      case 'restockReturn': {
+        const sold = (await orderHolds()).filter((h) => h.quantityFulfilled > 0)
+        if (sold.length) {
+          await recordMovements(
+            ctx,
+            tx,
+            now,
+            actor,
+            sold.map((h) => ({
+              itemId: h.itemId,
+              locationId: h.locationId,
+              bucket: 'on_hand' as const,
+              delta: h.quantityFulfilled,
+              reason: 'return_restock' as const,
+              reference: { kind: 'order' as const, id: order.id },
+            })),
+            { orderId: order.id, action: 'returned', description: 'returned goods restocked' },
+          )
+        }
+        break
+      }
+      case 'reserveInventory':
+        throw new ConflictError(`order ${order.id}: inventory is reserved when the order is created`)
+      default:
+        // A host's own effect intent: published for the host to act on after commit.
+        events.push(
+          outboxEvent(ctx, now, 'order.action_requested', order.id, {
+            orderId: order.id,
+            action,
+            event: event.type,
+          }),
+        )
+    }
+  }
+  if (result.status === 'cancelled') next = { ...next, cancellationReason: event.reason ?? event.type }
+
+  if (!(await tx.orders.update(next, order.version))) {
+    throw new ConflictError(`order ${order.id} was changed by someone else; read it again and retry`, {
+      orderId: order.id,
+    })
+  }
+  await tx.history.appendMany([
+    historyEntry(ctx, actor, now, {
+      entityType: 'order',
+      entityId: order.id,
+      orderId: order.id,
+      action: EVENT_ACTIONS[event.type] ?? 'status_changed',
+      oldStatus: order.status,
+      newStatus: next.status,
+      description: `${event.type}: ${order.status} → ${next.status}${event.reason ? ` (${event.reason})` : ''}`,
+      additionalData: { event: event.type, ...(event.data ? { data: event.data } : {}) },
+    }),
+  ])
+  events.unshift(
+    outboxEvent(ctx, now, 'order.status_changed', order.id, {
+      orderId: order.id,
+      number: order.number,
+      from: order.status,
+      to: next.status,
+      event: event.type,
+    }),
+  )
+  await tx.outbox.append(events)
+  return next
+}

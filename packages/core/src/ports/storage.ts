@@ -1,0 +1,288 @@
+import type { StockBucket } from '../domain/enums'
+import type {
+  Fulfillment,
+  HistoryEntry,
+  InventoryLevel,
+  Item,
+  Location,
+  Movement,
+  Note,
+  Order,
+  Reservation,
+} from '../domain/schemas'
+
+/** Signed changes to one inventory level, applied in one conditional write. */
+export interface LevelDeltas {
+  onHand?: number
+  reserved?: number
+  damaged?: number
+  quarantine?: number
+  incoming?: number
+}
+
+export interface LevelWriteOptions {
+  /**
+   * Only apply when `available` (onHand − reserved − damaged − quarantine − safetyStock, before the change)
+   * is at least this much. This is how a hold is taken: one conditional write, never read-then-write.
+   */
+  requireAvailable?: number
+  /** Compare-and-swap: only apply when `onHand` is exactly this before the write (set-quantity). */
+  expectOnHand?: number
+  now: Date
+}
+
+/** Stock levels and the movement ledger. Levels are only ever written together with a movement or hold. */
+export interface InventoryRepository {
+  /** Null when the (item, location) pair has never had stock. */
+  getLevel(itemId: string, locationId: string): Promise<InventoryLevel | null>
+  listLevels(filter?: {
+    itemId?: string
+    locationId?: string
+    itemIds?: readonly string[]
+  }): Promise<InventoryLevel[]>
+  /**
+   * Applies `deltas` to the level in ONE conditional write, creating the level at zero first if it does not
+   * exist. The write happens only if afterwards every figure is ≥ 0 (onHand included) and, when
+   * `requireAvailable` is set, the available quantity before the write was at least that. Returns the new
+   * level, or null when the condition failed (nothing written). Not idempotent.
+   */
+  applyDeltas(
+    itemId: string,
+    locationId: string,
+    deltas: LevelDeltas,
+    options: LevelWriteOptions,
+  ): Promise<InventoryLevel | null>
+  /** Sets `safetyStock`; returns the level or null when it does not exist. */
+  setSafetyStock(
+    itemId: string,
+    locationId: string,
+    safetyStock: number,
+    now: Date,
+  ): Promise<InventoryLevel | null>
+  /** Appends to the ledger. Append-only. */
+  insertMovements(movements: readonly Movement[]): Promise<void>
+  listMovements(filter: {
+    itemId?: string
+    locationId?: string
+    referenceId?: string
+    limit?: number
+  }): Promise<Movement[]>
+  /** Sum of movement deltas per (item, location, bucket): what the levels must equal (I3). */
+  sumMovements(): Promise<Array<{ itemId: string; locationId: string; bucket: StockBucket; total: number }>>
+  /** Overwrites a level's projected figures (used only by `reconcileProjections({ repair: true })`). */
+  overwriteLevel(level: InventoryLevel): Promise<void>
+}
+
+/** A change to one hold, written only if the hold is still as the caller read it (compare-and-swap). */
+export interface ReservationChange {
+  id: string
+  /** What the caller read: the write happens only if status, fulfilled and released still match. */
+  expected: Pick<Reservation, 'status' | 'quantityFulfilled' | 'quantityReleased'>
+  patch: Partial<
+    Pick<
+      Reservation,
+      | 'status'
+      | 'quantityFulfilled'
+      | 'quantityReleased'
+      | 'expiresAt'
+      | 'releasedAt'
+      | 'fulfilledAt'
+      | 'updatedAt'
+    >
+  >
+}
+
+export interface ReservationRepository {
+  insertMany(reservations: readonly Reservation[]): Promise<void>
+  get(id: string): Promise<Reservation | null>
+  listByOrder(orderId: string): Promise<Reservation[]>
+  listActive(filter?: { itemId?: string; locationId?: string }): Promise<Reservation[]>
+  /**
+   * Applies each change only where the hold still matches `expected`. Returns the holds actually changed;
+   * a hold another writer changed first is left out (the caller decides whether that is a conflict).
+   */
+  update(changes: readonly ReservationChange[]): Promise<Reservation[]>
+  /**
+   * Atomically marks up to `limit` active holds whose `expiresAt <= now` as `expired` (what remained is
+   * counted as released: `quantityReleased = quantityReserved − quantityFulfilled`) and returns them as
+   * they were before (status `active`), so the caller can give their remaining quantity back. Safe to run concurrently: each hold is returned to one caller
+   * only. `filter` narrows to one (item, location) row for lazy expiry.
+   */
+  expireDue(now: Date, limit: number, filter?: { itemId: string; locationId: string }): Promise<Reservation[]>
+  /** Sum of the remaining quantity of active holds per (item, location): what `reserved` must equal (I2). */
+  sumActive(): Promise<Array<{ itemId: string; locationId: string; total: number }>>
+  /**
+   * Orders the sweeper must move on: those with an active hold due at `now`, and those whose status is in
+   * `statuses` that hold an `expired` hold (expired lazily by a reserve on the same row).
+   */
+  listOrdersToExpire(now: Date, statuses: readonly string[], limit: number): Promise<string[]>
+}
+
+export interface OrderFilter {
+  storeIds?: readonly string[]
+  statuses?: readonly string[]
+  channel?: string
+  customerId?: string
+  createdFrom?: Date
+  createdTo?: Date
+  limit?: number
+  offset?: number
+}
+
+export interface OrderRepository {
+  insert(order: Order): Promise<void>
+  get(id: string): Promise<Order | null>
+  getByNumber(number: string): Promise<Order | null>
+  getMany(ids: readonly string[]): Promise<Order[]>
+  /**
+   * Writes `order` only if the stored version is still `expectedVersion` (compare-and-swap). The caller
+   * passes the order with `version = expectedVersion + 1`. Returns false when another writer won.
+   */
+  update(order: Order, expectedVersion: number): Promise<boolean>
+  list(filter: OrderFilter): Promise<Order[]>
+  countByStatus(filter: Omit<OrderFilter, 'statuses' | 'limit' | 'offset'>): Promise<Record<string, number>>
+}
+
+export interface FulfillmentRepository {
+  insert(fulfillment: Fulfillment): Promise<void>
+  get(id: string): Promise<Fulfillment | null>
+  listByOrder(orderId: string): Promise<Fulfillment[]>
+  update(fulfillment: Fulfillment, expectedVersion: number): Promise<boolean>
+}
+
+export interface HistoryRepository {
+  /** Append-only. */
+  appendMany(entries: readonly HistoryEntry[]): Promise<void>
+  list(filter: {
+    orderId?: string
+    entityId?: string
+    action?: string
+    limit?: number
+  }): Promise<HistoryEntry[]>
+}
+
+export interface NoteRepository {
+  insert(note: Note): Promise<void>
+  get(id: string): Promise<Note | null>
+  update(note: Note): Promise<void>
+  delete(id: string): Promise<boolean>
+  listByOrder(orderId: string, options: { includeInternal: boolean }): Promise<Note[]>
+}
+
+export interface LocationRepository {
+  upsert(location: Location): Promise<void>
+  get(id: string): Promise<Location | null>
+  list(filter?: { storeId?: string }): Promise<Location[]>
+}
+
+export interface ItemRepository {
+  upsert(item: Item): Promise<void>
+  get(id: string): Promise<Item | null>
+  getMany(ids: readonly string[]): Promise<Item[]>
+}
+
+/** A domain event written in the same transaction as the change it describes. */
+export interface OutboxEvent {
+  /** Monotonic per storage: the delivery order. Assigned by the storage. */
+  seq: number
+  id: string
+  type: string
+  /** Events of one aggregate (an order) are delivered in `seq` order, one at a time. */
+  aggregateId: string
+  payload: Record<string, unknown>
+  createdAt: Date
+  attempts: number
+  /** When it may be claimed again after a failure. */
+  availableAt: Date
+  lastError: string | null
+  deliveredAt: Date | null
+  leaseOwner: string | null
+  leaseUntil: Date | null
+}
+
+export type NewOutboxEvent = Pick<OutboxEvent, 'id' | 'type' | 'aggregateId' | 'payload' | 'createdAt'>
+
+export interface OutboxRepository {
+  append(events: readonly NewOutboxEvent[]): Promise<void>
+  /**
+   * Leases up to `limit` undelivered events to `owner` until `now + leaseMs`: events that are available,
+   * not leased (or whose lease ended), and have no earlier undelivered event of the same aggregate.
+   * Concurrent claimers never get the same event while its lease runs.
+   */
+  claim(options: { owner: string; limit: number; leaseMs: number; now: Date }): Promise<OutboxEvent[]>
+  /** Marks delivered, if `owner` still holds the lease. */
+  markDelivered(seqs: readonly number[], owner: string, now: Date): Promise<void>
+  /** Records a failed delivery and when to try again; ends the lease. */
+  markFailed(seq: number, owner: string, error: string, availableAt: Date): Promise<void>
+  list(filter: { delivered?: boolean; aggregateId?: string; limit?: number }): Promise<OutboxEvent[]>
+}
+
+/** Monotonic counters (order and fulfillment numbers). */
+export interface SequenceRepository {
+  /** Atomically increments and returns the counter `name` (the first call returns 1). Gaps are allowed. */
+  next(name: string): Promise<number>
+}
+
+export interface IdempotencyRecord {
+  scope: string
+  key: string
+  requestHash: string
+  /** The serialised first result; null while the first command is still running in its transaction. */
+  result: string | null
+  createdAt: Date
+}
+
+export interface IdempotencyRepository {
+  /**
+   * Claims `key` in `scope` for this transaction. Returns null when the claim is new; otherwise the existing
+   * record (on SQL, waiting for a concurrent claimer to commit or roll back first).
+   */
+  claim(scope: string, key: string, requestHash: string, now: Date): Promise<IdempotencyRecord | null>
+  /** Stores the result of a claimed key. */
+  complete(scope: string, key: string, result: string): Promise<void>
+}
+
+/** The repositories of one transaction. */
+export interface StorageTx {
+  locations: LocationRepository
+  items: ItemRepository
+  inventory: InventoryRepository
+  reservations: ReservationRepository
+  orders: OrderRepository
+  fulfillments: FulfillmentRepository
+  history: HistoryRepository
+  notes: NoteRepository
+  outbox: OutboxRepository
+  sequences: SequenceRepository
+  idempotency: IdempotencyRepository
+}
+
+export interface TransactionOptions {
+  /** A read-only transaction: backends may use a cheaper mode. Default false. */
+  readOnly?: boolean
+}
+
+/** What a backend can do. */
+export interface StorageCapabilities {
+  /** Several processes may share the data (PostgreSQL, a SQLite file). Default false (memory). */
+  multiProcess: boolean
+  /** `transaction` may re-run `fn` after a serialization failure or deadlock. Default false. */
+  retriesTransactions: boolean
+}
+
+/**
+ * Where Peak OMS keeps its state. Adapters: `createMemoryStorage()` (core), `createSqliteStorage`,
+ * `createPgStorage`.
+ */
+export interface Storage {
+  /**
+   * Runs `fn` in one transaction and commits when it resolves, or rolls everything back when it throws
+   * (and rethrows). May re-run `fn` on a serialization failure or deadlock, so `fn` must not do network
+   * I/O or keep state outside the transaction.
+   */
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>, options?: TransactionOptions): Promise<T>
+  readonly capabilities: StorageCapabilities
+  /** Human name for logs and test titles: `memory`, `sqlite`, `pg`. */
+  readonly name: string
+  close(): Promise<void>
+}

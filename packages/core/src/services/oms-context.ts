@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { AccessPolicy } from '../access/access-policy'
+import type { Channel } from '../domain/enums'
+import type { Actor, HistoryEntry } from '../domain/schemas'
+import { ConflictError, IdempotencyMismatchError } from '../errors/oms-error'
+import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
+import type { OrderMachine } from '../order/order-machine'
+import type { Clock } from '../ports/clock'
+import type { Logger } from '../ports/logger'
+import type { NewOutboxEvent, Storage, StorageTx } from '../ports/storage'
+
+/** Tunable rules. Every field has a default. */
+export interface OmsPolicies {
+  /** How long a checkout holds stock, in seconds. @default 900 (15 minutes, seed 004 §4) */
+  holdSeconds: number
+  /** Per-channel hold time, overriding `holdSeconds`. @default {} */
+  holdSecondsByChannel: Partial<Record<Channel, number>>
+  /** How long holds last once an order is confirmed; null means until fulfilled or released. @default null */
+  confirmedHoldSeconds: number | null
+  /** Holds the sweeper expires per transaction. @default 500 */
+  expiryBatchSize: number
+}
+
+export const DEFAULT_POLICIES: OmsPolicies = {
+  holdSeconds: 900,
+  holdSecondsByChannel: {},
+  confirmedHoldSeconds: null,
+  expiryBatchSize: 500,
+}
+
+/** What every service shares. */
+export interface OmsContext {
+  storage: Storage
+  clock: Clock
+  ids: () => string
+  logger: Logger
+  policies: OmsPolicies
+  orderMachines: Record<'delivery' | 'pickup', OrderMachine>
+  fulfillmentMachine: FulfillmentMachine
+  access: AccessPolicy
+}
+
+export const defaultIds = (): string => randomUUID()
+
+/** JSON with dates kept as dates, for stored idempotent results. */
+export const serialize = (value: unknown): string =>
+  JSON.stringify(value, function replacer(this: Record<string, unknown>, key, v) {
+    const raw = this[key]
+    return raw instanceof Date ? { $date: raw.toISOString() } : v
+  })
+
+export const deserialize = <T>(text: string): T =>
+  JSON.parse(text, (_key, v) =>
+    v && typeof v === 'object' && typeof v.$date === 'string' && Object.keys(v).length === 1
+      ? new Date(v.$date)
+      : v,
+  ) as T
+
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value instanceof Date) return value.toISOString()
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    )
+  }
+  return value
+}
+
+/** A stable hash of a command's payload (key order does not matter; the key itself and the actor's ip/agent are left out). */
+export function hashCommand(command: Record<string, unknown>): string {
+  const { idempotencyKey: _key, actor, ...rest } = command
+  const who = actor && typeof actor === 'object' ? { id: (actor as Actor).id } : null
+  return createHash('sha256')
+    .update(JSON.stringify(canonical({ ...rest, actor: who })))
+    .digest('hex')
+}
+
+/**
+ * Runs a mutating command in one transaction. With an idempotency key: the same key and payload return
+ * the first result and write nothing; the same key with another payload is IDEMPOTENCY_MISMATCH. A command
+ * that throws writes nothing, its key included, so it may be retried with the same key.
+ */
+export function runCommand<T>(
+  ctx: OmsContext,
+  scope: string,
+  command: { idempotencyKey?: string | undefined } & Record<string, unknown>,
+  fn: (tx: StorageTx, now: Date) => Promise<T>,
+): Promise<T> {
+  const key = command.idempotencyKey
+  return ctx.storage.transaction(async (tx) => {
+    const now = ctx.clock.now()
+    if (key !== undefined) {
+      const hash = hashCommand(command)
+      const existing = await tx.idempotency.claim(scope, key, hash, now)
+      if (existing) {
+        if (existing.requestHash !== hash) throw new IdempotencyMismatchError(key)
+        if (existing.result === null)
+          throw new ConflictError(`the command with idempotency key ${key} is still running`)
+        return deserialize<T>(existing.result)
+      }
+    }
+    const result = await fn(tx, now)
+    if (key !== undefined) await tx.idempotency.complete(scope, key, serialize(result))
+    return result
+  })
+}
+
+/** Builds an audit row from the actor of the command. */
+export function historyEntry(
+  ctx: OmsContext,
+  actor: Actor,
+  now: Date,
+  entry: Pick<HistoryEntry, 'entityType' | 'entityId' | 'action' | 'description'> &
+    Partial<Pick<HistoryEntry, 'orderId' | 'oldStatus' | 'newStatus' | 'additionalData'>>,
+): HistoryEntry {
+  return {
+    id: ctx.ids(),
+    orderId: null,
+    oldStatus: null,
+    newStatus: null,
+    additionalData: {},
+    ...entry,
+    actorId: actor.id,
+    ip: actor.ip ?? null,
+    userAgent: actor.userAgent ?? null,
+    createdAt: now,
+  }
+}
+
+export function outboxEvent(
+  ctx: OmsContext,
+  now: Date,
+  type: string,
+  aggregateId: string,
+  payload: Record<string, unknown>,
+): NewOutboxEvent {
+  return { id: ctx.ids(), type, aggregateId, payload, createdAt: now }
+}
+
+/** The actor the library uses for its own work (sweeper, relay). */
+export const SYSTEM_ACTOR: Actor = { id: 'system', roles: ['system'] }

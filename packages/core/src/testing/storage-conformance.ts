@@ -1,0 +1,41 @@
+import { describe } from 'vitest'
+import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
+import { idempotencySuite } from './suites/idempotency.suite'
+import { inventorySuite } from './suites/inventory.suite'
+import { modelSuite } from './suites/model.suite'
+import { ordersSuite } from './suites/orders.suite'
+import { outboxSuite } from './suites/outbox.suite'
+import { primitivesSuite } from './suites/primitives.suite'
+import { reservationsSuite } from './suites/reservations.suite'
+import type { ConformanceOptions, ConformanceTarget, Suite } from './suites/suite'
+
+const suites: Suite[] = [
+  primitivesSuite,
+  ordersSuite,
+  reservationsSuite,
+  inventorySuite,
+  accessAuditNotesSuite,
+  idempotencySuite,
+  outboxSuite,
+  modelSuite,
+]
+
+/**
+ * The one storage conformance suite. An adapter's test file calls it once at top level; it registers the
+ * tests itself: primitives, every service end to end, invariants I1–I7 after each scenario, and
+ * model-based command sequences.
+ *
+ * @example
+ * ```ts
+ * runStorageConformance({ name: 'pg', createStorage: () => freshPgStorage(), destroy: (s) => s.close() })
+ * ```
+ */
+export function runStorageConformance(target: ConformanceTarget, options: ConformanceOptions = {}): void {
+  const resolved: Required<ConformanceOptions> = {
+    numRuns: options.numRuns ?? 200,
+    concurrency: options.concurrency ?? 16,
+  }
+  describe(`${target.name}: storage conformance`, () => {
+    for (const suite of suites) suite(target, resolved)
+  })
+}

@@ -1,0 +1,400 @@
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { isOmsError } from '../../errors/oms-error'
+import { actors, createWorld, type World } from '../fixtures'
+import { checkInvariants } from '../invariants'
+import type { Suite } from './suite'
+import { useStorage } from './use-storage'
+
+const ITEMS = ['flower', 'vape'] as const
+type ItemName = (typeof ITEMS)[number]
+const HOLD_MS = 15 * 60_000
+
+interface ModelHold {
+  id: string
+  item: ItemName
+  reserved: number
+  fulfilled: number
+  released: number
+  expiresAt: number | null
+  status: 'active' | 'committed' | 'released'
+}
+interface ModelOrder {
+  id: string
+  status: string
+  holds: ModelHold[]
+}
+interface Model {
+  now: number
+  onHand: Record<ItemName, number>
+  orders: ModelOrder[]
+}
+interface Real {
+  w: World
+}
+
+const remaining = (h: ModelHold) => h.reserved - h.fulfilled - h.released
+const due = (m: Model, h: ModelHold) => h.status === 'active' && h.expiresAt !== null && h.expiresAt <= m.now
+const live = (m: Model, h: ModelHold) => h.status === 'active' && !due(m, h)
+const available = (m: Model, item: ItemName) =>
+  Math.max(
+    0,
+    m.onHand[item] -
+      m.orders
+        .flatMap((o) => o.holds)
+        .filter((h) => h.item === item && live(m, h))
+        .reduce((s, h) => s + remaining(h), 0),
+  )
+const releaseAll = (o: ModelOrder) => {
+  for (const h of o.holds) {
+    if (h.status === 'active') {
+      h.released += remaining(h)
+      h.status = 'released'
+    }
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'OK'
+  } catch (error) {
+    if (isOmsError(error)) return error.code
+    throw error
+  }
+}
+
+/** After every command the real system must agree with the model on stock and statuses. */
+async function compare(m: Model, r: Real): Promise<void> {
+  for (const item of ITEMS) {
+    const level = await r.w.oms.inventory.level({
+      actor: actors.manager,
+      itemId: r.w.items[item] as string,
+      locationId: r.w.locationId,
+    })
+    expect({ item, onHand: level.onHand, available: level.available }).toEqual({
+      item,
+      onHand: m.onHand[item],
+      available: available(m, item),
+    })
+  }
+  for (const o of m.orders) {
+    expect((await r.w.oms.orders.get({ actor: actors.manager, orderId: o.id })).status).toBe(o.status)
+  }
+}
+
+type Cmd = fc.AsyncCommand<Model, Real>
+const pick = <T>(list: readonly T[], i: number): T | undefined =>
+  list.length ? list[i % list.length] : undefined
+
+class CreateOrder implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly qty: number,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const expectOk = available(m, this.item) >= this.qty
+    let id = ''
+    const code = await codeOf(
+      r.w.oms.orders
+        .create({
+          actor: actors.manager,
+          channel: 'kiosk',
+          flow: 'pickup',
+          storeId: r.w.storeId,
+          currency: 'USD',
+          lines: [{ itemId: r.w.items[this.item] as string, quantity: this.qty, unitPriceMinor: 1000 }],
+        })
+        .then(async (o) => {
+          id = o.id
+          const [hold] = await r.w.oms.reservations.listByOrder({ actor: actors.manager, orderId: o.id })
+          m.orders.push({
+            id: o.id,
+            status: o.status,
+            holds: [
+              {
+                id: hold?.id as string,
+                item: this.item,
+                reserved: this.qty,
+                fulfilled: 0,
+                released: 0,
+                expiresAt: m.now + HOLD_MS,
+                status: 'active',
+              },
+            ],
+          })
+        }),
+    )
+    expect(code).toBe(expectOk ? 'OK' : 'INSUFFICIENT_STOCK')
+    if (expectOk) expect(id).not.toBe('')
+    await compare(m, r)
+  }
+  toString = () => `create(${this.item} × ${this.qty})`
+}
+
+class Confirm implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const o = pick(m.orders, this.i) as ModelOrder
+    const expected =
+      o.status !== 'payment_pending'
+        ? 'INVALID_TRANSITION'
+        : o.holds.some((h) => due(m, h))
+          ? 'RESERVATION_EXPIRED'
+          : 'OK'
+    expect(await codeOf(r.w.oms.orders.confirmPayment({ actor: actors.system, orderId: o.id }))).toBe(
+      expected,
+    )
+    if (expected === 'OK') {
+      o.status = 'confirmed'
+      for (const h of o.holds) if (h.status === 'active') h.expiresAt = null
+    }
+    await compare(m, r)
+  }
+  toString = () => `confirm(${this.i})`
+}
+
+class Cancel implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const o = pick(m.orders, this.i) as ModelOrder
+    const ok = ['pending', 'payment_pending', 'confirmed', 'processing'].includes(o.status)
+    expect(
+      await codeOf(r.w.oms.orders.cancel({ actor: actors.manager, orderId: o.id, reason: 'model' })),
+    ).toBe(ok ? 'OK' : 'INVALID_TRANSITION')
+    if (ok) {
+      o.status = 'cancelled'
+      releaseAll(o)
+    }
+    await compare(m, r)
+  }
+  toString = () => `cancel(${this.i})`
+}
+
+class StartProcessing implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const o = pick(m.orders, this.i) as ModelOrder
+    const ok = o.status === 'confirmed'
+    expect(
+      await codeOf(
+        r.w.oms.orders.send({ actor: actors.manager, orderId: o.id, type: 'order.start_processing' }),
+      ),
+    ).toBe(ok ? 'OK' : 'INVALID_TRANSITION')
+    if (ok) o.status = 'processing'
+    await compare(m, r)
+  }
+  toString = () => `startProcessing(${this.i})`
+}
+
+class Release implements Cmd {
+  constructor(
+    readonly i: number,
+    readonly qty: number | undefined,
+  ) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const h = (pick(m.orders, this.i) as ModelOrder).holds[0] as ModelHold
+    const code = await codeOf(
+      r.w.oms.reservations.release({
+        actor: actors.manager,
+        reservationId: h.id,
+        ...(this.qty ? { quantity: this.qty } : {}),
+      }),
+    )
+    if (h.status !== 'active') expect(code).toBe('CONFLICT')
+    else if (due(m, h)) {
+      // Lazily expired by a later reserve (CONFLICT) or still active (released): the stock is free either
+      // way; a hold that stays active and due makes the sweeper cancel the order.
+      expect(['OK', 'CONFLICT']).toContain(code)
+      if (code === 'OK') {
+        h.released += Math.min(this.qty ?? remaining(h), remaining(h))
+        if (remaining(h) === 0) h.status = 'released'
+      }
+    } else if (this.qty !== undefined && this.qty > remaining(h)) expect(code).toBe('CONFLICT')
+    else {
+      expect(code).toBe('OK')
+      h.released += this.qty ?? remaining(h)
+      if (remaining(h) === 0) h.status = 'released'
+    }
+    await compare(m, r)
+  }
+  toString = () => `release(${this.i}, ${this.qty ?? 'all'})`
+}
+
+class Commit implements Cmd {
+  constructor(
+    readonly i: number,
+    readonly qty: number | undefined,
+  ) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const h = (pick(m.orders, this.i) as ModelOrder).holds[0] as ModelHold
+    const code = await codeOf(
+      r.w.oms.reservations.commit({
+        actor: actors.manager,
+        reservationId: h.id,
+        ...(this.qty ? { quantity: this.qty } : {}),
+      }),
+    )
+    if (h.status !== 'active') expect(code).toBe('CONFLICT')
+    else if (due(m, h)) {
+      expect(['RESERVATION_EXPIRED', 'CONFLICT']).toContain(code)
+    } else if (this.qty !== undefined && this.qty > remaining(h)) expect(code).toBe('CONFLICT')
+    else if (m.onHand[h.item] < (this.qty ?? remaining(h))) {
+      // a count found less than is held (a shortage): what is not there cannot be sold
+      expect(code).toBe('INSUFFICIENT_STOCK')
+    } else {
+      expect(code).toBe('OK')
+      const q = this.qty ?? remaining(h)
+      h.fulfilled += q
+      m.onHand[h.item] -= q
+      if (remaining(h) === 0) h.status = 'committed'
+    }
+    await compare(m, r)
+  }
+  toString = () => `commit(${this.i}, ${this.qty ?? 'all'})`
+}
+
+class Advance implements Cmd {
+  constructor(readonly minutes: number) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    m.now += this.minutes * 60_000
+    r.w.clock.advance(this.minutes * 60_000)
+    await compare(m, r)
+  }
+  toString = () => `advance(${this.minutes}m)`
+}
+
+class Expire implements Cmd {
+  check = () => true
+  async run(m: Model, r: Real) {
+    await r.w.oms.reservations.expireDue()
+    for (const o of m.orders) {
+      if (o.status === 'payment_pending' && o.holds.some((h) => due(m, h))) {
+        o.status = 'cancelled'
+        releaseAll(o)
+      }
+    }
+    for (const o of m.orders)
+      for (const h of o.holds)
+        if (due(m, h)) {
+          h.released += remaining(h)
+          h.status = 'released'
+        }
+    await compare(m, r)
+  }
+  toString = () => 'expireDue()'
+}
+
+class Adjust implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly delta: number,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const ok = m.onHand[this.item] + this.delta >= 0
+    const code = await codeOf(
+      r.w.oms.inventory.adjust({
+        actor: actors.manager,
+        itemId: r.w.items[this.item] as string,
+        locationId: r.w.locationId,
+        delta: this.delta,
+        reason: 'adjust_correction',
+      }),
+    )
+    expect(code).toBe(ok ? 'OK' : 'INSUFFICIENT_STOCK')
+    if (ok) m.onHand[this.item] += this.delta
+    await compare(m, r)
+  }
+  toString = () => `adjust(${this.item}, ${this.delta})`
+}
+
+class SetQuantity implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly quantity: number,
+    readonly stale: boolean,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const expected = m.onHand[this.item] + (this.stale ? 1 : 0)
+    const code = await codeOf(
+      r.w.oms.inventory.set({
+        actor: actors.manager,
+        itemId: r.w.items[this.item] as string,
+        locationId: r.w.locationId,
+        expected,
+        quantity: this.quantity,
+      }),
+    )
+    expect(code).toBe(this.stale ? 'CONFLICT' : 'OK')
+    if (!this.stale) m.onHand[this.item] = this.quantity
+    await compare(m, r)
+  }
+  toString = () => `set(${this.item}, ${this.quantity}${this.stale ? ', stale' : ''})`
+}
+
+class AddNote implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const o = pick(m.orders, this.i) as ModelOrder
+    const note = await r.w.oms.notes.add({ actor: actors.manager, orderId: o.id, text: 'model note' })
+    expect(note.orderId).toBe(o.id)
+  }
+  toString = () => `note(${this.i})`
+}
+
+const item = fc.constantFrom(...ITEMS)
+const idx = fc.nat({ max: 50 })
+const qty = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined })
+const commands = [
+  fc.tuple(item, fc.integer({ min: 1, max: 4 })).map(([i, q]) => new CreateOrder(i, q)),
+  fc.tuple(item, fc.integer({ min: 1, max: 4 })).map(([i, q]) => new CreateOrder(i, q)),
+  idx.map((i) => new Confirm(i)),
+  idx.map((i) => new Cancel(i)),
+  idx.map((i) => new StartProcessing(i)),
+  fc.tuple(idx, qty).map(([i, q]) => new Release(i, q)),
+  fc.tuple(idx, qty).map(([i, q]) => new Commit(i, q)),
+  fc.integer({ min: 1, max: 20 }).map((n) => new Advance(n)),
+  fc.constant(new Expire()),
+  fc
+    .tuple(
+      item,
+      fc.integer({ min: -4, max: 5 }).filter((d) => d !== 0),
+    )
+    .map(([i, d]) => new Adjust(i, d)),
+  fc.tuple(item, fc.integer({ min: 0, max: 12 }), fc.boolean()).map(([i, q, s]) => new SetQuantity(i, q, s)),
+  idx.map((i) => new AddNote(i)),
+]
+
+/**
+ * Model-based: random command sequences run against the real services and a tiny reference model, compared
+ * after every step; each run ends with the invariants (zero drift included).
+ */
+export const modelSuite: Suite = (target, options) =>
+  describe('model-based command sequences', () => {
+    const storage = useStorage(target)
+
+    test(`random sequences agree with the reference model (${options.numRuns} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
+          const w = await createWorld(storage(), { flower: 6, vape: 3 })
+          const model: Model = { now: w.clock.now().getTime(), onHand: { flower: 6, vape: 3 }, orders: [] }
+          await fc.asyncModelRun(() => ({ model, real: { w } }), cmds)
+          const problems = await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now(), {
+            orderIds: model.orders.map((o) => o.id),
+          })
+          expect(problems).toEqual([])
+        }),
+        { numRuns: options.numRuns },
+      )
+    }, 600_000)
+  })

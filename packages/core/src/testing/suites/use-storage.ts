@@ -1,0 +1,39 @@
+import { afterEach, beforeEach, expect } from 'vitest'
+import type { Storage } from '../../ports/storage'
+import type { World } from '../fixtures'
+import { checkInvariants } from '../invariants'
+import type { ConformanceTarget } from './suite'
+
+/** A fresh storage per test, closed after it. */
+export function useStorage(target: ConformanceTarget): () => Storage {
+  let storage: Storage | null = null
+  beforeEach(async () => {
+    storage = await target.createStorage()
+  })
+  afterEach(async () => {
+    if (storage) await (target.destroy ? target.destroy(storage) : storage.close())
+    storage = null
+  })
+  return () => {
+    if (!storage) throw new Error('storage used outside a test')
+    return storage
+  }
+}
+
+/** Every scenario ends here: I1–I7 hold and reconcile finds no drift. */
+export async function expectInvariants(world: World): Promise<void> {
+  const problems = await checkInvariants(world.storage, world.oms.machines.orderMachines, world.clock.now())
+  expect(problems).toEqual([])
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejectionOf(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error & { code?: string }
+  }
+  throw new Error('expected a rejection, but the call succeeded')
+}

@@ -1,0 +1,4 @@
+import { createMemoryStorage } from '../src/index'
+import { runStorageConformance } from '../src/testing/index'
+
+runStorageConformance({ name: 'memory', createStorage: async () => createMemoryStorage() })
