@@ -39,6 +39,7 @@ const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
   'order.no_show': 'cancelled',
   'order.start_processing': 'processing_started',
   'order.pack': 'packed',
+  'order.ready': 'packed',
   'order.ship': 'shipped',
   'order.deliver': 'delivered',
   'order.pick_up': 'delivered',
