@@ -1,0 +1,183 @@
+import type { ColumnType } from 'kysely'
+
+/** Timestamps: `timestamptz` (Date) on PostgreSQL, epoch milliseconds (number) on SQLite. */
+export type Ts = ColumnType<Date | number, Date | number, Date | number>
+/** JSON: `jsonb` on PostgreSQL (parsed by pg), `text` on SQLite. Always written as a JSON string. */
+export type Json = ColumnType<unknown, string, string>
+/** `boolean` on PostgreSQL, 0/1 on SQLite. */
+export type Bool = ColumnType<boolean | number, boolean | number, boolean | number>
+/** bigint columns come back as strings from pg. */
+export type BigSeq = ColumnType<number | string, never, never>
+
+export interface LocationsTable {
+  id: string
+  store_id: string
+  name: string
+  kind: string
+  external_ids: Json
+}
+
+export interface ItemsTable {
+  id: string
+  sku: string
+  name: string
+  category: string | null
+  unit: string
+  cannabis: Json | null
+  external_ids: Json
+}
+
+export interface LevelsTable {
+  item_id: string
+  location_id: string
+  on_hand: number
+  reserved: number
+  damaged: number
+  quarantine: number
+  incoming: number
+  safety_stock: number
+  version: number
+  updated_at: Ts
+}
+
+export interface MovementsTable {
+  seq: BigSeq
+  id: string
+  item_id: string
+  location_id: string
+  bucket: string
+  delta: number
+  reason: string
+  package_id: string | null
+  actor_id: string
+  reference_kind: string | null
+  reference_id: string | null
+  note: string | null
+  created_at: Ts
+}
+
+export interface ReservationsTable {
+  id: string
+  item_id: string
+  location_id: string
+  order_id: string
+  order_line_id: string
+  quantity_reserved: number
+  quantity_fulfilled: number
+  quantity_released: number
+  status: string
+  expires_at: Ts | null
+  reserved_at: Ts
+  released_at: Ts | null
+  fulfilled_at: Ts | null
+  notes: string | null
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface OrdersTable {
+  id: string
+  number: string
+  channel: string
+  flow: string
+  store_id: string
+  location_id: string
+  customer_id: string | null
+  status: string
+  payment_status: string
+  total_minor: number
+  currency: string
+  packed_quantity: number
+  version: number
+  idempotency_key: string | null
+  /** The rest of the order (lines, totals, external ids, attributes, cancellation reason). */
+  doc: Json
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface FulfillmentsTable {
+  id: string
+  number: string
+  order_id: string
+  location_id: string
+  status: string
+  assigned_to_id: string | null
+  version: number
+  doc: Json
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface HistoryTable {
+  seq: BigSeq
+  id: string
+  entity_type: string
+  entity_id: string
+  order_id: string | null
+  action: string
+  old_status: string | null
+  new_status: string | null
+  description: string
+  actor_id: string
+  ip: string | null
+  user_agent: string | null
+  additional_data: Json
+  created_at: Ts
+}
+
+export interface NotesTable {
+  id: string
+  order_id: string
+  text: string
+  is_internal: Bool
+  notify_customer: Bool
+  notified_at: Ts | null
+  author_id: string
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface OutboxTable {
+  seq: BigSeq
+  id: string
+  type: string
+  aggregate_id: string
+  payload: Json
+  created_at: Ts
+  attempts: number
+  available_at: Ts
+  last_error: string | null
+  delivered_at: Ts | null
+  lease_owner: string | null
+  lease_until: Ts | null
+}
+
+export interface SequencesTable {
+  name: string
+  value: number
+}
+
+export interface IdempotencyTable {
+  scope: string
+  key: string
+  request_hash: string
+  result: string | null
+  created_at: Ts
+}
+
+/** The Peak OMS schema, as Kysely sees it. */
+export interface PeakDatabase {
+  oms_locations: LocationsTable
+  oms_items: ItemsTable
+  oms_levels: LevelsTable
+  oms_movements: MovementsTable
+  oms_reservations: ReservationsTable
+  oms_orders: OrdersTable
+  oms_fulfillments: FulfillmentsTable
+  oms_history: HistoryTable
+  oms_notes: NotesTable
+  oms_outbox: OutboxTable
+  oms_sequences: SequencesTable
+  oms_idempotency: IdempotencyTable
+}

@@ -1,0 +1,280 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely'
+
+/** Column types that differ between the SQL backends; everything else in the schema is shared. */
+export interface ColumnTypes {
+  timestamp: 'timestamptz' | 'integer'
+  json: 'jsonb' | 'text'
+  boolean: 'boolean' | 'integer'
+  /** An auto-incrementing 64-bit key. */
+  serial: 'bigserial' | 'integer'
+  /** `bigserial` needs no AUTOINCREMENT keyword; SQLite's integer primary key does. */
+  autoIncrement: boolean
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
+type AnyDb = Kysely<any>
+
+const serialPk = (t: ColumnTypes) => (col: import('kysely').ColumnDefinitionBuilder) => {
+  const c = col.primaryKey()
+  return t.autoIncrement ? c.autoIncrement() : c
+}
+
+/** 0001: every table, constraint and index the services query by. */
+export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const json = sql.raw(t.json)
+  const bool = sql.raw(t.boolean)
+  const serial = sql.raw(t.serial)
+
+  await db.schema
+    .createTable('oms_locations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('external_ids', json, (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oms_locations_store').on('oms_locations').columns(['store_id']).execute()
+
+  await db.schema
+    .createTable('oms_items')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('sku', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('category', 'text')
+    .addColumn('unit', 'text', (c) => c.notNull())
+    .addColumn('cannabis', json)
+    .addColumn('external_ids', json, (c) => c.notNull())
+    .execute()
+
+  // The CHECKs back invariant I1 in the database itself: no figure ever goes negative.
+  await db.schema
+    .createTable('oms_levels')
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('on_hand', 'integer', (c) => c.notNull().check(sql`on_hand >= 0`))
+    .addColumn('reserved', 'integer', (c) => c.notNull().check(sql`reserved >= 0`))
+    .addColumn('damaged', 'integer', (c) => c.notNull().check(sql`damaged >= 0`))
+    .addColumn('quarantine', 'integer', (c) => c.notNull().check(sql`quarantine >= 0`))
+    .addColumn('incoming', 'integer', (c) => c.notNull().check(sql`incoming >= 0`))
+    .addColumn('safety_stock', 'integer', (c) => c.notNull().check(sql`safety_stock >= 0`))
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_levels_pk', ['item_id', 'location_id'])
+    .execute()
+  await db.schema.createIndex('oms_levels_location').on('oms_levels').columns(['location_id']).execute()
+
+  await db.schema
+    .createTable('oms_movements')
+    .addColumn('seq', serial, serialPk(t))
+    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('bucket', 'text', (c) => c.notNull())
+    .addColumn('delta', 'integer', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('package_id', 'text')
+    .addColumn('actor_id', 'text', (c) => c.notNull())
+    .addColumn('reference_kind', 'text')
+    .addColumn('reference_id', 'text')
+    .addColumn('note', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('oms_movements_row')
+    .on('oms_movements')
+    .columns(['item_id', 'location_id', 'bucket'])
+    .execute()
+  await db.schema
+    .createIndex('oms_movements_reference')
+    .on('oms_movements')
+    .columns(['reference_id'])
+    .execute()
+
+  await db.schema
+    .createTable('oms_reservations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('order_line_id', 'text', (c) => c.notNull())
+    .addColumn('quantity_reserved', 'integer', (c) => c.notNull().check(sql`quantity_reserved > 0`))
+    .addColumn('quantity_fulfilled', 'integer', (c) => c.notNull().check(sql`quantity_fulfilled >= 0`))
+    .addColumn('quantity_released', 'integer', (c) => c.notNull().check(sql`quantity_released >= 0`))
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('expires_at', ts)
+    .addColumn('reserved_at', ts, (c) => c.notNull())
+    .addColumn('released_at', ts)
+    .addColumn('fulfilled_at', ts)
+    .addColumn('notes', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addCheckConstraint(
+      'oms_reservations_remaining',
+      sql`quantity_fulfilled + quantity_released <= quantity_reserved`,
+    )
+    .execute()
+  await db.schema.createIndex('oms_reservations_order').on('oms_reservations').columns(['order_id']).execute()
+  await db.schema
+    .createIndex('oms_reservations_active_row')
+    .on('oms_reservations')
+    .columns(['item_id', 'location_id', 'expires_at'])
+    .where(sql.ref('status'), '=', 'active')
+    .execute()
+  await db.schema
+    .createIndex('oms_reservations_due')
+    .on('oms_reservations')
+    .columns(['expires_at'])
+    .where(sql.ref('status'), '=', 'active')
+    .execute()
+  await db.schema
+    .createIndex('oms_reservations_expired')
+    .on('oms_reservations')
+    .columns(['order_id'])
+    .where(sql.ref('status'), '=', 'expired')
+    .execute()
+
+  await db.schema
+    .createTable('oms_orders')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('number', 'text', (c) => c.notNull().unique())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('flow', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('customer_id', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('payment_status', 'text', (c) => c.notNull())
+    .addColumn('total_minor', 'integer', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('packed_quantity', 'integer', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('idempotency_key', 'text')
+    .addColumn('doc', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_status_store_created')
+    .on('oms_orders')
+    .columns(['status', 'store_id', 'created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_store_created')
+    .on('oms_orders')
+    .columns(['store_id', 'created_at'])
+    .execute()
+  await db.schema.createIndex('oms_orders_created').on('oms_orders').columns(['created_at']).execute()
+  await db.schema
+    .createIndex('oms_orders_customer')
+    .on('oms_orders')
+    .columns(['customer_id', 'created_at'])
+    .execute()
+
+  await db.schema
+    .createTable('oms_fulfillments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('number', 'text', (c) => c.notNull().unique())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('assigned_to_id', 'text')
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oms_fulfillments_order').on('oms_fulfillments').columns(['order_id']).execute()
+  await db.schema
+    .createIndex('oms_fulfillments_status')
+    .on('oms_fulfillments')
+    .columns(['status', 'assigned_to_id'])
+    .execute()
+
+  await db.schema
+    .createTable('oms_history')
+    .addColumn('seq', serial, serialPk(t))
+    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('entity_type', 'text', (c) => c.notNull())
+    .addColumn('entity_id', 'text', (c) => c.notNull())
+    .addColumn('order_id', 'text')
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('old_status', 'text')
+    .addColumn('new_status', 'text')
+    .addColumn('description', 'text', (c) => c.notNull())
+    .addColumn('actor_id', 'text', (c) => c.notNull())
+    .addColumn('ip', 'text')
+    .addColumn('user_agent', 'text')
+    .addColumn('additional_data', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oms_history_order').on('oms_history').columns(['order_id', 'seq']).execute()
+  await db.schema.createIndex('oms_history_entity').on('oms_history').columns(['entity_id', 'seq']).execute()
+  await db.schema.createIndex('oms_history_action').on('oms_history').columns(['action', 'seq']).execute()
+
+  await db.schema
+    .createTable('oms_notes')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('text', 'text', (c) => c.notNull())
+    .addColumn('is_internal', bool, (c) => c.notNull())
+    .addColumn('notify_customer', bool, (c) => c.notNull())
+    .addColumn('notified_at', ts)
+    .addColumn('author_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oms_notes_order').on('oms_notes').columns(['order_id', 'created_at']).execute()
+
+  await db.schema
+    .createTable('oms_outbox')
+    .addColumn('seq', serial, serialPk(t))
+    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('aggregate_id', 'text', (c) => c.notNull())
+    .addColumn('payload', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('available_at', ts, (c) => c.notNull())
+    .addColumn('last_error', 'text')
+    .addColumn('delivered_at', ts)
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_until', ts)
+    .execute()
+  await db.schema
+    .createIndex('oms_outbox_pending')
+    .on('oms_outbox')
+    .columns(['seq'])
+    .where(sql.ref('delivered_at'), 'is', null)
+    .execute()
+  await db.schema
+    .createIndex('oms_outbox_pending_aggregate')
+    .on('oms_outbox')
+    .columns(['aggregate_id', 'seq'])
+    .where(sql.ref('delivered_at'), 'is', null)
+    .execute()
+
+  await db.schema
+    .createTable('oms_sequences')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'integer', (c) => c.notNull())
+    .execute()
+
+  await db.schema
+    .createTable('oms_idempotency')
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('request_hash', 'text', (c) => c.notNull())
+    .addColumn('result', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_idempotency_pk', ['scope', 'key'])
+    .execute()
+}
+
+/** The migrations, in code (a folder of files would not survive bundling). */
+export function migrationProvider(types: ColumnTypes): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-init': { up: (db) => createSchema(db, types) },
+  }
+  return { getMigrations: async () => migrations }
+}

@@ -1,0 +1,961 @@
+import type {
+  Fulfillment,
+  HistoryEntry,
+  IdempotencyRecord,
+  InventoryLevel,
+  Item,
+  LevelDeltas,
+  Location,
+  Movement,
+  Note,
+  Order,
+  OutboxEvent,
+  Reservation,
+  StorageTx,
+} from '@peak-oms/core'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
+import type {
+  FulfillmentsTable,
+  HistoryTable,
+  LevelsTable,
+  MovementsTable,
+  NotesTable,
+  OrdersTable,
+  OutboxTable,
+  PeakDatabase,
+  ReservationsTable,
+} from './database'
+
+/** What differs between the SQL backends at query time. */
+export interface SqlDialect {
+  name: 'pg' | 'sqlite'
+  codec: Codec
+  /** Row locks for claims (`FOR UPDATE SKIP LOCKED`): PostgreSQL. SQLite has one writer at a time. */
+  skipLocked: boolean
+  /** Increments and returns a counter; may run outside the transaction (gaps allowed). */
+  nextSequence(db: Kysely<PeakDatabase>, name: string): Promise<number>
+}
+
+type Db = Kysely<PeakDatabase>
+
+const toLevel = (r: Selectable<LevelsTable>): InventoryLevel => ({
+  itemId: r.item_id,
+  locationId: r.location_id,
+  onHand: Number(r.on_hand),
+  reserved: Number(r.reserved),
+  damaged: Number(r.damaged),
+  quarantine: Number(r.quarantine),
+  incoming: Number(r.incoming),
+  safetyStock: Number(r.safety_stock),
+  version: Number(r.version),
+  updatedAt: readTs(r.updated_at),
+})
+
+const toMovement = (r: Selectable<MovementsTable>): Movement => ({
+  id: r.id,
+  itemId: r.item_id,
+  locationId: r.location_id,
+  bucket: r.bucket as Movement['bucket'],
+  delta: Number(r.delta),
+  reason: r.reason as Movement['reason'],
+  packageId: r.package_id,
+  actorId: r.actor_id,
+  reference:
+    r.reference_kind && r.reference_id
+      ? { kind: r.reference_kind as NonNullable<Movement['reference']>['kind'], id: r.reference_id }
+      : null,
+  note: r.note,
+  createdAt: readTs(r.created_at),
+})
+
+const toReservation = (r: Selectable<ReservationsTable>): Reservation => ({
+  id: r.id,
+  itemId: r.item_id,
+  locationId: r.location_id,
+  orderId: r.order_id,
+  orderLineId: r.order_line_id,
+  quantityReserved: Number(r.quantity_reserved),
+  quantityFulfilled: Number(r.quantity_fulfilled),
+  quantityReleased: Number(r.quantity_released),
+  status: r.status as Reservation['status'],
+  expiresAt: readTsOrNull(r.expires_at),
+  reservedAt: readTs(r.reserved_at),
+  releasedAt: readTsOrNull(r.released_at),
+  fulfilledAt: readTsOrNull(r.fulfilled_at),
+  notes: r.notes,
+  createdAt: readTs(r.created_at),
+  updatedAt: readTs(r.updated_at),
+})
+
+type OrderDoc = Pick<Order, 'lines' | 'totals' | 'externalIds' | 'attributes' | 'cancellationReason'>
+
+const toOrder = (r: Selectable<OrdersTable>): Order => {
+  const doc = readJson<OrderDoc>(r.doc)
+  return {
+    id: r.id,
+    number: r.number,
+    channel: r.channel as Order['channel'],
+    flow: r.flow as Order['flow'],
+    storeId: r.store_id,
+    locationId: r.location_id,
+    customerId: r.customer_id,
+    lines: doc.lines,
+    totals: doc.totals,
+    paymentStatus: r.payment_status as Order['paymentStatus'],
+    status: r.status,
+    cancellationReason: doc.cancellationReason,
+    packedQuantity: Number(r.packed_quantity),
+    version: Number(r.version),
+    externalIds: doc.externalIds,
+    attributes: doc.attributes,
+    idempotencyKey: r.idempotency_key,
+    createdAt: readTs(r.created_at),
+    updatedAt: readTs(r.updated_at),
+  }
+}
+
+const TS_FIELDS = [
+  'assignedAt',
+  'pickingStartedAt',
+  'pickingCompletedAt',
+  'packingStartedAt',
+  'packingCompletedAt',
+  'shippedAt',
+  'fulfilledAt',
+  'cancelledAt',
+] as const
+
+const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
+  const doc = readJson<Record<string, unknown>>(r.doc)
+  for (const f of TS_FIELDS)
+    doc[f] = doc[f] === null || doc[f] === undefined ? null : new Date(doc[f] as string)
+  return {
+    ...(doc as Omit<
+      Fulfillment,
+      | 'id'
+      | 'number'
+      | 'orderId'
+      | 'locationId'
+      | 'status'
+      | 'assignedToId'
+      | 'version'
+      | 'createdAt'
+      | 'updatedAt'
+    >),
+    id: r.id,
+    number: r.number,
+    orderId: r.order_id,
+    locationId: r.location_id,
+    status: r.status as Fulfillment['status'],
+    assignedToId: r.assigned_to_id,
+    version: Number(r.version),
+    createdAt: readTs(r.created_at),
+    updatedAt: readTs(r.updated_at),
+  }
+}
+
+const toHistory = (r: Selectable<HistoryTable>): HistoryEntry => ({
+  id: r.id,
+  entityType: r.entity_type as HistoryEntry['entityType'],
+  entityId: r.entity_id,
+  orderId: r.order_id,
+  action: r.action as HistoryEntry['action'],
+  oldStatus: r.old_status,
+  newStatus: r.new_status,
+  description: r.description,
+  actorId: r.actor_id,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  additionalData: readJson(r.additional_data),
+  createdAt: readTs(r.created_at),
+})
+
+const toNote = (r: Selectable<NotesTable>): Note => ({
+  id: r.id,
+  orderId: r.order_id,
+  text: r.text,
+  isInternal: readBool(r.is_internal),
+  notifyCustomer: readBool(r.notify_customer),
+  notifiedAt: readTsOrNull(r.notified_at),
+  authorId: r.author_id,
+  createdAt: readTs(r.created_at),
+  updatedAt: readTs(r.updated_at),
+})
+
+const toOutbox = (r: Selectable<OutboxTable>): OutboxEvent => ({
+  seq: Number(r.seq),
+  id: r.id,
+  type: r.type,
+  aggregateId: r.aggregate_id,
+  payload: readJson(r.payload),
+  createdAt: readTs(r.created_at),
+  attempts: Number(r.attempts),
+  availableAt: readTs(r.available_at),
+  lastError: r.last_error,
+  deliveredAt: readTsOrNull(r.delivered_at),
+  leaseOwner: r.lease_owner,
+  leaseUntil: readTsOrNull(r.lease_until),
+})
+
+const LEVEL_COLUMNS: Record<keyof LevelDeltas, keyof LevelsTable> = {
+  onHand: 'on_hand',
+  reserved: 'reserved',
+  damaged: 'damaged',
+  quarantine: 'quarantine',
+  incoming: 'incoming',
+}
+
+/**
+ * Core's transaction-scoped repositories on Kysely: one implementation for every SQL backend. `db` is the
+ * transaction (or the single connection holding it). Every write that must not race is one conditional
+ * statement (`UPDATE … WHERE <condition> RETURNING`), never a read followed by a write.
+ */
+export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
+  const { codec } = dialect
+  const orderRow = (o: Order) => ({
+    id: o.id,
+    number: o.number,
+    channel: o.channel,
+    flow: o.flow,
+    store_id: o.storeId,
+    location_id: o.locationId,
+    customer_id: o.customerId,
+    status: o.status,
+    payment_status: o.paymentStatus,
+    total_minor: o.totals.totalMinor,
+    currency: o.totals.currency,
+    packed_quantity: o.packedQuantity,
+    version: o.version,
+    idempotency_key: o.idempotencyKey,
+    doc: writeJson({
+      lines: o.lines,
+      totals: o.totals,
+      externalIds: o.externalIds,
+      attributes: o.attributes,
+      cancellationReason: o.cancellationReason,
+    } satisfies OrderDoc),
+    created_at: codec.ts(o.createdAt),
+    updated_at: codec.ts(o.updatedAt),
+  })
+  const fulfillmentRow = (f: Fulfillment) => {
+    const { id, number, orderId, locationId, status, assignedToId, version, createdAt, updatedAt, ...doc } = f
+    return {
+      id,
+      number,
+      order_id: orderId,
+      location_id: locationId,
+      status,
+      assigned_to_id: assignedToId,
+      version,
+      doc: writeJson(doc),
+      created_at: codec.ts(createdAt),
+      updated_at: codec.ts(updatedAt),
+    }
+  }
+  const noteRow = (n: Note) => ({
+    id: n.id,
+    order_id: n.orderId,
+    text: n.text,
+    is_internal: codec.bool(n.isInternal),
+    notify_customer: codec.bool(n.notifyCustomer),
+    notified_at: codec.ts(n.notifiedAt),
+    author_id: n.authorId,
+    created_at: codec.ts(n.createdAt),
+    updated_at: codec.ts(n.updatedAt),
+  })
+
+  return {
+    locations: {
+      async upsert(l: Location) {
+        const row = {
+          id: l.id,
+          store_id: l.storeId,
+          name: l.name,
+          kind: l.kind,
+          external_ids: writeJson(l.externalIds),
+        }
+        await db
+          .insertInto('oms_locations')
+          .values(row)
+          .onConflict((oc) =>
+            oc
+              .column('id')
+              .doUpdateSet({
+                store_id: row.store_id,
+                name: row.name,
+                kind: row.kind,
+                external_ids: row.external_ids,
+              }),
+          )
+          .execute()
+      },
+      async get(id) {
+        const r = await db.selectFrom('oms_locations').selectAll().where('id', '=', id).executeTakeFirst()
+        return r
+          ? {
+              id: r.id,
+              storeId: r.store_id,
+              name: r.name,
+              kind: r.kind as Location['kind'],
+              externalIds: readJson(r.external_ids),
+            }
+          : null
+      },
+      async list(filter = {}) {
+        let q = db.selectFrom('oms_locations').selectAll().orderBy('id')
+        if (filter.storeId) q = q.where('store_id', '=', filter.storeId)
+        return (await q.execute()).map((r) => ({
+          id: r.id,
+          storeId: r.store_id,
+          name: r.name,
+          kind: r.kind as Location['kind'],
+          externalIds: readJson(r.external_ids),
+        }))
+      },
+    },
+    items: {
+      async upsert(i: Item) {
+        const row = {
+          id: i.id,
+          sku: i.sku,
+          name: i.name,
+          category: i.category,
+          unit: i.unit,
+          cannabis: i.cannabis === null ? null : writeJson(i.cannabis),
+          external_ids: writeJson(i.externalIds),
+        }
+        const { id: _id, ...rest } = row
+        await db
+          .insertInto('oms_items')
+          .values(row)
+          .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+          .execute()
+      },
+      async get(id) {
+        const [item] = await this.getMany([id])
+        return item ?? null
+      },
+      async getMany(ids) {
+        if (ids.length === 0) return []
+        const rows = await db
+          .selectFrom('oms_items')
+          .selectAll()
+          .where('id', 'in', [...ids])
+          .execute()
+        return rows.map((r) => ({
+          id: r.id,
+          sku: r.sku,
+          name: r.name,
+          category: r.category,
+          unit: r.unit as Item['unit'],
+          cannabis: r.cannabis === null ? null : readJson(r.cannabis),
+          externalIds: readJson(r.external_ids),
+        }))
+      },
+    },
+    inventory: {
+      async getLevel(itemId, locationId) {
+        const r = await db
+          .selectFrom('oms_levels')
+          .selectAll()
+          .where('item_id', '=', itemId)
+          .where('location_id', '=', locationId)
+          .executeTakeFirst()
+        return r ? toLevel(r) : null
+      },
+      async listLevels(filter = {}) {
+        let q = db.selectFrom('oms_levels').selectAll().orderBy('item_id').orderBy('location_id')
+        if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
+        if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
+        if (filter.itemIds)
+          q = filter.itemIds.length ? q.where('item_id', 'in', [...filter.itemIds]) : q.where(sql.lit(false))
+        return (await q.execute()).map(toLevel)
+      },
+      async applyDeltas(itemId, locationId, deltas, options) {
+        const entries = (Object.keys(LEVEL_COLUMNS) as Array<keyof LevelDeltas>)
+          .map((k) => [LEVEL_COLUMNS[k], deltas[k] ?? 0] as const)
+          .filter(([, d]) => d !== 0)
+        const update = () => {
+          let q = db
+            .updateTable('oms_levels')
+            .set((eb) => {
+              const set: Record<string, unknown> = {
+                version: eb('version', '+', 1),
+                updated_at: codec.ts(options.now),
+              }
+              for (const [col, d] of entries) set[col] = eb(col, '+', d)
+              return set
+            })
+            .where('item_id', '=', itemId)
+            .where('location_id', '=', locationId)
+          for (const [col, d] of entries) if (d < 0) q = q.where(col, '>=', -d)
+          if (options.requireAvailable !== undefined) {
+            q = q.where(
+              sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`,
+              '>=',
+              options.requireAvailable,
+            )
+          }
+          if (options.expectOnHand !== undefined) q = q.where('on_hand', '=', options.expectOnHand)
+          return q.returningAll().executeTakeFirst()
+        }
+        const row = await update()
+        if (row) return toLevel(row)
+        // A missing row is created at zero, then the same conditional write runs again. Only worth it when
+        // the write could succeed on a zero row (nothing negative, no availability asked for).
+        const couldSucceedOnZero =
+          entries.every(([, d]) => d >= 0) &&
+          (options.requireAvailable === undefined || options.requireAvailable <= 0) &&
+          (options.expectOnHand === undefined || options.expectOnHand === 0)
+        if (!couldSucceedOnZero) return null
+        const inserted = await db
+          .insertInto('oms_levels')
+          .values({
+            item_id: itemId,
+            location_id: locationId,
+            on_hand: 0,
+            reserved: 0,
+            damaged: 0,
+            quarantine: 0,
+            incoming: 0,
+            safety_stock: 0,
+            version: 0,
+            updated_at: codec.ts(options.now),
+          })
+          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
+          .executeTakeFirst()
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+          // Someone else created it meanwhile: try the write once more on their row.
+          const again = await update()
+          return again ? toLevel(again) : null
+        }
+        const again = await update()
+        return again ? toLevel(again) : null
+      },
+      async setSafetyStock(itemId, locationId, safetyStock, now) {
+        const r = await db
+          .updateTable('oms_levels')
+          .set((eb) => ({
+            safety_stock: safetyStock,
+            version: eb('version', '+', 1),
+            updated_at: codec.ts(now),
+          }))
+          .where('item_id', '=', itemId)
+          .where('location_id', '=', locationId)
+          .returningAll()
+          .executeTakeFirst()
+        return r ? toLevel(r) : null
+      },
+      async insertMovements(movements) {
+        if (movements.length === 0) return
+        await db
+          .insertInto('oms_movements')
+          .values(
+            movements.map((m) => ({
+              id: m.id,
+              item_id: m.itemId,
+              location_id: m.locationId,
+              bucket: m.bucket,
+              delta: m.delta,
+              reason: m.reason,
+              package_id: m.packageId,
+              actor_id: m.actorId,
+              reference_kind: m.reference?.kind ?? null,
+              reference_id: m.reference?.id ?? null,
+              note: m.note,
+              created_at: codec.ts(m.createdAt),
+            })),
+          )
+          .execute()
+      },
+      async listMovements(filter) {
+        let q = db.selectFrom('oms_movements').selectAll()
+        if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
+        if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
+        if (filter.referenceId) q = q.where('reference_id', '=', filter.referenceId)
+        if (filter.limit) {
+          const rows = await q.orderBy('seq', 'desc').limit(filter.limit).execute()
+          return rows.reverse().map(toMovement)
+        }
+        return (await q.orderBy('seq').execute()).map(toMovement)
+      },
+      async sumMovements() {
+        const rows = await db
+          .selectFrom('oms_movements')
+          .select([
+            'item_id',
+            'location_id',
+            'bucket',
+            (eb) => eb.fn.sum<number | string>('delta').as('total'),
+          ])
+          .groupBy(['item_id', 'location_id', 'bucket'])
+          .execute()
+        return rows.map((r) => ({
+          itemId: r.item_id,
+          locationId: r.location_id,
+          bucket: r.bucket as Movement['bucket'],
+          total: Number(r.total),
+        }))
+      },
+      async overwriteLevel(level) {
+        const row = {
+          item_id: level.itemId,
+          location_id: level.locationId,
+          on_hand: level.onHand,
+          reserved: level.reserved,
+          damaged: level.damaged,
+          quarantine: level.quarantine,
+          incoming: level.incoming,
+          safety_stock: level.safetyStock,
+          version: level.version,
+          updated_at: codec.ts(level.updatedAt),
+        }
+        const { item_id: _i, location_id: _l, ...rest } = row
+        await db
+          .insertInto('oms_levels')
+          .values(row)
+          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doUpdateSet(rest))
+          .execute()
+      },
+    },
+    reservations: {
+      async insertMany(reservations) {
+        if (reservations.length === 0) return
+        await db
+          .insertInto('oms_reservations')
+          .values(
+            reservations.map((r) => ({
+              id: r.id,
+              item_id: r.itemId,
+              location_id: r.locationId,
+              order_id: r.orderId,
+              order_line_id: r.orderLineId,
+              quantity_reserved: r.quantityReserved,
+              quantity_fulfilled: r.quantityFulfilled,
+              quantity_released: r.quantityReleased,
+              status: r.status,
+              expires_at: codec.ts(r.expiresAt),
+              reserved_at: codec.ts(r.reservedAt),
+              released_at: codec.ts(r.releasedAt),
+              fulfilled_at: codec.ts(r.fulfilledAt),
+              notes: r.notes,
+              created_at: codec.ts(r.createdAt),
+              updated_at: codec.ts(r.updatedAt),
+            })),
+          )
+          .execute()
+      },
+      async get(id) {
+        const r = await db.selectFrom('oms_reservations').selectAll().where('id', '=', id).executeTakeFirst()
+        return r ? toReservation(r) : null
+      },
+      async listByOrder(orderId) {
+        return (
+          await db
+            .selectFrom('oms_reservations')
+            .selectAll()
+            .where('order_id', '=', orderId)
+            .orderBy('created_at')
+            .orderBy('id')
+            .execute()
+        ).map(toReservation)
+      },
+      async listActive(filter = {}) {
+        let q = db.selectFrom('oms_reservations').selectAll().where('status', '=', 'active')
+        if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
+        if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
+        return (await q.orderBy('id').execute()).map(toReservation)
+      },
+      async update(changes) {
+        const changed: Reservation[] = []
+        for (const c of changes) {
+          const set: Record<string, unknown> = {}
+          const p = c.patch
+          if (p.status !== undefined) set.status = p.status
+          if (p.quantityFulfilled !== undefined) set.quantity_fulfilled = p.quantityFulfilled
+          if (p.quantityReleased !== undefined) set.quantity_released = p.quantityReleased
+          if (p.expiresAt !== undefined) set.expires_at = codec.ts(p.expiresAt)
+          if (p.releasedAt !== undefined) set.released_at = codec.ts(p.releasedAt)
+          if (p.fulfilledAt !== undefined) set.fulfilled_at = codec.ts(p.fulfilledAt)
+          if (p.updatedAt !== undefined) set.updated_at = codec.ts(p.updatedAt)
+          const r = await db
+            .updateTable('oms_reservations')
+            .set(set)
+            .where('id', '=', c.id)
+            .where('status', '=', c.expected.status)
+            .where('quantity_fulfilled', '=', c.expected.quantityFulfilled)
+            .where('quantity_released', '=', c.expected.quantityReleased)
+            .returningAll()
+            .executeTakeFirst()
+          if (r) changed.push(toReservation(r))
+        }
+        return changed
+      },
+      async expireDue(now, limit, filter) {
+        let q = db
+          .selectFrom('oms_reservations')
+          .selectAll()
+          .where('status', '=', 'active')
+          .where('expires_at', '<=', codec.ts(now))
+        if (filter) q = q.where('item_id', '=', filter.itemId).where('location_id', '=', filter.locationId)
+        q = q.orderBy('expires_at').orderBy('id')
+        if (limit < Number.MAX_SAFE_INTEGER) q = q.limit(limit)
+        const due = (await (dialect.skipLocked ? q.forUpdate().skipLocked() : q).execute()).map(toReservation)
+        if (due.length === 0) return []
+        const updated = await db
+          .updateTable('oms_reservations')
+          .set((eb) => ({
+            status: 'expired',
+            quantity_released: eb('quantity_reserved', '-', eb.ref('quantity_fulfilled')),
+            released_at: codec.ts(now),
+            updated_at: codec.ts(now),
+          }))
+          .where(
+            'id',
+            'in',
+            due.map((r) => r.id),
+          )
+          .where('status', '=', 'active')
+          .returning('id')
+          .execute()
+        const ids = new Set(updated.map((r) => r.id))
+        return due.filter((r) => ids.has(r.id))
+      },
+      async sumActive() {
+        const rows = await db
+          .selectFrom('oms_reservations')
+          .select([
+            'item_id',
+            'location_id',
+            sql<number | string>`sum(quantity_reserved - quantity_fulfilled - quantity_released)`.as('total'),
+          ])
+          .where('status', '=', 'active')
+          .groupBy(['item_id', 'location_id'])
+          .execute()
+        return rows.map((r) => ({ itemId: r.item_id, locationId: r.location_id, total: Number(r.total) }))
+      },
+      async listOrdersToExpire(now, statuses, limit) {
+        const due = await db
+          .selectFrom('oms_reservations')
+          .select('order_id')
+          .distinct()
+          .where('status', '=', 'active')
+          .where('expires_at', '<=', codec.ts(now))
+          .limit(limit)
+          .execute()
+        const ids = new Set(due.map((r) => r.order_id))
+        if (ids.size < limit && statuses.length > 0) {
+          const lazy = await db
+            .selectFrom('oms_reservations as r')
+            .innerJoin('oms_orders as o', 'o.id', 'r.order_id')
+            .select('r.order_id')
+            .distinct()
+            .where('r.status', '=', 'expired')
+            .where('o.status', 'in', [...statuses])
+            .limit(limit - ids.size)
+            .execute()
+          for (const r of lazy) ids.add(r.order_id)
+        }
+        return [...ids]
+      },
+    },
+    orders: {
+      async insert(order) {
+        await db.insertInto('oms_orders').values(orderRow(order)).execute()
+      },
+      async get(id) {
+        const r = await db.selectFrom('oms_orders').selectAll().where('id', '=', id).executeTakeFirst()
+        return r ? toOrder(r) : null
+      },
+      async getByNumber(number) {
+        const r = await db
+          .selectFrom('oms_orders')
+          .selectAll()
+          .where('number', '=', number)
+          .executeTakeFirst()
+        return r ? toOrder(r) : null
+      },
+      async getMany(ids) {
+        if (ids.length === 0) return []
+        const rows = await db
+          .selectFrom('oms_orders')
+          .selectAll()
+          .where('id', 'in', [...ids])
+          .execute()
+        const byId = new Map(rows.map((r) => [r.id, toOrder(r)]))
+        return ids.flatMap((id) => {
+          const o = byId.get(id)
+          return o ? [o] : []
+        })
+      },
+      async update(order, expectedVersion) {
+        const { id, ...rest } = orderRow(order)
+        const r = await db
+          .updateTable('oms_orders')
+          .set(rest)
+          .where('id', '=', id)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst()
+        return Number(r.numUpdatedRows) === 1
+      },
+      async list(filter) {
+        let q = db.selectFrom('oms_orders').selectAll()
+        if (filter.storeIds)
+          q = filter.storeIds.length
+            ? q.where('store_id', 'in', [...filter.storeIds])
+            : q.where(sql.lit(false))
+        if (filter.statuses)
+          q = filter.statuses.length ? q.where('status', 'in', [...filter.statuses]) : q.where(sql.lit(false))
+        if (filter.channel) q = q.where('channel', '=', filter.channel)
+        if (filter.customerId) q = q.where('customer_id', '=', filter.customerId)
+        if (filter.createdFrom) q = q.where('created_at', '>=', codec.ts(filter.createdFrom))
+        if (filter.createdTo) q = q.where('created_at', '<', codec.ts(filter.createdTo))
+        q = q.orderBy('created_at', 'desc').orderBy('number', 'desc')
+        if (filter.limit !== undefined) q = q.limit(filter.limit)
+        if (filter.offset) q = q.offset(filter.offset)
+        if (filter.offset && filter.limit === undefined) q = q.limit(Number.MAX_SAFE_INTEGER)
+        return (await q.execute()).map(toOrder)
+      },
+      async countByStatus(filter) {
+        let q = db
+          .selectFrom('oms_orders')
+          .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .groupBy('status')
+        if (filter.storeIds)
+          q = filter.storeIds.length
+            ? q.where('store_id', 'in', [...filter.storeIds])
+            : q.where(sql.lit(false))
+        if (filter.channel) q = q.where('channel', '=', filter.channel)
+        if (filter.customerId) q = q.where('customer_id', '=', filter.customerId)
+        if (filter.createdFrom) q = q.where('created_at', '>=', codec.ts(filter.createdFrom))
+        if (filter.createdTo) q = q.where('created_at', '<', codec.ts(filter.createdTo))
+        return Object.fromEntries((await q.execute()).map((r) => [r.status, Number(r.n)]))
+      },
+    },
+    fulfillments: {
+      async insert(f) {
+        await db.insertInto('oms_fulfillments').values(fulfillmentRow(f)).execute()
+      },
+      async get(id) {
+        const r = await db.selectFrom('oms_fulfillments').selectAll().where('id', '=', id).executeTakeFirst()
+        return r ? toFulfillment(r) : null
+      },
+      async listByOrder(orderId) {
+        return (
+          await db
+            .selectFrom('oms_fulfillments')
+            .selectAll()
+            .where('order_id', '=', orderId)
+            .orderBy('created_at')
+            .execute()
+        ).map(toFulfillment)
+      },
+      async update(f, expectedVersion) {
+        const { id, ...rest } = fulfillmentRow(f)
+        const r = await db
+          .updateTable('oms_fulfillments')
+          .set(rest)
+          .where('id', '=', id)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst()
+        return Number(r.numUpdatedRows) === 1
+      },
+    },
+    history: {
+      async appendMany(entries) {
+        if (entries.length === 0) return
+        await db
+          .insertInto('oms_history')
+          .values(
+            entries.map((h) => ({
+              id: h.id,
+              entity_type: h.entityType,
+              entity_id: h.entityId,
+              order_id: h.orderId,
+              action: h.action,
+              old_status: h.oldStatus,
+              new_status: h.newStatus,
+              description: h.description,
+              actor_id: h.actorId,
+              ip: h.ip,
+              user_agent: h.userAgent,
+              additional_data: writeJson(h.additionalData),
+              created_at: codec.ts(h.createdAt),
+            })),
+          )
+          .execute()
+      },
+      async list(filter) {
+        let q = db.selectFrom('oms_history').selectAll().orderBy('seq')
+        if (filter.orderId) q = q.where('order_id', '=', filter.orderId)
+        if (filter.entityId) q = q.where('entity_id', '=', filter.entityId)
+        if (filter.action) q = q.where('action', '=', filter.action)
+        if (filter.limit) q = q.limit(filter.limit)
+        return (await q.execute()).map(toHistory)
+      },
+    },
+    notes: {
+      async insert(n) {
+        await db.insertInto('oms_notes').values(noteRow(n)).execute()
+      },
+      async get(id) {
+        const r = await db.selectFrom('oms_notes').selectAll().where('id', '=', id).executeTakeFirst()
+        return r ? toNote(r) : null
+      },
+      async update(n) {
+        const { id, ...rest } = noteRow(n)
+        await db.updateTable('oms_notes').set(rest).where('id', '=', id).execute()
+      },
+      async delete(id) {
+        const r = await db.deleteFrom('oms_notes').where('id', '=', id).executeTakeFirst()
+        return Number(r.numDeletedRows) > 0
+      },
+      async listByOrder(orderId, options) {
+        let q = db.selectFrom('oms_notes').selectAll().where('order_id', '=', orderId)
+        if (!options.includeInternal) q = q.where('is_internal', '=', codec.bool(false))
+        return (await q.orderBy('created_at').orderBy('id').execute()).map(toNote)
+      },
+    },
+    outbox: {
+      async append(events) {
+        if (events.length === 0) return
+        await db
+          .insertInto('oms_outbox')
+          .values(
+            events.map((e) => ({
+              id: e.id,
+              type: e.type,
+              aggregate_id: e.aggregateId,
+              payload: writeJson(e.payload),
+              created_at: codec.ts(e.createdAt),
+              attempts: 0,
+              available_at: codec.ts(e.createdAt),
+              last_error: null,
+              delivered_at: null,
+              lease_owner: null,
+              lease_until: null,
+            })),
+          )
+          .execute()
+      },
+      async claim({ owner, limit, leaseMs, now }) {
+        const at = codec.ts(now)
+        let q = db
+          .selectFrom('oms_outbox as o')
+          .select('o.seq')
+          .where('o.delivered_at', 'is', null)
+          .where('o.available_at', '<=', at)
+          .where((eb) => eb.or([eb('o.lease_until', 'is', null), eb('o.lease_until', '<=', at)]))
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('oms_outbox as p')
+                  .select(sql.lit(1).as('one'))
+                  .whereRef('p.aggregate_id', '=', 'o.aggregate_id')
+                  .where('p.delivered_at', 'is', null)
+                  .whereRef('p.seq', '<', 'o.seq'),
+              ),
+            ),
+          )
+          .orderBy('o.seq')
+          .limit(limit)
+        if (dialect.skipLocked) q = q.forUpdate().skipLocked()
+        const picked = await q.execute()
+        if (picked.length === 0) return []
+        const rows = await db
+          .updateTable('oms_outbox')
+          .set((eb) => ({
+            lease_owner: owner,
+            lease_until: codec.ts(new Date(now.getTime() + leaseMs)),
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where(
+            'seq',
+            'in',
+            picked.map((p) => Number(p.seq)),
+          )
+          .returningAll()
+          .execute()
+        return rows.map(toOutbox).sort((a, b) => a.seq - b.seq)
+      },
+      async markDelivered(seqs, owner, now) {
+        if (seqs.length === 0) return
+        await db
+          .updateTable('oms_outbox')
+          .set({ delivered_at: codec.ts(now), lease_owner: null, lease_until: null })
+          .where('seq', 'in', [...seqs])
+          .where('lease_owner', '=', owner)
+          .where('delivered_at', 'is', null)
+          .execute()
+      },
+      async markFailed(seq, owner, error, availableAt) {
+        await db
+          .updateTable('oms_outbox')
+          .set({
+            last_error: error,
+            available_at: codec.ts(availableAt),
+            lease_owner: null,
+            lease_until: null,
+          })
+          .where('seq', '=', seq)
+          .where('lease_owner', '=', owner)
+          .execute()
+      },
+      async list(filter) {
+        let q = db.selectFrom('oms_outbox').selectAll().orderBy('seq')
+        if (filter.delivered === true) q = q.where('delivered_at', 'is not', null)
+        if (filter.delivered === false) q = q.where('delivered_at', 'is', null)
+        if (filter.aggregateId) q = q.where('aggregate_id', '=', filter.aggregateId)
+        if (filter.limit) q = q.limit(filter.limit)
+        return (await q.execute()).map(toOutbox)
+      },
+    },
+    sequences: {
+      next: (name) => dialect.nextSequence(db, name),
+    },
+    idempotency: {
+      async claim(scope, key, requestHash, now) {
+        const inserted = await db
+          .insertInto('oms_idempotency')
+          .values({ scope, key, request_hash: requestHash, result: null, created_at: codec.ts(now) })
+          .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+          .returning('scope')
+          .executeTakeFirst()
+        if (inserted) return null
+        const r = await db
+          .selectFrom('oms_idempotency')
+          .selectAll()
+          .where('scope', '=', scope)
+          .where('key', '=', key)
+          .executeTakeFirstOrThrow()
+        return {
+          scope: r.scope,
+          key: r.key,
+          requestHash: r.request_hash,
+          result: r.result,
+          createdAt: readTs(r.created_at),
+        } satisfies IdempotencyRecord
+      },
+      async complete(scope, key, result) {
+        await db
+          .updateTable('oms_idempotency')
+          .set({ result })
+          .where('scope', '=', scope)
+          .where('key', '=', key)
+          .execute()
+      },
+    },
+  }
+}
+
+/** The upsert-increment sequence: one row per counter. Right for SQLite (one writer at a time). */
+export async function rowSequence(db: Db, name: string): Promise<number> {
+  const r = await db
+    .insertInto('oms_sequences')
+    .values({ name, value: 1 })
+    .onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ value: eb('oms_sequences.value', '+', 1) })))
+    .returning('value')
+    .executeTakeFirstOrThrow()
+  return Number(r.value)
+}
