@@ -279,14 +279,12 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .insertInto('oms_locations')
           .values(row)
           .onConflict((oc) =>
-            oc
-              .column('id')
-              .doUpdateSet({
-                store_id: row.store_id,
-                name: row.name,
-                kind: row.kind,
-                external_ids: row.external_ids,
-              }),
+            oc.column('id').doUpdateSet({
+              store_id: row.store_id,
+              name: row.name,
+              kind: row.kind,
+              external_ids: row.external_ids,
+            }),
           )
           .execute()
       },
