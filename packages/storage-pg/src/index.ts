@@ -1,1 +1,2 @@
-export {}
+export { createPgStorage, PG_COLUMN_TYPES, PgStorage } from './pg-storage'
+export type { PgPool, PgPoolClient, PgStorageConfig, PgStorageOptions } from './pg-storage-config'

@@ -7,7 +7,7 @@ import {
 import { parseInput } from '../domain/parse-input'
 import { type Actor, actorSchema, idSchema, type Reservation, remainingOf } from '../domain/schemas'
 import { ConflictError, ForbiddenError, isOmsError, NotFoundError } from '../errors/oms-error'
-import { applyOrderEvent, loadOrder } from '../order/order-service'
+import { applyOrderEvent, loadOrder, toOrderContext } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, runCommand, SYSTEM_ACTOR } from '../services/oms-context'
 import { commitHolds, releaseHolds } from './holds'
@@ -128,39 +128,52 @@ export class ReservationService {
     const seen = new Set<string>()
     for (;;) {
       if (cmd.maxHolds !== undefined && total.expiredHolds >= cmd.maxHolds) break
-      const step = await this.#ctx.storage.transaction(async (tx) => {
-        const now = this.#ctx.clock.now()
-        const orderIds = (await tx.reservations.listOrdersToExpire(now, expirable, batch)).filter(
-          (id) => !seen.has(id),
-        )
-        const result: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
-        const orders = await tx.orders.getMany(orderIds)
-        for (const order of orders) {
-          seen.add(order.id)
-          const holds = await tx.reservations.listByOrder(order.id)
-          const due = holds.filter((h) => h.status === 'active' && h.expiresAt !== null && h.expiresAt <= now)
-          const machine = this.#ctx.orderMachines[order.flow]
-          if (
-            machine.can(
-              order.status,
-              {
-                flow: order.flow,
-                channel: order.channel,
-                paymentStatus: order.paymentStatus,
-                packedQuantity: order.packedQuantity,
-                attributes: order.attributes,
-              },
-              { type: 'reservation.expired' },
+      const step = await this.#sweepBatch(actor, batch, expirable, seen)
+      total.expiredHolds += step.result.expiredHolds
+      total.ordersMoved += step.result.ordersMoved
+      total.ordersSkipped += step.result.ordersSkipped
+      for (const id of step.orderIds) seen.add(id)
+      onProgress?.({ ...total })
+      if (step.orderIds.length === 0) break
+    }
+    return total
+  }
+
+  /**
+   * One batch in one transaction. Another sweeper that moved one of these orders first makes an order
+   * update fail its compare-and-swap: the whole batch then runs again on fresh reads (nothing of the
+   * failed attempt is kept), a bounded number of times.
+   */
+  async #sweepBatch(
+    actor: Actor,
+    batch: number,
+    expirable: string[],
+    seen: ReadonlySet<string>,
+  ): Promise<{ result: ExpireDueResult; orderIds: string[] }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#ctx.storage.transaction(async (tx) => {
+          const now = this.#ctx.clock.now()
+          const orderIds = (await tx.reservations.listOrdersToExpire(now, expirable, batch)).filter(
+            (id) => !seen.has(id),
+          )
+          const result: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
+          for (const order of await tx.orders.getMany(orderIds)) {
+            const holds = await tx.reservations.listByOrder(order.id)
+            const due = holds.filter(
+              (h) => h.status === 'active' && h.expiresAt !== null && h.expiresAt <= now,
             )
-          ) {
-            // Mark the due holds expired first, then let the machine release the rest and move the order.
-            await releaseHolds(
+            // Mark the due holds expired (compare-and-swap: a hold another sweeper took is left out).
+            const expired = await releaseHolds(
               tx,
               now,
               due.map((hold) => ({ hold })),
               'expired',
             )
-            try {
+            result.expiredHolds += expired.length
+            const machine = this.#ctx.orderMachines[order.flow]
+            if (machine.can(order.status, toOrderContext(order), { type: 'reservation.expired' })) {
+              // The machine releases the order's other holds and moves it on; a stale version is a CONFLICT.
               await applyOrderEvent(
                 this.#ctx,
                 tx,
@@ -171,42 +184,28 @@ export class ReservationService {
                 order,
               )
               result.ordersMoved += 1
-            } catch (error) {
-              if (!isOmsError(error) || error.code !== 'CONFLICT') throw error
+            } else {
               result.ordersSkipped += 1
             }
-          } else {
-            await releaseHolds(
-              tx,
-              now,
-              due.map((hold) => ({ hold })),
-              'expired',
-            )
-            result.ordersSkipped += 1
+            if (expired.length) {
+              await tx.history.appendMany([
+                historyEntry(this.#ctx, actor, now, {
+                  entityType: 'reservation',
+                  entityId: order.id,
+                  orderId: order.id,
+                  action: 'reservation_expired',
+                  description: `${expired.length} hold(s) expired`,
+                  additionalData: { reservationIds: expired.map((h) => h.id) },
+                }),
+              ])
+            }
           }
-          result.expiredHolds += due.length
-          if (due.length) {
-            await tx.history.appendMany([
-              historyEntry(this.#ctx, actor, now, {
-                entityType: 'reservation',
-                entityId: order.id,
-                orderId: order.id,
-                action: 'reservation_expired',
-                description: `${due.length} hold(s) expired`,
-                additionalData: { reservationIds: due.map((h) => h.id) },
-              }),
-            ])
-          }
-        }
-        return { result, more: orderIds.length > 0 }
-      })
-      total.expiredHolds += step.result.expiredHolds
-      total.ordersMoved += step.result.ordersMoved
-      total.ordersSkipped += step.result.ordersSkipped
-      onProgress?.({ ...total })
-      if (!step.more) break
+          return { result, orderIds }
+        })
+      } catch (error) {
+        if (!isOmsError(error) || error.code !== 'CONFLICT' || attempt >= 5) throw error
+      }
     }
-    return total
   }
 
   /** Order statuses in which `reservation.expired` is a legal event (for any flow). */

@@ -81,49 +81,52 @@ export const idempotencySuite: Suite = (target, options) =>
       const order = await placeOrder(w, { flower: 1 }, { idempotencyKey: 'used' })
       const before = await snapshotStorage(w.storage)
       const item = w.items.flower as string
-      const cases: Array<[string, Promise<unknown>]> = [
-        ['VALIDATION', placeOrder(w, { flower: -1 })],
-        ['VALIDATION', w.oms.notes.add({ actor: actors.manager, orderId: order.id, text: '' })],
+      const cases: Array<[string, () => Promise<unknown>]> = [
+        ['VALIDATION', () => placeOrder(w, { flower: -1 })],
+        ['VALIDATION', () => w.oms.notes.add({ actor: actors.manager, orderId: order.id, text: '' })],
         [
           'VALIDATION',
-          w.oms.inventory.adjust({
-            actor: actors.manager,
-            itemId: item,
-            locationId: w.locationId,
-            delta: 1.5,
-            reason: 'receive',
-          }),
+          () =>
+            w.oms.inventory.adjust({
+              actor: actors.manager,
+              itemId: item,
+              locationId: w.locationId,
+              delta: 1.5,
+              reason: 'receive',
+            }),
         ],
-        ['FORBIDDEN', w.oms.orders.cancel({ actor: actors.customer('nobody'), orderId: order.id })],
+        ['FORBIDDEN', () => w.oms.orders.cancel({ actor: actors.customer('nobody'), orderId: order.id })],
         [
           'INVALID_TRANSITION',
-          w.oms.orders.send({ actor: actors.manager, orderId: order.id, type: 'order.ship' }),
+          () => w.oms.orders.send({ actor: actors.manager, orderId: order.id, type: 'order.ship' }),
         ],
-        ['INSUFFICIENT_STOCK', placeOrder(w, { flower: 3 })],
+        ['INSUFFICIENT_STOCK', () => placeOrder(w, { flower: 3 })],
         [
           'INSUFFICIENT_STOCK',
-          w.oms.inventory.adjust({
-            actor: actors.manager,
-            itemId: item,
-            locationId: w.locationId,
-            delta: -4,
-            reason: 'adjust_theft',
-          }),
+          () =>
+            w.oms.inventory.adjust({
+              actor: actors.manager,
+              itemId: item,
+              locationId: w.locationId,
+              delta: -4,
+              reason: 'adjust_theft',
+            }),
         ],
-        ['IDEMPOTENCY_MISMATCH', placeOrder(w, { flower: 2 }, { idempotencyKey: 'used' })],
+        ['IDEMPOTENCY_MISMATCH', () => placeOrder(w, { flower: 2 }, { idempotencyKey: 'used' })],
         [
           'CONFLICT',
-          w.oms.inventory.set({
-            actor: actors.manager,
-            itemId: item,
-            locationId: w.locationId,
-            expected: 0,
-            quantity: 5,
-          }),
+          () =>
+            w.oms.inventory.set({
+              actor: actors.manager,
+              itemId: item,
+              locationId: w.locationId,
+              expected: 0,
+              quantity: 5,
+            }),
         ],
-        ['NOT_FOUND', w.oms.orders.cancel({ actor: actors.manager, orderId: 'missing' })],
+        ['NOT_FOUND', () => w.oms.orders.cancel({ actor: actors.manager, orderId: 'missing' })],
       ]
-      for (const [code, attempt] of cases) expect((await rejectionOf(attempt)).code).toBe(code)
+      for (const [code, attempt] of cases) expect((await rejectionOf(attempt())).code).toBe(code)
       expect(await snapshotStorage(w.storage)).toBe(before)
       await expectInvariants(w)
     })

@@ -1,0 +1,40 @@
+import pg from 'pg'
+import { createPgStorage, type PgStorage } from '../src/index'
+
+/** The PostgreSQL the tests use: `PEAK_OMS_PG_URL`, default the local server. */
+export const pgUrl = () => process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/**
+ * Whether PostgreSQL answers. With `CI` set an unreachable server is a failure (the test file throws);
+ * locally the PostgreSQL tests are skipped with a printed notice.
+ */
+export async function pgAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: pgUrl(), connectionTimeoutMillis: 3000 })
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return true
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    if (process.env.CI)
+      throw new Error(
+        `PostgreSQL at ${pgUrl().replace(/\/\/[^@]*@/, '//***@')} is unreachable under CI: ${why}`,
+      )
+    console.warn(
+      `[peak-oms] PostgreSQL not reachable (${why}): skipping PostgreSQL tests. Set PEAK_OMS_PG_URL or start it.`,
+    )
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+let n = 0
+/** A storage in a schema of its own, migrated; `dropSchema()` removes it. */
+export async function freshPgStorage(options: { poolSize?: number } = {}): Promise<PgStorage> {
+  const schema = `peak_test_${process.pid}_${Date.now().toString(36)}_${n++}`
+  const storage = createPgStorage({ connectionString: pgUrl(), poolSize: options.poolSize ?? 20 }, { schema })
+  const { error } = await storage.migrateToLatest()
+  if (error) throw error
+  return storage
+}

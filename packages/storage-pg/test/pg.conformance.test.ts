@@ -1,0 +1,19 @@
+import { runStorageConformance } from '@peak-oms/core/testing'
+import { describe, test } from 'vitest'
+import type { PgStorage } from '../src/index'
+import { freshPgStorage, pgAvailable } from './pg-test-db'
+
+if (await pgAvailable()) {
+  runStorageConformance({
+    name: 'pg',
+    createStorage: () => freshPgStorage(),
+    async destroy(storage) {
+      await (storage as PgStorage).dropSchema()
+      await storage.close()
+    },
+  })
+} else {
+  describe('pg: storage conformance', () => {
+    test.skip('PostgreSQL is not reachable (see the notice above)', () => {})
+  })
+}
