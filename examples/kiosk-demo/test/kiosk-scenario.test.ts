@@ -1,22 +1,41 @@
-import { createMemoryStorage } from '@peak-oms/core'
-import { expect, test } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryStorage, type Storage } from '@peak-oms/core'
+import { createSqliteStorage } from '@peak-oms/storage-sqlite'
+import { afterAll, describe, expect, test } from 'vitest'
 import { runKioskScenario } from '../src/kiosk-scenario'
 
-test('the kiosk scenario ends with one order completed, one cancelled, one expired and no drift', async () => {
-  const lines: string[] = []
-  const result = await runKioskScenario(createMemoryStorage(), (l) => lines.push(l))
-  expect(result.orders.map((o) => o.status).sort()).toEqual([
-    'cancelled',
-    'cancelled',
-    'completed',
-    'confirmed',
-  ])
-  expect(lines.some((l) => l.includes('refused — INSUFFICIENT_STOCK'))).toBe(true)
-  expect(result.levels.at(-1)).toMatch(/0 drift\(s\)$/)
-  expect(result.levels).toEqual(
-    expect.arrayContaining([
-      expect.stringMatching(/Denver.*blue-dream-3\.5g\s+on hand\s+3\s+reserved\s+0\s+available\s+3/),
-    ]),
-  )
-  expect(result.timeline.some((l) => l.includes('reservation_expired'))).toBe(true)
+const dir = mkdtempSync(join(tmpdir(), 'peak-oms-demo-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function sqlite(): Promise<Storage> {
+  const storage = createSqliteStorage({ filename: join(dir, 'demo.db') })
+  const { error } = await storage.migrateToLatest()
+  if (error) throw error
+  return storage
+}
+
+describe.each([
+  ['memory', async () => createMemoryStorage()],
+  ['sqlite file', sqlite],
+])('kiosk scenario on %s', (_name, open) => {
+  test('ends with one order completed, one cancelled, one expired, and no drift', async () => {
+    const lines: string[] = []
+    const result = await runKioskScenario(await open(), (l) => lines.push(l))
+    expect(result.orders.map((o) => o.status).sort()).toEqual([
+      'cancelled',
+      'cancelled',
+      'completed',
+      'confirmed',
+    ])
+    expect(lines.some((l) => l.includes('refused — INSUFFICIENT_STOCK'))).toBe(true)
+    expect(result.levels.at(-1)).toMatch(/, 0 drift\(s\)$/)
+    expect(result.levels).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Denver.*blue-dream-3\.5g\s+on hand\s+3\s+reserved\s+0\s+available\s+3/),
+      ]),
+    )
+    expect(result.timeline.some((l) => l.includes('reservation_expired'))).toBe(true)
+  })
 })
