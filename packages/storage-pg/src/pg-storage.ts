@@ -37,7 +37,7 @@ export class PgStorage implements Storage {
   readonly capabilities: StorageCapabilities = { multiProcess: true, retriesTransactions: true }
   readonly schema: string
   /** Kysely bound to the schema. */
-  readonly db: Kysely<PeakDatabase>
+  readonly #db: Kysely<PeakDatabase>
   readonly #root: Kysely<PeakDatabase>
   readonly #ownedPool: PgPool | null
   readonly #maxRetries: number
@@ -59,7 +59,7 @@ export class PgStorage implements Storage {
     this.#maxRetries = options.maxRetries ?? 10
     // biome-ignore lint/suspicious/noExplicitAny: PostgresDialect's pool type is pg's own; ours is the structural subset.
     this.#root = new Kysely<PeakDatabase>({ dialect: new PostgresDialect({ pool: pool as any }) })
-    this.db = this.#root.withSchema(this.schema)
+    this.#db = this.#root.withSchema(this.schema)
     this.#dialect = { name: 'pg', codec: pgCodec, skipLocked: true }
   }
 
@@ -71,7 +71,7 @@ export class PgStorage implements Storage {
       return { error }
     }
     return new Migrator({
-      db: this.db,
+      db: this.#db,
       provider: migrationProvider(PG_COLUMN_TYPES),
       migrationTableSchema: this.schema,
     }).migrateToLatest()
@@ -80,7 +80,7 @@ export class PgStorage implements Storage {
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        let builder = this.db.transaction()
+        let builder = this.#db.transaction()
         if (options.readOnly) builder = builder.setAccessMode('read only')
         const created = new Set<string>()
         const dialect: SqlDialect = {

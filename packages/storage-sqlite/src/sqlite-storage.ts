@@ -40,7 +40,7 @@ const isBusy = (error: unknown) =>
 export class SqliteStorage implements Storage {
   readonly name = 'sqlite'
   readonly capabilities: StorageCapabilities = { multiProcess: true, retriesTransactions: true }
-  readonly db: Kysely<PeakDatabase>
+  readonly #db: Kysely<PeakDatabase>
   readonly #database: BetterSqlite3.Database
   readonly #owned: boolean
   readonly #maxBusyRetries: number
@@ -53,19 +53,19 @@ export class SqliteStorage implements Storage {
     if (this.#database.name !== ':memory:' && this.#database.name !== '')
       this.#database.pragma('journal_mode = WAL')
     this.#database.pragma('synchronous = NORMAL')
-    this.db = new Kysely<PeakDatabase>({ dialect: new SqliteDialect({ database: this.#database }) })
+    this.#db = new Kysely<PeakDatabase>({ dialect: new SqliteDialect({ database: this.#database }) })
   }
 
   /** Creates or upgrades the schema. Never throws: the result says what ran and any error. */
   migrateToLatest(): Promise<MigrationResultSet> {
-    return new Migrator({ db: this.db, provider: migrationProvider(SQLITE_COLUMN_TYPES) }).migrateToLatest()
+    return new Migrator({ db: this.#db, provider: migrationProvider(SQLITE_COLUMN_TYPES) }).migrateToLatest()
   }
 
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         // One connection, held for the whole transaction (kysely queues other callers in this process).
-        return await this.db.connection().execute(async (conn) => {
+        return await this.#db.connection().execute(async (conn) => {
           await sql.raw(options.readOnly ? 'begin' : 'begin immediate').execute(conn)
           try {
             const result = await fn(createSqlTx(conn, dialect))
@@ -84,7 +84,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    if (this.#owned) await this.db.destroy()
+    if (this.#owned) await this.#db.destroy()
   }
 }
 
