@@ -60,7 +60,13 @@ export class PgStorage implements Storage {
     // biome-ignore lint/suspicious/noExplicitAny: PostgresDialect's pool type is pg's own; ours is the structural subset.
     this.#root = new Kysely<PeakDatabase>({ dialect: new PostgresDialect({ pool: pool as any }) })
     this.#db = this.#root.withSchema(this.schema)
-    this.#dialect = { name: 'pg', codec: pgCodec, skipLocked: true }
+    this.#dialect = {
+      name: 'pg',
+      codec: pgCodec,
+      types: { json: 'jsonb', timestamp: 'timestamptz' },
+      schema: this.schema,
+      skipLocked: true,
+    }
   }
 
   /** Creates the schema if needed and runs the migrations. Never throws: the result says what ran. */

@@ -67,7 +67,8 @@ export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
   await db.schema
     .createTable('oms_movements')
     .addColumn('seq', serial, serialPk(t))
-    .addColumn('id', 'text', (c) => c.notNull().unique())
+    // Append-only rows are keyed by `seq`; their generated UUID needs no second unique index on every insert.
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('item_id', 'text', (c) => c.notNull())
     .addColumn('location_id', 'text', (c) => c.notNull())
     .addColumn('bucket', 'text', (c) => c.notNull())
@@ -194,7 +195,7 @@ export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
   await db.schema
     .createTable('oms_history')
     .addColumn('seq', serial, serialPk(t))
-    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('entity_type', 'text', (c) => c.notNull())
     .addColumn('entity_id', 'text', (c) => c.notNull())
     .addColumn('order_id', 'text')
@@ -210,7 +211,6 @@ export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
   await db.schema.createIndex('oms_history_order').on('oms_history').columns(['order_id', 'seq']).execute()
   await db.schema.createIndex('oms_history_entity').on('oms_history').columns(['entity_id', 'seq']).execute()
-  await db.schema.createIndex('oms_history_action').on('oms_history').columns(['action', 'seq']).execute()
 
   await db.schema
     .createTable('oms_notes')
@@ -229,7 +229,7 @@ export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
   await db.schema
     .createTable('oms_outbox')
     .addColumn('seq', serial, serialPk(t))
-    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('aggregate_id', 'text', (c) => c.notNull())
     .addColumn('payload', json, (c) => c.notNull())

@@ -15,6 +15,7 @@ import type {
 } from '@peak-oms/core'
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
+import type { ColumnTypes } from './schema'
 import type {
   FulfillmentsTable,
   HistoryTable,
@@ -31,6 +32,10 @@ import type {
 export interface SqlDialect {
   name: 'pg' | 'sqlite'
   codec: Codec
+  /** The column types of the schema (for casts in raw SQL). */
+  types: Pick<ColumnTypes, 'json' | 'timestamp'>
+  /** The schema raw SQL must name (Kysely's `withSchema` does not reach into raw SQL). */
+  schema?: string
   /** Row locks for claims (`FOR UPDATE SKIP LOCKED`): PostgreSQL. SQLite has one writer at a time. */
   skipLocked: boolean
   /** Increments and returns a counter; may run outside the transaction (gaps allowed). */
@@ -38,6 +43,12 @@ export interface SqlDialect {
 }
 
 type Db = Kysely<PeakDatabase>
+
+function chunks<T>(rows: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size))
+  return out
+}
 
 const toLevel = (r: Selectable<LevelsTable>): InventoryLevel => ({
   itemId: r.item_id,
@@ -559,6 +570,18 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             .execute()
         ).map(toReservation)
       },
+      async listByOrders(orderIds) {
+        if (orderIds.length === 0) return []
+        const rows: Reservation[] = []
+        for (const ids of chunks(orderIds, 1000)) {
+          rows.push(
+            ...(await db.selectFrom('oms_reservations').selectAll().where('order_id', 'in', ids).orderBy('created_at').orderBy('id').execute()).map(
+              toReservation,
+            ),
+          )
+        }
+        return rows
+      },
       async listActive(filter = {}) {
         let q = db.selectFrom('oms_reservations').selectAll().where('status', '=', 'active')
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
@@ -696,6 +719,28 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('version', '=', expectedVersion)
           .executeTakeFirst()
         return Number(r.numUpdatedRows) === 1
+      },
+      async updateMany(updates) {
+        let written = 0
+        // One statement per chunk: a VALUES list joined to the table, each row compare-and-swapped on version.
+        for (const chunk of chunks(updates, 500)) {
+          const values = chunk.map(({ order, expectedVersion }) => {
+            const r = orderRow(order)
+            return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at})`
+          })
+          const result = await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at) as (values ${sql.join(values)})
+            update ${sql.table(dialect.schema ? `${dialect.schema}.oms_orders` : 'oms_orders')} set
+              status = v.status,
+              payment_status = v.payment_status,
+              packed_quantity = cast(v.packed_quantity as integer),
+              version = cast(v.version as integer),
+              doc = cast(v.doc as ${sql.raw(dialect.types.json)}),
+              updated_at = cast(v.updated_at as ${sql.raw(dialect.types.timestamp)})
+            from v
+            where oms_orders.id = v.id and oms_orders.version = cast(v.expected as integer)`.execute(db)
+          written += Number(result.numAffectedRows ?? 0)
+        }
+        return written
       },
       async list(filter) {
         let q = db.selectFrom('oms_orders').selectAll()

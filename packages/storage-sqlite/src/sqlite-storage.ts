@@ -14,6 +14,7 @@ import type { SqliteStorageConfig, SqliteStorageOptions } from './sqlite-storage
 const dialect: SqlDialect = {
   name: 'sqlite',
   codec: sqliteCodec,
+  types: { json: 'text', timestamp: 'integer' },
   skipLocked: false,
   nextSequence: rowSequence,
 }
@@ -31,6 +32,31 @@ const isBusy = (error: unknown) =>
   error !== null &&
   'code' in error &&
   /^SQLITE_BUSY/.test(String((error as { code: unknown }).code))
+
+/**
+ * Kysely prepares every query anew; preparing costs as much as running a small statement. The SQL text of
+ * a given query shape is always the same, so prepared statements are kept and reused (bounded).
+ */
+function withStatementCache(database: BetterSqlite3.Database, max = 500): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') {
+        const value = Reflect.get(target, property, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return (source: string) => {
+        let statement = cache.get(source)
+        if (!statement) {
+          if (cache.size >= max) cache.delete(cache.keys().next().value as string)
+          statement = target.prepare(source)
+          cache.set(source, statement)
+        }
+        return statement
+      }
+    },
+  })
+}
 
 /**
  * Peak OMS storage on embedded SQLite: WAL, `busy_timeout`, and `BEGIN IMMEDIATE` for every write
@@ -53,7 +79,8 @@ export class SqliteStorage implements Storage {
     if (this.#database.name !== ':memory:' && this.#database.name !== '')
       this.#database.pragma('journal_mode = WAL')
     this.#database.pragma('synchronous = NORMAL')
-    this.#db = new Kysely<PeakDatabase>({ dialect: new SqliteDialect({ database: this.#database }) })
+    this.#database.pragma('cache_size = -65536')
+    this.#db = new Kysely<PeakDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(this.#database) }) })
   }
 
   /** Creates or upgrades the schema. Never throws: the result says what ran and any error. */

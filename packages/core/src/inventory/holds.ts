@@ -37,9 +37,15 @@ function sumPerRow<T extends { itemId: string; locationId: string }>(
  */
 async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: string): Promise<number> {
   const expired = await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { itemId, locationId })
-  const freed = expired.reduce((sum, r) => sum + remainingOf(r), 0)
-  if (freed > 0) await tx.inventory.applyDeltas(itemId, locationId, { reserved: -freed }, { now })
-  return freed
+  await giveBack(tx, now, expired)
+  return expired.reduce((sum, r) => sum + remainingOf(r), 0)
+}
+
+/** Gives the remaining quantity of holds just expired (as returned by `expireDue`) back, per row. */
+export async function giveBack(tx: StorageTx, now: Date, expired: readonly Reservation[]): Promise<void> {
+  for (const row of sumPerRow(expired, remainingOf)) {
+    await tx.inventory.applyDeltas(row.itemId, row.locationId, { reserved: -row.quantity }, { now })
+  }
 }
 
 /**

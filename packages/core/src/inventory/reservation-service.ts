@@ -7,10 +7,10 @@ import {
 import { parseInput } from '../domain/parse-input'
 import { type Actor, actorSchema, idSchema, type Reservation, remainingOf } from '../domain/schemas'
 import { ConflictError, ForbiddenError, isOmsError, NotFoundError } from '../errors/oms-error'
-import { applyOrderEvent, loadOrder, toOrderContext } from '../order/order-service'
+import { applyOrderEvents, loadOrder, toOrderContext } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, runCommand, SYSTEM_ACTOR } from '../services/oms-context'
-import { commitHolds, releaseHolds } from './holds'
+import { commitHolds, giveBack, releaseHolds } from './holds'
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -140,9 +140,10 @@ export class ReservationService {
   }
 
   /**
-   * One batch in one transaction. Another sweeper that moved one of these orders first makes an order
-   * update fail its compare-and-swap: the whole batch then runs again on fresh reads (nothing of the
-   * failed attempt is kept), a bounded number of times.
+   * One batch in one transaction, set-based: the due holds are marked expired in one conditional write
+   * (each to one sweeper only), their stock goes back per row, and their orders move on together through
+   * the machine (`applyOrderEvents`: one compare-and-swap statement for all of them). An order another
+   * sweeper moved first makes the batch run again on fresh reads (nothing of the failed attempt is kept).
    */
   async #sweepBatch(
     actor: Actor,
@@ -154,53 +155,49 @@ export class ReservationService {
       try {
         return await this.#ctx.storage.transaction(async (tx) => {
           const now = this.#ctx.clock.now()
-          const orderIds = (await tx.reservations.listOrdersToExpire(now, expirable, batch)).filter(
+          const expired = await tx.reservations.expireDue(now, batch)
+          await giveBack(tx, now, expired)
+          // Orders whose holds were expired lazily (by a reserve on the same row) are moved on here too.
+          const lazy = await tx.reservations.listOrdersToExpire(now, expirable, batch)
+          const orderIds = [...new Set([...expired.map((h) => h.orderId), ...lazy])].filter(
             (id) => !seen.has(id),
           )
-          const result: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
-          for (const order of await tx.orders.getMany(orderIds)) {
-            const holds = await tx.reservations.listByOrder(order.id)
-            const due = holds.filter(
-              (h) => h.status === 'active' && h.expiresAt !== null && h.expiresAt <= now,
-            )
-            // Mark the due holds expired (compare-and-swap: a hold another sweeper took is left out).
-            const expired = await releaseHolds(
-              tx,
-              now,
-              due.map((hold) => ({ hold })),
-              'expired',
-            )
-            result.expiredHolds += expired.length
-            const machine = this.#ctx.orderMachines[order.flow]
-            if (machine.can(order.status, toOrderContext(order), { type: 'reservation.expired' })) {
-              // The machine releases the order's other holds and moves it on; a stale version is a CONFLICT.
-              await applyOrderEvent(
-                this.#ctx,
-                tx,
-                now,
-                actor,
-                order.id,
-                { type: 'reservation.expired', reason: 'hold expired' },
-                order,
-              )
-              result.ordersMoved += 1
-            } else {
-              result.ordersSkipped += 1
-            }
-            if (expired.length) {
-              await tx.history.appendMany([
-                historyEntry(this.#ctx, actor, now, {
-                  entityType: 'reservation',
-                  entityId: order.id,
-                  orderId: order.id,
-                  action: 'reservation_expired',
-                  description: `${expired.length} hold(s) expired`,
-                  additionalData: { reservationIds: expired.map((h) => h.id) },
-                }),
-              ])
-            }
+          const orders = await tx.orders.getMany(orderIds)
+          const movers = orders.filter((o) =>
+            this.#ctx.orderMachines[o.flow].can(o.status, toOrderContext(o), { type: 'reservation.expired' }),
+          )
+          await applyOrderEvents(
+            this.#ctx,
+            tx,
+            now,
+            actor,
+            movers.map((order) => ({
+              order,
+              event: { type: 'reservation.expired', reason: 'hold expired' },
+            })),
+          )
+          const byOrder = new Map<string, string[]>()
+          for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+          await tx.history.appendMany(
+            [...byOrder].map(([orderId, ids]) =>
+              historyEntry(this.#ctx, actor, now, {
+                entityType: 'reservation',
+                entityId: orderId,
+                orderId,
+                action: 'reservation_expired',
+                description: `${ids.length} hold(s) expired`,
+                additionalData: { reservationIds: ids },
+              }),
+            ),
+          )
+          return {
+            result: {
+              expiredHolds: expired.length,
+              ordersMoved: movers.length,
+              ordersSkipped: orders.length - movers.length,
+            },
+            orderIds: expired.length === 0 && movers.length === 0 ? [] : orderIds,
           }
-          return { result, orderIds }
         })
       } catch (error) {
         if (!isOmsError(error) || error.code !== 'CONFLICT' || attempt >= 5) throw error

@@ -233,6 +233,10 @@ function createTx(s: State, log: UndoLog): StorageTx {
       async listByOrder(orderId) {
         return [...s.reservations.values()].filter((r) => r.orderId === orderId).map(clone)
       },
+      async listByOrders(orderIds) {
+        const wanted = new Set(orderIds)
+        return [...s.reservations.values()].filter((r) => wanted.has(r.orderId)).map(clone)
+      },
       async listActive(filter = {}) {
         return [...s.reservations.values()]
           .filter(
@@ -329,6 +333,16 @@ function createTx(s: State, log: UndoLog): StorageTx {
         if (!current || current.version !== expectedVersion) return false
         log.set(s.orders, order.id, clone(order))
         return true
+      },
+      async updateMany(updates) {
+        let written = 0
+        for (const { order, expectedVersion } of updates) {
+          const current = s.orders.get(order.id)
+          if (!current || current.version !== expectedVersion) continue
+          log.set(s.orders, order.id, clone(order))
+          written += 1
+        }
+        return written
       },
       async list(filter) {
         const rows = [...s.orders.values()]

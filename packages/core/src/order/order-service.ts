@@ -10,10 +10,10 @@ import { parseInput } from '../domain/parse-input'
 import {
   type Actor,
   actorSchema,
+  type HistoryEntry,
   idSchema,
   type Order,
   type OrderLine,
-  type Reservation,
 } from '../domain/schemas'
 import {
   ConflictError,
@@ -319,6 +319,12 @@ export async function loadOrder(
   return order
 }
 
+/** One event for one order, for `applyOrderEvents`. */
+export interface OrderEventItem {
+  order: Order
+  event: { type: string; reason?: string | undefined; data?: Readonly<Record<string, unknown>> | undefined }
+}
+
 /**
  * Applies one event to one order inside the caller's transaction: checks access and the machine, applies
  * the effect intents, writes the status (compare-and-swap on version), one history entry and the outbox.
@@ -329,166 +335,213 @@ export async function applyOrderEvent(
   now: Date,
   actor: Actor,
   orderId: string,
-  event: { type: string; reason?: string | undefined; data?: Readonly<Record<string, unknown>> | undefined },
+  event: OrderEventItem['event'],
   loaded?: Order,
 ): Promise<Order> {
   const order = loaded ?? (await loadOrder(ctx, tx, actor, orderId, permissionForEvent(event.type)))
-  if (loaded) ctx.access.requireOrder(actor, permissionForEvent(event.type), order)
-  const machine = ctx.orderMachines[order.flow]
-  const result = machine.transition(order.status, toOrderContext(order), {
-    type: event.type,
-    ...(event.reason ? { reason: event.reason } : {}),
-    ...(event.data ? { data: event.data } : {}),
+  const [next] = await applyOrderEvents(ctx, tx, now, actor, [{ order, event }])
+  return next as Order
+}
+
+/**
+ * The same for many orders at once, with set-based writes: one query for the holds to release, one
+ * compare-and-swap statement for all the orders, one insert each for history and outbox (the sweeper).
+ * Throws (the caller's transaction rolls back) on the first illegal transition or lost compare-and-swap.
+ */
+export async function applyOrderEvents(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  actor: Actor,
+  items: readonly OrderEventItem[],
+): Promise<Order[]> {
+  const results = items.map(({ order, event }) => {
+    ctx.access.requireOrder(actor, permissionForEvent(event.type), order)
+    const result = ctx.orderMachines[order.flow].transition(order.status, toOrderContext(order), {
+      type: event.type,
+      ...(event.reason ? { reason: event.reason } : {}),
+      ...(event.data ? { data: event.data } : {}),
+    })
+    return { order, event, result }
   })
-  let next: Order = { ...order, status: result.status, version: order.version + 1, updatedAt: now }
   const events: NewOutboxEvent[] = []
-  let holds: Reservation[] | null = null
-  const orderHolds = async () => {
-    holds ??= await tx.reservations.listByOrder(order.id)
-    return holds
+  const history: HistoryEntry[] = []
+
+  // Releases first, for every order that asks, in one read and canonical row order.
+  const releasing = results.filter((r) => r.result.actions.includes('releaseHolds')).map((r) => r.order.id)
+  if (releasing.length) {
+    const active = (await tx.reservations.listByOrders(releasing)).filter((h) => h.status === 'active')
+    const released = await releaseHolds(
+      tx,
+      now,
+      active.map((hold) => ({ hold })),
+    )
+    const byOrder = new Map<string, string[]>()
+    for (const h of released) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+    for (const [orderId, ids] of byOrder) {
+      history.push(
+        historyEntry(ctx, actor, now, {
+          entityType: 'reservation',
+          entityId: orderId,
+          orderId,
+          action: 'inventory_released',
+          description: `released ${ids.length} hold(s)`,
+          additionalData: { reservationIds: ids },
+        }),
+      )
+    }
   }
 
-  for (const action of result.actions) {
-    switch (action) {
-      case 'releaseHolds': {
-        const released = await releaseHolds(
-          tx,
-          now,
-          (await orderHolds()).map((hold) => ({ hold })),
-        )
-        holds = null
-        if (released.length) {
-          await tx.history.appendMany([
-            historyEntry(ctx, actor, now, {
-              entityType: 'reservation',
-              entityId: order.id,
-              orderId: order.id,
-              action: 'inventory_released',
-              description: `released ${released.length} hold(s)`,
-              additionalData: { reservationIds: released.map((r) => r.id) },
-            }),
-          ])
-        }
-        break
-      }
-      case 'extendHolds': {
-        const current = await orderHolds()
-        const stale = current.filter(
-          (h) => h.status !== 'committed' && h.status !== 'released' && !isLive(h, now),
-        )
-        if (stale.length)
-          throw new ReservationExpiredError(
-            order.id,
-            stale.map((h) => h.id),
+  const nextOrders: Order[] = []
+  for (const { order, event, result } of results) {
+    let next: Order = { ...order, status: result.status, version: order.version + 1, updatedAt: now }
+    const holds = () => tx.reservations.listByOrder(order.id)
+    for (const action of result.actions) {
+      switch (action) {
+        case 'releaseHolds':
+          break
+        case 'extendHolds': {
+          const current = await holds()
+          const stale = current.filter(
+            (h) => h.status !== 'committed' && h.status !== 'released' && !isLive(h, now),
           )
-        const expiresAt =
-          ctx.policies.confirmedHoldSeconds === null
-            ? null
-            : new Date(now.getTime() + ctx.policies.confirmedHoldSeconds * 1000)
-        const live = current.filter((h) => h.status === 'active')
-        const changed = await tx.reservations.update(
-          live.map((h) => ({ id: h.id, expected: h, patch: { expiresAt, updatedAt: now } })),
-        )
-        if (changed.length !== live.length)
-          throw new ConflictError(`order ${order.id}: its holds changed concurrently; retry`)
-        holds = null
-        break
-      }
-      case 'commitHolds': {
-        await commitHolds(
-          ctx,
-          tx,
-          now,
-          actor,
-          order.id,
-          (await orderHolds()).filter((h) => h.status === 'active').map((hold) => ({ hold })),
-        )
-        holds = null
-        break
-      }
-      case 'markPaid':
-        next = { ...next, paymentStatus: 'paid' }
-        break
-      case 'markPaymentFailed':
-        next = { ...next, paymentStatus: 'failed' }
-        break
-      case 'refundPayment':
-        if (order.paymentStatus === 'paid' || order.paymentStatus === 'authorized') {
-          events.push(
-            outboxEvent(ctx, now, 'payment.refund_requested', order.id, {
-              orderId: order.id,
-              number: order.number,
-              amountMinor: order.totals.totalMinor,
-              currency: order.totals.currency,
-            }),
+          if (stale.length)
+            throw new ReservationExpiredError(
+              order.id,
+              stale.map((h) => h.id),
+            )
+          const expiresAt =
+            ctx.policies.confirmedHoldSeconds === null
+              ? null
+              : new Date(now.getTime() + ctx.policies.confirmedHoldSeconds * 1000)
+          const live = current.filter((h) => h.status === 'active')
+          const changed = await tx.reservations.update(
+            live.map((h) => ({ id: h.id, expected: h, patch: { expiresAt, updatedAt: now } })),
           )
+          if (changed.length !== live.length)
+            throw new ConflictError(`order ${order.id}: its holds changed concurrently; retry`)
+          break
         }
-        break
-      case 'markRefunded':
-        next = { ...next, paymentStatus: 'refunded' }
-        break
-      case 'restockReturn': {
-        const sold = (await orderHolds()).filter((h) => h.quantityFulfilled > 0)
-        if (sold.length) {
-          await recordMovements(
+        case 'commitHolds':
+          await commitHolds(
             ctx,
             tx,
             now,
             actor,
-            sold.map((h) => ({
-              itemId: h.itemId,
-              locationId: h.locationId,
-              bucket: 'on_hand' as const,
-              delta: h.quantityFulfilled,
-              reason: 'return_restock' as const,
-              reference: { kind: 'order' as const, id: order.id },
-            })),
-            { orderId: order.id, action: 'returned', description: 'returned goods restocked' },
+            order.id,
+            (await holds()).filter((h) => h.status === 'active').map((hold) => ({ hold })),
           )
+          break
+        case 'markPaid':
+          next = { ...next, paymentStatus: 'paid' }
+          break
+        case 'markPaymentFailed':
+          next = { ...next, paymentStatus: 'failed' }
+          break
+        case 'refundPayment':
+          if (order.paymentStatus === 'paid' || order.paymentStatus === 'authorized') {
+            events.push(
+              outboxEvent(ctx, now, 'payment.refund_requested', order.id, {
+                orderId: order.id,
+                number: order.number,
+                amountMinor: order.totals.totalMinor,
+                currency: order.totals.currency,
+              }),
+            )
+          }
+          break
+        case 'markRefunded':
+          next = { ...next, paymentStatus: 'refunded' }
+          break
+        case 'restockReturn': {
+          const sold = (await holds()).filter((h) => h.quantityFulfilled > 0)
+          if (sold.length) {
+            await recordMovements(
+              ctx,
+              tx,
+              now,
+              actor,
+              sold.map((h) => ({
+                itemId: h.itemId,
+                locationId: h.locationId,
+                bucket: 'on_hand' as const,
+                delta: h.quantityFulfilled,
+                reason: 'return_restock' as const,
+                reference: { kind: 'order' as const, id: order.id },
+              })),
+              { orderId: order.id, action: 'returned', description: 'returned goods restocked' },
+            )
+          }
+          break
         }
-        break
+        case 'reserveInventory':
+          throw new ConflictError(`order ${order.id}: inventory is reserved when the order is created`)
+        default:
+          // A host's own effect intent: published for the host to act on after commit.
+          events.push(
+            outboxEvent(ctx, now, 'order.action_requested', order.id, {
+              orderId: order.id,
+              action,
+              event: event.type,
+            }),
+          )
       }
-      case 'reserveInventory':
-        throw new ConflictError(`order ${order.id}: inventory is reserved when the order is created`)
-      default:
-        // A host's own effect intent: published for the host to act on after commit.
-        events.push(
-          outboxEvent(ctx, now, 'order.action_requested', order.id, {
-            orderId: order.id,
-            action,
-            event: event.type,
-          }),
-        )
     }
+    if (result.status === 'cancelled') next = { ...next, cancellationReason: event.reason ?? event.type }
+    nextOrders.push(next)
+    history.push(
+      historyEntry(ctx, actor, now, {
+        entityType: 'order',
+        entityId: order.id,
+        orderId: order.id,
+        action: EVENT_ACTIONS[event.type] ?? 'status_changed',
+        oldStatus: order.status,
+        newStatus: next.status,
+        description: `${event.type}: ${order.status} → ${next.status}${event.reason ? ` (${event.reason})` : ''}`,
+        additionalData: { event: event.type, ...(event.data ? { data: event.data } : {}) },
+      }),
+    )
+    events.push(
+      outboxEvent(ctx, now, 'order.status_changed', order.id, {
+        orderId: order.id,
+        number: order.number,
+        from: order.status,
+        to: next.status,
+        event: event.type,
+      }),
+    )
   }
-  if (result.status === 'cancelled') next = { ...next, cancellationReason: event.reason ?? event.type }
 
-  if (!(await tx.orders.update(next, order.version))) {
-    throw new ConflictError(`order ${order.id} was changed by someone else; read it again and retry`, {
-      orderId: order.id,
-    })
+  const written =
+    nextOrders.length === 1
+      ? Number(await tx.orders.update(nextOrders[0] as Order, (items[0] as OrderEventItem).order.version))
+      : await tx.orders.updateMany(
+          nextOrders.map((order, i) => ({
+            order,
+            expectedVersion: (items[i] as OrderEventItem).order.version,
+          })),
+        )
+  if (written !== nextOrders.length) {
+    const ids = items.map((i) => i.order.id)
+    throw new ConflictError(
+      ids.length === 1
+        ? `order ${ids[0]} was changed by someone else; read it again and retry`
+        : 'some orders were changed by someone else; retry',
+      { orderIds: ids },
+    )
   }
-  await tx.history.appendMany([
-    historyEntry(ctx, actor, now, {
-      entityType: 'order',
-      entityId: order.id,
-      orderId: order.id,
-      action: EVENT_ACTIONS[event.type] ?? 'status_changed',
-      oldStatus: order.status,
-      newStatus: next.status,
-      description: `${event.type}: ${order.status} → ${next.status}${event.reason ? ` (${event.reason})` : ''}`,
-      additionalData: { event: event.type, ...(event.data ? { data: event.data } : {}) },
-    }),
-  ])
-  events.unshift(
-    outboxEvent(ctx, now, 'order.status_changed', order.id, {
-      orderId: order.id,
-      number: order.number,
-      from: order.status,
-      to: next.status,
-      event: event.type,
-    }),
+  // The release entries come before the status entry of the same order only in time, not in the chain.
+  await tx.history.appendMany(history)
+  // Per order: the status change first, then what it caused (refund request, host actions).
+  events.sort((a, b) =>
+    a.aggregateId === b.aggregateId
+      ? a.type === 'order.status_changed'
+        ? -1
+        : b.type === 'order.status_changed'
+          ? 1
+          : 0
+      : 0,
   )
   await tx.outbox.append(events)
-  return next
+  return nextOrders
 }

@@ -96,6 +96,8 @@ export interface ReservationRepository {
   insertMany(reservations: readonly Reservation[]): Promise<void>
   get(id: string): Promise<Reservation | null>
   listByOrder(orderId: string): Promise<Reservation[]>
+  /** The holds of several orders at once (the sweeper). */
+  listByOrders(orderIds: readonly string[]): Promise<Reservation[]>
   listActive(filter?: { itemId?: string; locationId?: string }): Promise<Reservation[]>
   /**
    * Applies each change only where the hold still matches `expected`. Returns the holds actually changed;
@@ -139,6 +141,11 @@ export interface OrderRepository {
    * passes the order with `version = expectedVersion + 1`. Returns false when another writer won.
    */
   update(order: Order, expectedVersion: number): Promise<boolean>
+  /**
+   * The same compare-and-swap for many orders in one round trip (the sweeper). Returns how many were
+   * written; fewer than given means another writer won on some of them.
+   */
+  updateMany(updates: ReadonlyArray<{ order: Order; expectedVersion: number }>): Promise<number>
   list(filter: OrderFilter): Promise<Order[]>
   countByStatus(filter: Omit<OrderFilter, 'statuses' | 'limit' | 'offset'>): Promise<Record<string, number>>
 }

@@ -1,6 +1,7 @@
 export { createFakeClock, type FakeClock } from './fake-clock'
 export { actors, createWorld, placeOrder, uid, type World } from './fixtures'
 export { checkInvariants, snapshotStorage } from './invariants'
+export { type HammerOutcome, runHammer, runHammerWorker, seedHammerWorld } from './multiprocess'
 export {
   type PosAdapterContractTarget,
   type PosContractHarness,
