@@ -15,7 +15,6 @@ import type {
 } from '@peak-oms/core'
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
-import type { ColumnTypes } from './schema'
 import type {
   FulfillmentsTable,
   HistoryTable,
@@ -27,6 +26,7 @@ import type {
   PeakDatabase,
   ReservationsTable,
 } from './database'
+import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
 export interface SqlDialect {
@@ -43,6 +43,8 @@ export interface SqlDialect {
 }
 
 type Db = Kysely<PeakDatabase>
+
+const ACTIVE = sql.lit('active')
 
 function chunks<T>(rows: readonly T[], size: number): T[][] {
   const out: T[][] = []
@@ -575,15 +577,21 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const rows: Reservation[] = []
         for (const ids of chunks(orderIds, 1000)) {
           rows.push(
-            ...(await db.selectFrom('oms_reservations').selectAll().where('order_id', 'in', ids).orderBy('created_at').orderBy('id').execute()).map(
-              toReservation,
-            ),
+            ...(
+              await db
+                .selectFrom('oms_reservations')
+                .selectAll()
+                .where('order_id', 'in', ids)
+                .orderBy('created_at')
+                .orderBy('id')
+                .execute()
+            ).map(toReservation),
           )
         }
         return rows
       },
       async listActive(filter = {}) {
-        let q = db.selectFrom('oms_reservations').selectAll().where('status', '=', 'active')
+        let q = db.selectFrom('oms_reservations').selectAll().where('status', '=', ACTIVE)
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
         if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
         return (await q.orderBy('id').execute()).map(toReservation)
@@ -614,13 +622,14 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         return changed
       },
       async expireDue(now, limit, filter) {
+        // Literal statuses (not parameters) so SQLite can use the partial indexes.
         let q = db
           .selectFrom('oms_reservations')
           .selectAll()
-          .where('status', '=', 'active')
+          .where('status', '=', ACTIVE)
           .where('expires_at', '<=', codec.ts(now))
         if (filter) q = q.where('item_id', '=', filter.itemId).where('location_id', '=', filter.locationId)
-        q = q.orderBy('expires_at').orderBy('id')
+        q = q.orderBy('expires_at')
         if (limit < Number.MAX_SAFE_INTEGER) q = q.limit(limit)
         const due = (await (dialect.skipLocked ? q.forUpdate().skipLocked() : q).execute()).map(toReservation)
         if (due.length === 0) return []
@@ -656,29 +665,24 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .execute()
         return rows.map((r) => ({ itemId: r.item_id, locationId: r.location_id, total: Number(r.total) }))
       },
-      async listOrdersToExpire(now, statuses, limit) {
-        const due = await db
-          .selectFrom('oms_reservations')
-          .select('order_id')
-          .distinct()
-          .where('status', '=', 'active')
-          .where('expires_at', '<=', codec.ts(now))
+      async listOrdersWithExpiredHolds(statuses, limit) {
+        if (statuses.length === 0) return []
+        // From the (few) orders still in an expirable status, probing each one's expired holds.
+        const rows = await db
+          .selectFrom('oms_orders as o')
+          .select('o.id')
+          .where('o.status', 'in', [...statuses])
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('oms_reservations as r')
+                .select(sql.lit(1).as('one'))
+                .whereRef('r.order_id', '=', 'o.id')
+                .where('r.status', '=', sql.lit('expired')),
+            ),
+          )
           .limit(limit)
           .execute()
-        const ids = new Set(due.map((r) => r.order_id))
-        if (ids.size < limit && statuses.length > 0) {
-          const lazy = await db
-            .selectFrom('oms_reservations as r')
-            .innerJoin('oms_orders as o', 'o.id', 'r.order_id')
-            .select('r.order_id')
-            .distinct()
-            .where('r.status', '=', 'expired')
-            .where('o.status', 'in', [...statuses])
-            .limit(limit - ids.size)
-            .execute()
-          for (const r of lazy) ids.add(r.order_id)
-        }
-        return [...ids]
+        return rows.map((r) => r.id)
       },
     },
     orders: {
@@ -728,7 +732,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             const r = orderRow(order)
             return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at})`
           })
-          const result = await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at) as (values ${sql.join(values)})
+          const result =
+            await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at) as (values ${sql.join(values)})
             update ${sql.table(dialect.schema ? `${dialect.schema}.oms_orders` : 'oms_orders')} set
               status = v.status,
               payment_status = v.payment_status,

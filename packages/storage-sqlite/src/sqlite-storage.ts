@@ -80,7 +80,9 @@ export class SqliteStorage implements Storage {
       this.#database.pragma('journal_mode = WAL')
     this.#database.pragma('synchronous = NORMAL')
     this.#database.pragma('cache_size = -65536')
-    this.#db = new Kysely<PeakDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(this.#database) }) })
+    this.#db = new Kysely<PeakDatabase>({
+      dialect: new SqliteDialect({ database: withStatementCache(this.#database) }),
+    })
   }
 
   /** Creates or upgrades the schema. Never throws: the result says what ran and any error. */

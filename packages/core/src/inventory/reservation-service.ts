@@ -126,15 +126,19 @@ export class ReservationService {
     const expirable = this.#expirableStatuses()
     const total: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
     const seen = new Set<string>()
-    for (;;) {
-      if (cmd.maxHolds !== undefined && total.expiredHolds >= cmd.maxHolds) break
-      const step = await this.#sweepBatch(actor, batch, expirable, seen)
-      total.expiredHolds += step.result.expiredHolds
-      total.ordersMoved += step.result.ordersMoved
-      total.ordersSkipped += step.result.ordersSkipped
-      for (const id of step.orderIds) seen.add(id)
-      onProgress?.({ ...total })
-      if (step.orderIds.length === 0) break
+    // First the holds that are due, batch by batch; then the orders whose holds were expired lazily (by a
+    // reserve on the same row) and still wait to be moved on.
+    for (const mode of ['due', 'lazy'] as const) {
+      for (;;) {
+        if (cmd.maxHolds !== undefined && total.expiredHolds >= cmd.maxHolds) break
+        const step = await this.#sweepBatch(actor, mode, batch, expirable, seen)
+        total.expiredHolds += step.result.expiredHolds
+        total.ordersMoved += step.result.ordersMoved
+        total.ordersSkipped += step.result.ordersSkipped
+        for (const id of step.orderIds) seen.add(id)
+        onProgress?.({ ...total })
+        if (step.done) break
+      }
     }
     return total
   }
@@ -147,21 +151,25 @@ export class ReservationService {
    */
   async #sweepBatch(
     actor: Actor,
+    mode: 'due' | 'lazy',
     batch: number,
     expirable: string[],
     seen: ReadonlySet<string>,
-  ): Promise<{ result: ExpireDueResult; orderIds: string[] }> {
+  ): Promise<{ result: ExpireDueResult; orderIds: string[]; done: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#ctx.storage.transaction(async (tx) => {
           const now = this.#ctx.clock.now()
-          const expired = await tx.reservations.expireDue(now, batch)
-          await giveBack(tx, now, expired)
-          // Orders whose holds were expired lazily (by a reserve on the same row) are moved on here too.
-          const lazy = await tx.reservations.listOrdersToExpire(now, expirable, batch)
-          const orderIds = [...new Set([...expired.map((h) => h.orderId), ...lazy])].filter(
-            (id) => !seen.has(id),
-          )
+          const expired = mode === 'due' ? await tx.reservations.expireDue(now, batch) : []
+          const candidates =
+            mode === 'due'
+              ? expired.map((h) => h.orderId)
+              : await tx.reservations.listOrdersWithExpiredHolds(expirable, batch + seen.size)
+          // Due holds are each handed out once, so their orders need no filter; lazily expired orders that a
+          // host guard keeps from moving would come back every time, so those are tried once per run.
+          const orderIds = [...new Set(candidates)]
+            .filter((id) => mode === 'due' || !seen.has(id))
+            .slice(0, batch)
           const orders = await tx.orders.getMany(orderIds)
           const movers = orders.filter((o) =>
             this.#ctx.orderMachines[o.flow].can(o.status, toOrderContext(o), { type: 'reservation.expired' }),
@@ -176,6 +184,8 @@ export class ReservationService {
               event: { type: 'reservation.expired', reason: 'hold expired' },
             })),
           )
+          // Levels after holds, as every other writer does, so sweepers and cancels never wait on each other in a cycle.
+          await giveBack(tx, now, expired)
           const byOrder = new Map<string, string[]>()
           for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
           await tx.history.appendMany(
@@ -196,7 +206,8 @@ export class ReservationService {
               ordersMoved: movers.length,
               ordersSkipped: orders.length - movers.length,
             },
-            orderIds: expired.length === 0 && movers.length === 0 ? [] : orderIds,
+            orderIds,
+            done: mode === 'due' ? expired.length === 0 : orderIds.length === 0,
           }
         })
       } catch (error) {

@@ -33,6 +33,9 @@ export class StatusMachine<C extends object, E extends EventObject> {
   readonly events: readonly string[]
   readonly #machine
   readonly #final: ReadonlySet<string>
+  /** Results of transitions no guard can change, by `status event`: computed once, then reused. */
+  readonly #unguarded = new Map<string, TransitionResult>()
+  readonly #guarded: ReadonlySet<string>
 
   constructor(
     base: MachineDefinition,
@@ -53,6 +56,13 @@ export class StatusMachine<C extends object, E extends EventObject> {
     this.states = Object.keys(definition.states)
     this.events = [...new Set(Object.values(definition.states).flatMap((s) => Object.keys(s.on ?? {})))]
     this.#final = new Set(this.states.filter((s) => definition.states[s]?.type === 'final'))
+    this.#guarded = new Set(
+      Object.entries(definition.states).flatMap(([name, state]) =>
+        Object.entries(state.on ?? {})
+          .filter(([, value]) => toTransitionList(value).some((t) => guardList(t.guard).length > 0))
+          .map(([event]) => `${name} ${event}`),
+      ),
+    )
 
     const xstateStates = Object.fromEntries(
       Object.entries(definition.states).map(([name, state]) => [
@@ -107,6 +117,7 @@ export class StatusMachine<C extends object, E extends EventObject> {
 
   /** Whether `event` is legal now (guards included). */
   can(status: string, context: C, event: E): boolean {
+    if (this.#unguarded.has(`${status} ${event.type}`)) return true
     return this.#snapshot(status, context).can(event)
   }
 
@@ -122,6 +133,9 @@ export class StatusMachine<C extends object, E extends EventObject> {
 
   /** The next status and effect intents, or `InvalidTransitionError` (with a hint where the definition has one). */
   transition(status: string, context: C, event: E): TransitionResult {
+    const key = `${status} ${event.type}`
+    const cached = this.#unguarded.get(key)
+    if (cached) return { ...cached, actions: [...cached.actions] }
     const snapshot = this.#snapshot(status, context)
     if (!snapshot.can(event)) {
       const state = this.definition.states[status]
@@ -134,10 +148,13 @@ export class StatusMachine<C extends object, E extends EventObject> {
     }
     // biome-ignore lint/suspicious/noExplicitAny: snapshot and event types come from this machine.
     const [next, actions] = transition(this.#machine, snapshot as any, event as any)
-    return {
+    const result = {
       from: status,
       status: String(next.value),
       actions: actions.map((a) => a.type).filter((type) => !type.startsWith('xstate.')),
     }
+    // Actions carry no parameters here, so with no guard involved the outcome depends on nothing else.
+    if (!this.#guarded.has(key)) this.#unguarded.set(key, { ...result, actions: [...result.actions] })
+    return result
   }
 }

@@ -293,14 +293,12 @@ function createTx(s: State, log: UndoLog): StorageTx {
         }
         return [...sums.values()]
       },
-      async listOrdersToExpire(now, statuses, limit) {
+      async listOrdersWithExpiredHolds(statuses, limit) {
         const ids = new Set<string>()
         for (const r of s.reservations.values()) {
           if (ids.size >= limit) break
-          const due = r.status === 'active' && r.expiresAt !== null && r.expiresAt <= now
-          const lazilyExpired =
-            r.status === 'expired' && statuses.includes(s.orders.get(r.orderId)?.status ?? '')
-          if (due || lazilyExpired) ids.add(r.orderId)
+          if (r.status === 'expired' && statuses.includes(s.orders.get(r.orderId)?.status ?? ''))
+            ids.add(r.orderId)
         }
         return [...ids]
       },

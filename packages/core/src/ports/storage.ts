@@ -114,10 +114,10 @@ export interface ReservationRepository {
   /** Sum of the remaining quantity of active holds per (item, location): what `reserved` must equal (I2). */
   sumActive(): Promise<Array<{ itemId: string; locationId: string; total: number }>>
   /**
-   * Orders the sweeper must move on: those with an active hold due at `now`, and those whose status is in
-   * `statuses` that hold an `expired` hold (expired lazily by a reserve on the same row).
+   * Orders whose status is in `statuses` that hold an `expired` hold: holds expired lazily (by a reserve on
+   * the same row) or by a sweeper, whose order the sweeper must still move on.
    */
-  listOrdersToExpire(now: Date, statuses: readonly string[], limit: number): Promise<string[]>
+  listOrdersWithExpiredHolds(statuses: readonly string[], limit: number): Promise<string[]>
 }
 
 export interface OrderFilter {
