@@ -1,5 +1,6 @@
 import { AccessPolicy, type Permission } from './access/access-policy'
 import { HistoryService } from './audit/history-service'
+import { CatalogCache } from './catalog/catalog-cache'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
 import {
@@ -66,15 +67,18 @@ export interface Oms {
  * ```
  */
 export function createOms(options: CreateOmsOptions): Oms {
+  const clock = options.clock ?? systemClock
+  const policies = { ...DEFAULT_POLICIES, ...options.policies }
   const ctx: OmsContext = {
     storage: options.storage,
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? defaultIds,
     logger: options.logger ?? silentLogger,
-    policies: { ...DEFAULT_POLICIES, ...options.policies },
+    policies,
     orderMachines: createOrderMachines(options.machines?.orders),
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
     access: new AccessPolicy(options.roles),
+    catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
   }
   const events = new OutboxRelay(ctx)
   const oms: Oms = {

@@ -23,4 +23,6 @@ export interface PgStorageOptions {
   schema?: string
   /** How often a transaction is re-run after a serialization failure or deadlock (40001, 40P01). @default 10 */
   maxRetries?: number
+  /** Called after every query with its SQL (parameters never included) and duration: for slow-query logs. */
+  onQuery?: (query: { sql: string; durationMs: number }) => void
 }

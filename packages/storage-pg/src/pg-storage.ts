@@ -12,7 +12,7 @@ import type { PgPool, PgStorageConfig, PgStorageOptions } from './pg-storage-con
 
 export const PG_COLUMN_TYPES = {
   timestamp: 'timestamptz',
-  json: 'jsonb',
+  json: 'json',
   boolean: 'boolean',
   serial: 'bigserial',
   autoIncrement: false,
@@ -57,13 +57,17 @@ export class PgStorage implements Storage {
         : new pg.Pool({ connectionString: config.connectionString, max: config.poolSize ?? 10 })
     this.#ownedPool = 'pool' in config ? null : pool
     this.#maxRetries = options.maxRetries ?? 10
-    // biome-ignore lint/suspicious/noExplicitAny: PostgresDialect's pool type is pg's own; ours is the structural subset.
-    this.#root = new Kysely<PeakDatabase>({ dialect: new PostgresDialect({ pool: pool as any }) })
+    const onQuery = options.onQuery
+    this.#root = new Kysely<PeakDatabase>({
+      // biome-ignore lint/suspicious/noExplicitAny: PostgresDialect's pool type is pg's own; ours is the structural subset.
+      dialect: new PostgresDialect({ pool: pool as any }),
+      ...(onQuery ? { log: (e) => onQuery({ sql: e.query.sql, durationMs: e.queryDurationMillis }) } : {}),
+    })
     this.#db = this.#root.withSchema(this.schema)
     this.#dialect = {
       name: 'pg',
       codec: pgCodec,
-      types: { json: 'jsonb', timestamp: 'timestamptz' },
+      types: { json: 'json', timestamp: 'timestamptz' },
       schema: this.schema,
       skipLocked: true,
     }

@@ -2,7 +2,7 @@ import type { ColumnType } from 'kysely'
 
 /** Timestamps: `timestamptz` (Date) on PostgreSQL, epoch milliseconds (number) on SQLite. */
 export type Ts = ColumnType<Date | number, Date | number, Date | number>
-/** JSON: `jsonb` on PostgreSQL (parsed by pg), `text` on SQLite. Always written as a JSON string. */
+/** JSON: `json` on PostgreSQL (stored as written, parsed by pg on read; nothing queries inside it, so no jsonb conversion on the write path), `text` on SQLite. */
 export type Json = ColumnType<unknown, string, string>
 /** `boolean` on PostgreSQL, 0/1 on SQLite. */
 export type Bool = ColumnType<boolean | number, boolean | number, boolean | number>

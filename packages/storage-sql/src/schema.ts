@@ -3,7 +3,7 @@ import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely
 /** Column types that differ between the SQL backends; everything else in the schema is shared. */
 export interface ColumnTypes {
   timestamp: 'timestamptz' | 'integer'
-  json: 'jsonb' | 'text'
+  json: 'json' | 'jsonb' | 'text'
   boolean: 'boolean' | 'integer'
   /** An auto-incrementing 64-bit key. */
   serial: 'bigserial' | 'integer'

@@ -8,4 +8,6 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number
   /** How often a transaction that still found the database busy is re-run. @default 20 */
   maxBusyRetries?: number
+  /** Called after every query with its SQL (parameters never included) and duration: for slow-query logs. */
+  onQuery?: (query: { sql: string; durationMs: number }) => void
 }

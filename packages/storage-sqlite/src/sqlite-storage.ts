@@ -80,8 +80,10 @@ export class SqliteStorage implements Storage {
       this.#database.pragma('journal_mode = WAL')
     this.#database.pragma('synchronous = NORMAL')
     this.#database.pragma('cache_size = -65536')
+    const onQuery = options.onQuery
     this.#db = new Kysely<PeakDatabase>({
       dialect: new SqliteDialect({ database: withStatementCache(this.#database) }),
+      ...(onQuery ? { log: (e) => onQuery({ sql: e.query.sql, durationMs: e.queryDurationMillis }) } : {}),
     })
   }
 

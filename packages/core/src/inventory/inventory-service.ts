@@ -76,6 +76,7 @@ export class InventoryService {
     if (!this.#ctx.access.canReachStore(actor, location.storeId))
       throw new ForbiddenError(`define locations in store ${location.storeId}`)
     await this.#ctx.storage.transaction((tx) => tx.locations.upsert(location))
+    this.#ctx.catalog.forget('location', location.id)
     return location
   }
 
@@ -85,6 +86,7 @@ export class InventoryService {
     const item = parseInput(itemSchema, input.item, 'item')
     this.#ctx.access.require(actor, 'inventory.write', 'define items')
     await this.#ctx.storage.transaction((tx) => tx.items.upsert(item))
+    this.#ctx.catalog.forget('item', item.id)
     return item
   }
 

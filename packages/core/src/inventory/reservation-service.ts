@@ -174,6 +174,9 @@ export class ReservationService {
           const movers = orders.filter((o) =>
             this.#ctx.orderMachines[o.flow].can(o.status, toOrderContext(o), { type: 'reservation.expired' }),
           )
+          const byOrder = new Map<string, string[]>()
+          for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+          // The status entry of each order (action reservation_expired) names the holds that expired.
           await applyOrderEvents(
             this.#ctx,
             tx,
@@ -182,24 +185,28 @@ export class ReservationService {
             movers.map((order) => ({
               order,
               event: { type: 'reservation.expired', reason: 'hold expired' },
+              audit: { expiredReservationIds: byOrder.get(order.id) ?? [] },
             })),
           )
           // Levels after holds, as every other writer does, so sweepers and cancels never wait on each other in a cycle.
           await giveBack(tx, now, expired)
-          const byOrder = new Map<string, string[]>()
-          for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
-          await tx.history.appendMany(
-            [...byOrder].map(([orderId, ids]) =>
-              historyEntry(this.#ctx, actor, now, {
-                entityType: 'reservation',
-                entityId: orderId,
-                orderId,
-                action: 'reservation_expired',
-                description: `${ids.length} hold(s) expired`,
-                additionalData: { reservationIds: ids },
-              }),
-            ),
-          )
+          // Holds that expired on orders that do not move (a host state) are audited on their own.
+          const moved = new Set(movers.map((m) => m.id))
+          const stayed = [...byOrder].filter(([orderId]) => !moved.has(orderId))
+          if (stayed.length) {
+            await tx.history.appendMany(
+              stayed.map(([orderId, ids]) =>
+                historyEntry(this.#ctx, actor, now, {
+                  entityType: 'reservation',
+                  entityId: orderId,
+                  orderId,
+                  action: 'reservation_expired',
+                  description: `${ids.length} hold(s) expired`,
+                  additionalData: { reservationIds: ids },
+                }),
+              ),
+            )
+          }
           return {
             result: {
               expiredHolds: expired.length,

@@ -95,7 +95,7 @@ export class OrderService {
 
     return runCommand(ctx, 'orders.create', cmd, async (tx, now) => {
       const locationId = cmd.locationId ?? (await defaultLocation(tx, cmd.storeId))
-      const location = await tx.locations.get(locationId)
+      const location = await ctx.catalog.location(tx, locationId)
       if (!location) throw new NotFoundError('location', locationId)
       if (location.storeId !== cmd.storeId) {
         throw new ValidationError('order', [
@@ -103,7 +103,7 @@ export class OrderService {
         ])
       }
       const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
-      const items = new Map((await tx.items.getMany(itemIds)).map((i) => [i.id, i]))
+      const items = new Map((await ctx.catalog.items(tx, itemIds)).map((i) => [i.id, i]))
       const missing = itemIds.filter((id) => !items.has(id))
       if (missing.length) {
         throw new ValidationError(
@@ -323,6 +323,8 @@ export async function loadOrder(
 export interface OrderEventItem {
   order: Order
   event: { type: string; reason?: string | undefined; data?: Readonly<Record<string, unknown>> | undefined }
+  /** Extra audit data for the status entry (e.g. the holds that expired). */
+  audit?: Record<string, unknown>
 }
 
 /**
@@ -355,14 +357,14 @@ export async function applyOrderEvents(
   actor: Actor,
   items: readonly OrderEventItem[],
 ): Promise<Order[]> {
-  const results = items.map(({ order, event }) => {
+  const results = items.map(({ order, event, audit }) => {
     ctx.access.requireOrder(actor, permissionForEvent(event.type), order)
     const result = ctx.orderMachines[order.flow].transition(order.status, toOrderContext(order), {
       type: event.type,
       ...(event.reason ? { reason: event.reason } : {}),
       ...(event.data ? { data: event.data } : {}),
     })
-    return { order, event, result }
+    return { order, event, audit, result }
   })
   const events: NewOutboxEvent[] = []
   const history: HistoryEntry[] = []
@@ -393,7 +395,7 @@ export async function applyOrderEvents(
   }
 
   const nextOrders: Order[] = []
-  for (const { order, event, result } of results) {
+  for (const { order, event, audit, result } of results) {
     let next: Order = { ...order, status: result.status, version: order.version + 1, updatedAt: now }
     const holds = () => tx.reservations.listByOrder(order.id)
     for (const action of result.actions) {
@@ -498,7 +500,7 @@ export async function applyOrderEvents(
         oldStatus: order.status,
         newStatus: next.status,
         description: `${event.type}: ${order.status} → ${next.status}${event.reason ? ` (${event.reason})` : ''}`,
-        additionalData: { event: event.type, ...(event.data ? { data: event.data } : {}) },
+        additionalData: { event: event.type, ...(event.data ? { data: event.data } : {}), ...audit },
       }),
     )
     events.push(

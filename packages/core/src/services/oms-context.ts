@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { AccessPolicy } from '../access/access-policy'
+import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
 import type { Actor, HistoryEntry } from '../domain/schemas'
 import { ConflictError, IdempotencyMismatchError } from '../errors/oms-error'
@@ -19,6 +20,11 @@ export interface OmsPolicies {
   confirmedHoldSeconds: number | null
   /** Holds the sweeper expires per transaction. @default 500 */
   expiryBatchSize: number
+  /**
+   * How long an instance reuses items and locations it read (0: never). Another instance's change to an
+   * item's name or a location's store is seen after at most this long. @default 30
+   */
+  catalogCacheSeconds: number
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -26,6 +32,7 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   holdSecondsByChannel: {},
   confirmedHoldSeconds: null,
   expiryBatchSize: 500,
+  catalogCacheSeconds: 30,
 }
 
 /** What every service shares. */
@@ -38,6 +45,7 @@ export interface OmsContext {
   orderMachines: Record<'delivery' | 'pickup', OrderMachine>
   fulfillmentMachine: FulfillmentMachine
   access: AccessPolicy
+  catalog: CatalogCache
 }
 
 export const defaultIds = (): string => randomUUID()
