@@ -70,6 +70,7 @@ export class PgStorage implements Storage {
       types: { json: 'json', timestamp: 'timestamptz' },
       schema: this.schema,
       skipLocked: true,
+      writableCtes: true,
     }
   }
 

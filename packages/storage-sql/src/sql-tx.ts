@@ -7,6 +7,7 @@ import type {
   LevelDeltas,
   Location,
   Movement,
+  NewOutboxEvent,
   Note,
   Order,
   OutboxEvent,
@@ -38,6 +39,8 @@ export interface SqlDialect {
   schema?: string
   /** Row locks for claims (`FOR UPDATE SKIP LOCKED`): PostgreSQL. SQLite has one writer at a time. */
   skipLocked: boolean
+  /** INSERTs inside WITH (PostgreSQL): `append` sends several tables' rows in one statement. */
+  writableCtes: boolean
   /** Increments and returns a counter; may run outside the transaction (gaps allowed). */
   nextSequence(db: Kysely<PeakDatabase>, name: string): Promise<number>
 }
@@ -278,7 +281,111 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(n.updatedAt),
   })
 
+  /** One INSERT per table (null when there is nothing to insert), shared by the repositories and `append`. */
+  const inserts = {
+    reservations: (rows: readonly Reservation[]) =>
+      rows.length === 0
+        ? null
+        : db.insertInto('oms_reservations').values(
+            rows.map((r) => ({
+              id: r.id,
+              item_id: r.itemId,
+              location_id: r.locationId,
+              order_id: r.orderId,
+              order_line_id: r.orderLineId,
+              quantity_reserved: r.quantityReserved,
+              quantity_fulfilled: r.quantityFulfilled,
+              quantity_released: r.quantityReleased,
+              status: r.status,
+              expires_at: codec.ts(r.expiresAt),
+              reserved_at: codec.ts(r.reservedAt),
+              released_at: codec.ts(r.releasedAt),
+              fulfilled_at: codec.ts(r.fulfilledAt),
+              notes: r.notes,
+              created_at: codec.ts(r.createdAt),
+              updated_at: codec.ts(r.updatedAt),
+            })),
+          ),
+    orders: (rows: readonly Order[]) =>
+      rows.length === 0 ? null : db.insertInto('oms_orders').values(rows.map(orderRow)),
+    movements: (rows: readonly Movement[]) =>
+      rows.length === 0
+        ? null
+        : db.insertInto('oms_movements').values(
+            rows.map((m) => ({
+              id: m.id,
+              item_id: m.itemId,
+              location_id: m.locationId,
+              bucket: m.bucket,
+              delta: m.delta,
+              reason: m.reason,
+              package_id: m.packageId,
+              actor_id: m.actorId,
+              reference_kind: m.reference?.kind ?? null,
+              reference_id: m.reference?.id ?? null,
+              note: m.note,
+              created_at: codec.ts(m.createdAt),
+            })),
+          ),
+    history: (rows: readonly HistoryEntry[]) =>
+      rows.length === 0
+        ? null
+        : db.insertInto('oms_history').values(
+            rows.map((h) => ({
+              id: h.id,
+              entity_type: h.entityType,
+              entity_id: h.entityId,
+              order_id: h.orderId,
+              action: h.action,
+              old_status: h.oldStatus,
+              new_status: h.newStatus,
+              description: h.description,
+              actor_id: h.actorId,
+              ip: h.ip,
+              user_agent: h.userAgent,
+              additional_data: writeJson(h.additionalData),
+              created_at: codec.ts(h.createdAt),
+            })),
+          ),
+    outbox: (rows: readonly NewOutboxEvent[]) =>
+      rows.length === 0
+        ? null
+        : db.insertInto('oms_outbox').values(
+            rows.map((e) => ({
+              id: e.id,
+              type: e.type,
+              aggregate_id: e.aggregateId,
+              payload: writeJson(e.payload),
+              created_at: codec.ts(e.createdAt),
+              attempts: 0,
+              available_at: codec.ts(e.createdAt),
+              last_error: null,
+              delivered_at: null,
+              lease_owner: null,
+              lease_until: null,
+            })),
+          ),
+  }
+
   return {
+    async append(batch) {
+      const queries = [
+        inserts.reservations(batch.reservations ?? []),
+        inserts.orders(batch.orders ?? []),
+        inserts.movements(batch.movements ?? []),
+        inserts.history(batch.history ?? []),
+        inserts.outbox(batch.outbox ?? []),
+      ].filter((q) => q !== null)
+      if (!dialect.writableCtes || queries.length < 2) {
+        for (const q of queries) await q.execute()
+        return
+      }
+      // One round trip: every insert a data-modifying CTE, which PostgreSQL runs to completion.
+      // biome-ignore lint/suspicious/noExplicitAny: the CTEs are only written to, never read, so their row types do not matter.
+      let creator: any = db
+      for (const [i, q] of queries.entries()) creator = creator.with(`w${i}`, () => q)
+      await (creator as Db).selectNoFrom(sql.lit(1).as('done')).execute()
+    },
     locations: {
       async upsert(l: Location) {
         const row = {
@@ -459,26 +566,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         return r ? toLevel(r) : null
       },
       async insertMovements(movements) {
-        if (movements.length === 0) return
-        await db
-          .insertInto('oms_movements')
-          .values(
-            movements.map((m) => ({
-              id: m.id,
-              item_id: m.itemId,
-              location_id: m.locationId,
-              bucket: m.bucket,
-              delta: m.delta,
-              reason: m.reason,
-              package_id: m.packageId,
-              actor_id: m.actorId,
-              reference_kind: m.reference?.kind ?? null,
-              reference_id: m.reference?.id ?? null,
-              note: m.note,
-              created_at: codec.ts(m.createdAt),
-            })),
-          )
-          .execute()
+        await inserts.movements(movements)?.execute()
       },
       async listMovements(filter) {
         let q = db.selectFrom('oms_movements').selectAll()
@@ -532,30 +620,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     reservations: {
       async insertMany(reservations) {
-        if (reservations.length === 0) return
-        await db
-          .insertInto('oms_reservations')
-          .values(
-            reservations.map((r) => ({
-              id: r.id,
-              item_id: r.itemId,
-              location_id: r.locationId,
-              order_id: r.orderId,
-              order_line_id: r.orderLineId,
-              quantity_reserved: r.quantityReserved,
-              quantity_fulfilled: r.quantityFulfilled,
-              quantity_released: r.quantityReleased,
-              status: r.status,
-              expires_at: codec.ts(r.expiresAt),
-              reserved_at: codec.ts(r.reservedAt),
-              released_at: codec.ts(r.releasedAt),
-              fulfilled_at: codec.ts(r.fulfilledAt),
-              notes: r.notes,
-              created_at: codec.ts(r.createdAt),
-              updated_at: codec.ts(r.updatedAt),
-            })),
-          )
-          .execute()
+        await inserts.reservations(reservations)?.execute()
       },
       async get(id) {
         const r = await db.selectFrom('oms_reservations').selectAll().where('id', '=', id).executeTakeFirst()
@@ -687,7 +752,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     orders: {
       async insert(order) {
-        await db.insertInto('oms_orders').values(orderRow(order)).execute()
+        await inserts.orders([order])?.execute()
       },
       async get(id) {
         const r = await db.selectFrom('oms_orders').selectAll().where('id', '=', id).executeTakeFirst()
@@ -812,27 +877,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     history: {
       async appendMany(entries) {
-        if (entries.length === 0) return
-        await db
-          .insertInto('oms_history')
-          .values(
-            entries.map((h) => ({
-              id: h.id,
-              entity_type: h.entityType,
-              entity_id: h.entityId,
-              order_id: h.orderId,
-              action: h.action,
-              old_status: h.oldStatus,
-              new_status: h.newStatus,
-              description: h.description,
-              actor_id: h.actorId,
-              ip: h.ip,
-              user_agent: h.userAgent,
-              additional_data: writeJson(h.additionalData),
-              created_at: codec.ts(h.createdAt),
-            })),
-          )
-          .execute()
+        await inserts.history(entries)?.execute()
       },
       async list(filter) {
         let q = db.selectFrom('oms_history').selectAll().orderBy('seq')
@@ -867,25 +912,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     outbox: {
       async append(events) {
-        if (events.length === 0) return
-        await db
-          .insertInto('oms_outbox')
-          .values(
-            events.map((e) => ({
-              id: e.id,
-              type: e.type,
-              aggregate_id: e.aggregateId,
-              payload: writeJson(e.payload),
-              created_at: codec.ts(e.createdAt),
-              attempts: 0,
-              available_at: codec.ts(e.createdAt),
-              last_error: null,
-              delivered_at: null,
-              lease_owner: null,
-              lease_until: null,
-            })),
-          )
-          .execute()
+        await inserts.outbox(events)?.execute()
       },
       async claim({ owner, limit, leaseMs, now }) {
         const at = codec.ts(now)

@@ -16,6 +16,7 @@ const dialect: SqlDialect = {
   codec: sqliteCodec,
   types: { json: 'text', timestamp: 'integer' },
   skipLocked: false,
+  writableCtes: false,
   nextSequence: rowSequence,
 }
 

@@ -51,7 +51,8 @@ export async function giveBack(tx: StorageTx, now: Date, expired: readonly Reser
 /**
  * Takes holds for an order: one conditional write per (item, location), lines for the same item summed,
  * rows in canonical order, all or nothing (a shortfall throws `INSUFFICIENT_STOCK` and the transaction
- * rolls back). Expired holds on a row are released only when they stand in the way.
+ * rolls back). Expired holds on a row are released only when they stand in the way. Returns the hold rows
+ * for the caller to insert (with the order, in one `tx.append`).
  */
 export async function takeHolds(
   ctx: OmsContext,
@@ -100,7 +101,6 @@ export async function takeHolds(
     createdAt: now,
     updatedAt: now,
   }))
-  await tx.reservations.insertMany(holds)
   return holds
 }
 

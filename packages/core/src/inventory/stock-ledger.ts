@@ -106,7 +106,6 @@ export async function recordMovements(
       createdAt: now,
     })
   }
-  await tx.inventory.insertMovements(movements)
 
   const events = levels.map((l) =>
     outboxEvent(ctx, now, 'inventory.changed', `inventory:${l.itemId}@${l.locationId}`, {
@@ -159,7 +158,6 @@ export async function recordMovements(
       }),
     )
   }
-  if (history.length) await tx.history.appendMany(history)
-  if (events.length) await tx.outbox.append(events)
+  await tx.append({ movements, history, outbox: events })
   return levels
 }

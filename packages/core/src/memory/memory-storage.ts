@@ -93,7 +93,14 @@ const matchesOrder = (order: Order, f: OrderFilter) =>
   (!f.createdTo || order.createdAt < f.createdTo)
 
 function createTx(s: State, log: UndoLog): StorageTx {
-  return {
+  const tx: StorageTx = {
+    async append(batch) {
+      if (batch.reservations?.length) await tx.reservations.insertMany(batch.reservations)
+      for (const order of batch.orders ?? []) await tx.orders.insert(order)
+      if (batch.movements?.length) await tx.inventory.insertMovements(batch.movements)
+      if (batch.history?.length) await tx.history.appendMany(batch.history)
+      if (batch.outbox?.length) await tx.outbox.append(batch.outbox)
+    },
     locations: {
       async upsert(location) {
         log.set(s.locations, location.id, clone(location))
@@ -495,6 +502,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
       },
     },
   }
+  return tx
 }
 
 /**

@@ -181,44 +181,48 @@ export class OrderService {
           )
         : []
       const created = { ...order, status: checkout.status }
-      await tx.orders.insert(created)
-      await tx.history.appendMany([
-        historyEntry(ctx, cmd.actor, now, {
-          entityType: 'order',
-          entityId: order.id,
-          orderId: order.id,
-          action: 'created',
-          oldStatus: null,
-          newStatus: order.status,
-          description: `order ${order.number} created (${order.channel}, ${order.flow})`,
-          additionalData: {
+      // Holds, order, audit and event in one append (one round trip where the backend can).
+      await tx.append({
+        reservations: holds,
+        orders: [created],
+        history: [
+          historyEntry(ctx, cmd.actor, now, {
+            entityType: 'order',
+            entityId: order.id,
+            orderId: order.id,
+            action: 'created',
+            oldStatus: null,
+            newStatus: order.status,
+            description: `order ${order.number} created (${order.channel}, ${order.flow})`,
+            additionalData: {
+              number: order.number,
+              totalMinor: order.totals.totalMinor,
+              currency: order.totals.currency,
+            },
+          }),
+          historyEntry(ctx, cmd.actor, now, {
+            entityType: 'order',
+            entityId: order.id,
+            orderId: order.id,
+            action: 'inventory_reserved',
+            oldStatus: order.status,
+            newStatus: created.status,
+            description: `held ${holds.reduce((s, h) => s + h.quantityReserved, 0)} unit(s) until ${expiresAt.toISOString()}`,
+            additionalData: { reservationIds: holds.map((h) => h.id), expiresAt: expiresAt.toISOString() },
+          }),
+        ],
+        outbox: [
+          outboxEvent(ctx, now, 'order.created', order.id, {
+            orderId: order.id,
             number: order.number,
+            status: created.status,
+            storeId: order.storeId,
+            channel: order.channel,
             totalMinor: order.totals.totalMinor,
-            currency: order.totals.currency,
-          },
-        }),
-        historyEntry(ctx, cmd.actor, now, {
-          entityType: 'order',
-          entityId: order.id,
-          orderId: order.id,
-          action: 'inventory_reserved',
-          oldStatus: order.status,
-          newStatus: created.status,
-          description: `held ${holds.reduce((s, h) => s + h.quantityReserved, 0)} unit(s) until ${expiresAt.toISOString()}`,
-          additionalData: { reservationIds: holds.map((h) => h.id), expiresAt: expiresAt.toISOString() },
-        }),
-      ])
-      await tx.outbox.append([
-        outboxEvent(ctx, now, 'order.created', order.id, {
-          orderId: order.id,
-          number: order.number,
-          status: created.status,
-          storeId: order.storeId,
-          channel: order.channel,
-          totalMinor: order.totals.totalMinor,
-          expiresAt: expiresAt.toISOString(),
-        }),
-      ])
+            expiresAt: expiresAt.toISOString(),
+          }),
+        ],
+      })
       return created
     })
   }
@@ -533,7 +537,6 @@ export async function applyOrderEvents(
     )
   }
   // The release entries come before the status entry of the same order only in time, not in the chain.
-  await tx.history.appendMany(history)
   // Per order: the status change first, then what it caused (refund request, host actions).
   events.sort((a, b) =>
     a.aggregateId === b.aggregateId
@@ -544,6 +547,6 @@ export async function applyOrderEvents(
           : 0
       : 0,
   )
-  await tx.outbox.append(events)
+  await tx.append({ history, outbox: events })
   return nextOrders
 }

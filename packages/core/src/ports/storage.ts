@@ -249,8 +249,22 @@ export interface IdempotencyRepository {
   complete(scope: string, key: string, result: string): Promise<void>
 }
 
+/** New rows written together. */
+export interface AppendBatch {
+  reservations?: readonly Reservation[]
+  orders?: readonly Order[]
+  movements?: readonly Movement[]
+  history?: readonly HistoryEntry[]
+  outbox?: readonly NewOutboxEvent[]
+}
+
 /** The repositories of one transaction. */
 export interface StorageTx {
+  /**
+   * Inserts new rows into several tables at once: the same as calling each repository's insert, but a
+   * backend may send them in one round trip (PostgreSQL: one statement of data-modifying CTEs).
+   */
+  append(batch: AppendBatch): Promise<void>
   locations: LocationRepository
   items: ItemRepository
   inventory: InventoryRepository
