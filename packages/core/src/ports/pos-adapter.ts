@@ -11,7 +11,10 @@ export interface PosProduct {
   name: string
   category: string | null
   unit: PosUnit
-  /** Unit price in minor units of `currency` (cents), or null where the POS gives none. */
+  /**
+   * Unit price in minor units of `currency` (cents), or null where the POS gives none. For weighed goods
+   * (`unit` `g` or `mg`) it is the price of one gram, as POS systems quote it.
+   */
   priceMinor: number | null
   currency: string
   active: boolean
@@ -117,7 +120,8 @@ export interface PosAdapterCapabilities {
 }
 
 /**
- * A POS integration. Every method validates the POS's response (a malformed one throws `PosError` with
+ * A POS integration. Every method is `async` (bad input rejects; nothing throws synchronously) and
+ * validates the POS's response (a malformed one throws `PosError` with
  * code `POS_INVALID_RESPONSE`), retries transient failures itself a bounded number of times, and then
  * throws `PosError` (`POS_UNAVAILABLE` when a later retry may work, `POS_REJECTED` when it never will).
  * Errors and logs never contain credentials or customer details.
