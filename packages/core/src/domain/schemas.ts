@@ -125,6 +125,20 @@ export const inventoryLevelSchema = z.strictObject({
 })
 export type InventoryLevel = z.infer<typeof inventoryLevelSchema>
 
+/** The level of an (item, location) that never had stock. */
+export const emptyLevel = (itemId: string, locationId: string, now: Date): InventoryLevel => ({
+  itemId,
+  locationId,
+  onHand: 0,
+  reserved: 0,
+  damaged: 0,
+  quarantine: 0,
+  incoming: 0,
+  safetyStock: 0,
+  version: 0,
+  updatedAt: now,
+})
+
 /** `onHand − reserved − damaged − quarantine − safetyStock`, clamped at 0. */
 export const availableOf = (
   level: Pick<InventoryLevel, 'onHand' | 'reserved' | 'damaged' | 'quarantine' | 'safetyStock'>,

@@ -11,6 +11,7 @@ import { parseInput } from '../domain/parse-input'
 import {
   type Actor,
   actorSchema,
+  emptyLevel,
   type InventoryLevel,
   type Item,
   idSchema,
@@ -336,19 +337,6 @@ export class InventoryService {
     if (!(await tx.items.get(itemId))) throw new NotFoundError('item', itemId)
   }
 }
-
-const emptyLevel = (itemId: string, locationId: string, now: Date): InventoryLevel => ({
-  itemId,
-  locationId,
-  onHand: 0,
-  reserved: 0,
-  damaged: 0,
-  quarantine: 0,
-  incoming: 0,
-  safetyStock: 0,
-  version: 0,
-  updatedAt: now,
-})
 
 /** The reconciliation itself, shared by the service and the conformance suite's invariant checks. */
 export async function reconcile(tx: StorageTx, repair: boolean, now: Date): Promise<ReconcileResult> {

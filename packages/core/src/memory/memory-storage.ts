@@ -10,7 +10,7 @@ import type {
   Order,
   Reservation,
 } from '../domain/schemas'
-import { remainingOf } from '../domain/schemas'
+import { emptyLevel, remainingOf } from '../domain/schemas'
 import type {
   IdempotencyRecord,
   LevelDeltas,
@@ -147,18 +147,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
       },
       async applyDeltas(itemId, locationId, deltas: LevelDeltas, options) {
         const key = levelKey(itemId, locationId)
-        const current: InventoryLevel = s.levels.get(key) ?? {
-          itemId,
-          locationId,
-          onHand: 0,
-          reserved: 0,
-          damaged: 0,
-          quarantine: 0,
-          incoming: 0,
-          safetyStock: 0,
-          version: 0,
-          updatedAt: options.now,
-        }
+        const current: InventoryLevel = s.levels.get(key) ?? emptyLevel(itemId, locationId, options.now)
         if (options.requireAvailable !== undefined) {
           const raw =
             current.onHand - current.reserved - current.damaged - current.quarantine - current.safetyStock
