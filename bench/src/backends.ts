@@ -42,7 +42,9 @@ export async function openSqlite(): Promise<Backend> {
   const reserve = db.prepare(
     'UPDATE oms_levels SET reserved = reserved + ? WHERE item_id = ? AND location_id = ? AND on_hand - reserved - damaged - quarantine - safety_stock >= ?',
   )
-  const insert = db.prepare(`INSERT INTO oms_reservations (${HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 'active', ?, ?, NULL, NULL, NULL, ?, ?)`)
+  const insert = db.prepare(
+    `INSERT INTO oms_reservations (${HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 'active', ?, ?, NULL, NULL, NULL, ?, ?)`,
+  )
   const tx = db.transaction((itemId: string, locationId: string, q: number) => {
     if (reserve.run(q, itemId, locationId, q).changes !== 1) return false
     const now = Date.now()

@@ -10,10 +10,15 @@ export interface LoadResult {
   firstError: string | null
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0
 
 /** Runs `total` operations from `clients` concurrent loops; reports throughput and latency in ms. */
-export async function runLoad(clients: number, total: number, op: (i: number) => Promise<void>): Promise<LoadResult> {
+export async function runLoad(
+  clients: number,
+  total: number,
+  op: (i: number) => Promise<void>,
+): Promise<LoadResult> {
   const latencies: number[] = []
   let next = 0
   let errors = 0
@@ -35,5 +40,13 @@ export async function runLoad(clients: number, total: number, op: (i: number) =>
   )
   const seconds = (performance.now() - started) / 1000
   latencies.sort((a, b) => a - b)
-  return { ops: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), firstError }
+  return {
+    ops: latencies.length,
+    errors,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    firstError,
+  }
 }

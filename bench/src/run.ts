@@ -8,7 +8,10 @@ import { type LoadResult, runLoad } from './load'
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SPREAD_ITEMS = 1000
 const STOCK = 1_000_000_000
-const OPS = { 1: Number(process.env.BENCH_OPS_1 ?? 1500), 16: Number(process.env.BENCH_OPS_16 ?? 4000) } as const
+const OPS = {
+  1: Number(process.env.BENCH_OPS_1 ?? 1500),
+  16: Number(process.env.BENCH_OPS_16 ?? 4000),
+} as const
 const EXPIRE_HOLDS = Number(process.env.BENCH_EXPIRE_HOLDS ?? 100_000)
 const actor: Actor = { id: 'bench', roles: ['system'] }
 
@@ -16,7 +19,10 @@ const fmt = (r: LoadResult) =>
   `${r.perSecond.toFixed(0).padStart(6)} orders/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors ? `  errors ${r.errors} (${r.firstError})` : ''}`
 
 async function seed(oms: Oms, store: string, location: string): Promise<string[]> {
-  await oms.inventory.defineLocation({ actor, location: { id: location, storeId: store, name: 'Floor', kind: 'sales_floor' } })
+  await oms.inventory.defineLocation({
+    actor,
+    location: { id: location, storeId: store, name: 'Floor', kind: 'sales_floor' },
+  })
   const items = ['hot-0', ...Array.from({ length: SPREAD_ITEMS }, (_, i) => `item-${i}`)]
   for (const id of items) {
     await oms.inventory.defineItem({ actor, item: { id, sku: id.toUpperCase(), name: id, unit: 'each' } })
@@ -33,7 +39,15 @@ async function benchBackend(backend: Backend, lines: string[]) {
   await seed(oms, store, location)
   console.log(`  seeded ${SPREAD_ITEMS + 1} items in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const create = (itemId: string) =>
-    oms.orders.create({ actor, channel: 'kiosk', flow: 'pickup', storeId: store, locationId: location, currency: 'USD', lines: [{ itemId, quantity: 1, unitPriceMinor: 1000 }] })
+    oms.orders.create({
+      actor,
+      channel: 'kiosk',
+      flow: 'pickup',
+      storeId: store,
+      locationId: location,
+      currency: 'USD',
+      lines: [{ itemId, quantity: 1, unitPriceMinor: 1000 }],
+    })
   const pickItem = (hot: boolean) => (hot ? 'hot-0' : `item-${Math.floor(Math.random() * SPREAD_ITEMS)}`)
   // warm up both paths (JIT, pool, statement caches)
   await runLoad(4, 200, async () => void (await create(pickItem(false))))
@@ -53,7 +67,9 @@ async function benchBackend(backend: Backend, lines: string[]) {
         `  ${label}  library ÷ baseline = ${ratio.toFixed(0)} %`,
       ]
       for (const r of row) console.log(r)
-      lines.push(`| ${backend.name} | ${hot ? 'hot (1 item)' : `spread (${SPREAD_ITEMS} items)`} | ${clients} | ${lib.perSecond.toFixed(0)} | ${lib.p50.toFixed(2)} | ${lib.p99.toFixed(2)} | ${base.perSecond.toFixed(0)} | ${base.p50.toFixed(2)} | ${base.p99.toFixed(2)} | ${ratio.toFixed(0)} % | ${lib.errors} |`)
+      lines.push(
+        `| ${backend.name} | ${hot ? 'hot (1 item)' : `spread (${SPREAD_ITEMS} items)`} | ${clients} | ${lib.perSecond.toFixed(0)} | ${lib.p50.toFixed(2)} | ${lib.p99.toFixed(2)} | ${base.perSecond.toFixed(0)} | ${base.p50.toFixed(2)} | ${base.p99.toFixed(2)} | ${ratio.toFixed(0)} % | ${lib.errors} |`,
+      )
     }
   }
 }
@@ -63,7 +79,10 @@ async function benchExpiry(backend: Backend, lines: string[]) {
   const oms = createOms({ storage: backend.storage })
   const store = 'expiry-store'
   const location = 'expiry-floor'
-  await oms.inventory.defineLocation({ actor, location: { id: location, storeId: store, name: 'Floor', kind: 'sales_floor' } })
+  await oms.inventory.defineLocation({
+    actor,
+    location: { id: location, storeId: store, name: 'Floor', kind: 'sales_floor' },
+  })
   await oms.inventory.defineItem({ actor, item: { id: 'exp-item', sku: 'EXP', name: 'exp', unit: 'each' } })
   await oms.inventory.receive({ actor, itemId: 'exp-item', locationId: location, quantity: STOCK })
   const template = await oms.orders.create({
@@ -77,7 +96,10 @@ async function benchExpiry(backend: Backend, lines: string[]) {
   })
   const n = EXPIRE_HOLDS - 1
   const t = backend.table
-  const past = backend.dialect === 'pg' ? `now() - interval '1 minute'` : `(CAST(strftime('%s','now') AS INTEGER) - 60) * 1000`
+  const past =
+    backend.dialect === 'pg'
+      ? `now() - interval '1 minute'`
+      : `(CAST(strftime('%s','now') AS INTEGER) - 60) * 1000`
   const series =
     backend.dialect === 'pg'
       ? `generate_series(1, ${n}) AS g(n)`
@@ -98,8 +120,13 @@ async function benchExpiry(backend: Backend, lines: string[]) {
      FROM ${t('oms_reservations')} r, ${series} WHERE r.order_id = ${p(1)}`,
     [template.id],
   )
-  await backend.baseline.exec(`UPDATE ${t('oms_reservations')} SET expires_at = ${past} WHERE order_id = ${p(1)}`, [template.id])
-  await backend.baseline.exec(`UPDATE ${t('oms_levels')} SET reserved = reserved + ${n} WHERE item_id = 'exp-item'`)
+  await backend.baseline.exec(
+    `UPDATE ${t('oms_reservations')} SET expires_at = ${past} WHERE order_id = ${p(1)}`,
+    [template.id],
+  )
+  await backend.baseline.exec(
+    `UPDATE ${t('oms_levels')} SET reserved = reserved + ${n} WHERE item_id = 'exp-item'`,
+  )
   console.log(`  seeded ${EXPIRE_HOLDS} due holds in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const t1 = performance.now()
   let reported = 0
@@ -111,8 +138,12 @@ async function benchExpiry(backend: Backend, lines: string[]) {
   })
   const seconds = (performance.now() - t1) / 1000
   const level = await oms.inventory.level({ actor, itemId: 'exp-item', locationId: location })
-  console.log(`  expireDue: ${result.expiredHolds} holds expired, ${result.ordersMoved} orders cancelled in ${seconds.toFixed(2)} s (reserved now ${level.reserved})`)
-  lines.push(`| ${backend.name} | ${result.expiredHolds} | ${result.ordersMoved} | ${seconds.toFixed(2)} s | ${level.reserved} |`)
+  console.log(
+    `  expireDue: ${result.expiredHolds} holds expired, ${result.ordersMoved} orders cancelled in ${seconds.toFixed(2)} s (reserved now ${level.reserved})`,
+  )
+  lines.push(
+    `| ${backend.name} | ${result.expiredHolds} | ${result.ordersMoved} | ${seconds.toFixed(2)} s | ${level.reserved} |`,
+  )
 }
 
 async function pgReachable(): Promise<boolean> {
@@ -131,7 +162,9 @@ const only = process.env.BENCH_ONLY
 const skipOrders = process.env.BENCH_SKIP_ORDERS === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
-console.log(`Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`)
+console.log(
+  `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
+)
 const backends: Array<() => Promise<Backend>> = []
 if (!only || only === 'sqlite') backends.push(openSqlite)
 if (!only || only === 'pg') {
@@ -150,7 +183,9 @@ for (const open of backends) {
   console.log()
 }
 console.log('Markdown rows for BENCHMARKS.md:\n')
-console.log('| backend | case | clients | library orders/s | p50 ms | p99 ms | baseline orders/s | p50 ms | p99 ms | library ÷ baseline | errors |')
+console.log(
+  '| backend | case | clients | library orders/s | p50 ms | p99 ms | baseline orders/s | p50 ms | p99 ms | library ÷ baseline | errors |',
+)
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const l of orderLines) console.log(l)
 console.log('\n| backend | holds expired | orders cancelled | time | reserved after |')
