@@ -41,9 +41,20 @@ async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: s
   return expired.reduce((sum, r) => sum + remainingOf(r), 0)
 }
 
+/** Quantities freed per (item, location) row, to give back in one pass. */
+export type FreedRows = Array<{ itemId: string; locationId: string; quantity: number }>
+
 /** Gives the remaining quantity of holds just expired (as returned by `expireDue`) back, per row. */
 export async function giveBack(tx: StorageTx, now: Date, expired: readonly Reservation[]): Promise<void> {
-  for (const row of sumPerRow(expired, remainingOf)) {
+  await giveBackRows(tx, now, sumPerRow(expired, remainingOf))
+}
+
+/**
+ * Lowers `reserved` by what was freed, each row once, in canonical row order. Writers lock holds before
+ * levels, and levels in this order, so no two transactions wait on each other in a cycle.
+ */
+export async function giveBackRows(tx: StorageTx, now: Date, rows: FreedRows): Promise<void> {
+  for (const row of sumPerRow(rows, (r) => r.quantity)) {
     await tx.inventory.applyDeltas(row.itemId, row.locationId, { reserved: -row.quantity }, { now })
   }
 }
@@ -114,6 +125,8 @@ export async function releaseHolds(
   now: Date,
   holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
   finalStatus: 'released' | 'expired' = 'released',
+  /** Collect the freed quantities instead of writing the levels (the caller writes all levels at once). */
+  freedInto?: FreedRows,
 ): Promise<Reservation[]> {
   const changes = holds
     .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
@@ -137,9 +150,8 @@ export async function releaseHolds(
     changed,
     (r) => r.quantityReleased - (before.get(r.id)?.quantityReleased ?? r.quantityReleased),
   )
-  for (const row of freed) {
-    await tx.inventory.applyDeltas(row.itemId, row.locationId, { reserved: -row.quantity }, { now })
-  }
+  if (freedInto) freedInto.push(...freed)
+  else await giveBackRows(tx, now, freed)
   return changed
 }
 

@@ -10,7 +10,7 @@ import { ConflictError, ForbiddenError, isOmsError, NotFoundError } from '../err
 import { applyOrderEvents, loadOrder, toOrderContext } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, runCommand, SYSTEM_ACTOR } from '../services/oms-context'
-import { commitHolds, giveBack, releaseHolds } from './holds'
+import { commitHolds, type FreedRows, giveBackRows, releaseHolds } from './holds'
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -176,6 +176,29 @@ export class ReservationService {
           )
           const byOrder = new Map<string, string[]>()
           for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+          // Holds first (the movers' other active holds are released here), then every level once in
+          // canonical order, then the orders: the lock order every other writer uses.
+          const freed: FreedRows = expired.map((h) => ({
+            itemId: h.itemId,
+            locationId: h.locationId,
+            quantity: remainingOf(h),
+          }))
+          const releasedByOrder = new Map<string, string[]>()
+          if (movers.length) {
+            const others = (await tx.reservations.listByOrders(movers.map((o) => o.id))).filter(
+              (h) => h.status === 'active',
+            )
+            for (const h of others)
+              releasedByOrder.set(h.orderId, [...(releasedByOrder.get(h.orderId) ?? []), h.id])
+            await releaseHolds(
+              tx,
+              now,
+              others.map((hold) => ({ hold })),
+              'released',
+              freed,
+            )
+          }
+          await giveBackRows(tx, now, freed)
           // The status entry of each order (action reservation_expired) names the holds that expired.
           await applyOrderEvents(
             this.#ctx,
@@ -185,11 +208,12 @@ export class ReservationService {
             movers.map((order) => ({
               order,
               event: { type: 'reservation.expired', reason: 'hold expired' },
-              audit: { expiredReservationIds: byOrder.get(order.id) ?? [] },
+              audit: {
+                expiredReservationIds: byOrder.get(order.id) ?? [],
+                releasedReservationIds: releasedByOrder.get(order.id) ?? [],
+              },
             })),
           )
-          // Levels after holds, as every other writer does, so sweepers and cancels never wait on each other in a cycle.
-          await giveBack(tx, now, expired)
           // Holds that expired on orders that do not move (a host state) are audited on their own.
           const moved = new Set(movers.map((m) => m.id))
           const stayed = [...byOrder].filter(([orderId]) => !moved.has(orderId))
