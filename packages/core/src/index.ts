@@ -96,5 +96,15 @@ export {
   type PosUnit,
   pullAllPages,
 } from './ports/pos-adapter'
+export {
+  abortableSleep,
+  invalidPosResponse,
+  parseJsonBody,
+  parsePosResponse,
+  parseRetryAfter,
+  SlidingWindowLimiter,
+  zodIssuePaths,
+  zodPath,
+} from './ports/pos-http-helpers'
 export type * from './ports/storage'
 export { DEFAULT_POLICIES, type OmsContext, type OmsPolicies, SYSTEM_ACTOR } from './services/oms-context'

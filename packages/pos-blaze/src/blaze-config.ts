@@ -1,4 +1,4 @@
-import { type Clock, type Logger, silentLogger, systemClock, ValidationError } from '@peak-oms/core'
+import { type Clock, type Logger, silentLogger, systemClock, ValidationError, zodPath } from '@peak-oms/core'
 import { z } from 'zod'
 
 /** The BLAZE Partner API base URL. */
@@ -205,7 +205,7 @@ export function resolveBlazeConfig(config: BlazeConfig): ResolvedBlazeConfig {
   if (!parsed.success) {
     throw new ValidationError(
       'BLAZE adapter config',
-      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      parsed.error.issues.map((issue) => ({ path: zodPath(issue.path), message: issue.message })),
     )
   }
   const { cuid, locations, ...rest } = parsed.data

@@ -1,4 +1,15 @@
-import { isPosError, PosError, type PosErrorInit, type PosOperation } from '@peak-oms/core'
+import {
+  abortableSleep,
+  invalidPosResponse,
+  isPosError,
+  PosError,
+  type PosErrorInit,
+  type PosOperation,
+  parseJsonBody,
+  parsePosResponse,
+  parseRetryAfter,
+  SlidingWindowLimiter,
+} from '@peak-oms/core'
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios'
 import pRetry from 'p-retry'
 import type { z } from 'zod'
@@ -27,66 +38,6 @@ export interface BlazeRequest<T> {
   /** Return null for an empty 2xx body instead of failing validation. */
   allowEmpty?: boolean
   signal?: AbortSignal
-}
-
-/** A sliding-window limiter: at most `requests` starts in any `windowMs`. Waiters are served in order. */
-export class SlidingWindowLimiter {
-  private readonly starts: number[] = []
-  private tail: Promise<void> = Promise.resolve()
-
-  constructor(
-    private readonly requests: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Resolves when the caller may start a request. */
-  acquire(): Promise<void> {
-    const turn = this.tail.then(() => this.waitForSlot())
-    this.tail = turn.catch(() => undefined)
-    return turn
-  }
-
-  private async waitForSlot(): Promise<void> {
-    for (;;) {
-      const now = performance.now()
-      while (this.starts.length > 0 && (this.starts[0] ?? 0) <= now - this.windowMs) this.starts.shift()
-      if (this.starts.length < this.requests) {
-        this.starts.push(now)
-        return
-      }
-      await sleep((this.starts[0] ?? now) + this.windowMs - now)
-    }
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      Math.max(0, ms),
-    )
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** Seconds (`120`) or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: unknown, nowMs: number = Date.now()): number | null {
-  if (typeof value !== 'string' || value.trim() === '') return null
-  const trimmed = value.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? null : Math.max(0, date - nowMs)
 }
 
 /** The HTTP client of the adapter: auth headers, rate limit, retries, and every body validated. */
@@ -140,7 +91,7 @@ export class BlazeHttp {
           },
           'blaze request failed, retrying',
         )
-        await sleep(delayMs, req.signal)
+        await abortableSleep(delayMs, req.signal)
       },
     })
   }
@@ -189,30 +140,11 @@ export class BlazeHttp {
 
   private parseBody<T>(req: BlazeRequest<T>, status: number, text: string): T {
     if (text.trim() === '' && req.allowEmpty) return null as T
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      throw new PosError(
-        'POS_INVALID_RESPONSE',
-        '(body) is not valid JSON',
-        this.init(req, { status, fields: ['(body)'] }),
-      )
+    const json = parseJsonBody(text)
+    if (!json.ok || json.value === undefined) {
+      throw invalidPosResponse(this.init(req, { status }), ['(body)'], 'the body is not valid JSON')
     }
-    const parsed = req.schema.safeParse(json)
-    if (parsed.success) return parsed.data
-    const fields = [
-      ...new Set(
-        parsed.error.issues.map((issue) => (issue.path.length > 0 ? issue.path.join('.') : '(root)')),
-      ),
-    ]
-    const first = parsed.error.issues[0]
-    const more = fields.length > 1 ? ` (and ${fields.length - 1} more field(s))` : ''
-    throw new PosError(
-      'POS_INVALID_RESPONSE',
-      `response does not match the BLAZE contract: ${fields[0]} ${first?.message ?? 'is invalid'}${more}`,
-      this.init(req, { status, fields }),
-    )
+    return parsePosResponse(req.schema, json.value, this.init(req, { status }))
   }
 
   private statusError(
@@ -223,14 +155,12 @@ export class BlazeHttp {
   ): PosError {
     let vendorCode: string | undefined
     let vendorMessage: string | undefined
-    try {
-      const body = blazeErrorSchema.safeParse(JSON.parse(text))
-      if (body.success) {
-        vendorCode = body.data.error ?? undefined
-        vendorMessage = body.data.message ?? undefined
-      }
-    } catch {
-      // A non-JSON error body (a proxy's HTML page) carries nothing worth keeping.
+    // A non-JSON error body (a proxy's HTML page) carries nothing worth keeping.
+    const json = parseJsonBody(text)
+    const body = json.ok ? blazeErrorSchema.safeParse(json.value) : null
+    if (body?.success) {
+      vendorCode = body.data.error ?? undefined
+      vendorMessage = body.data.message ?? undefined
     }
     const said = vendorMessage ? `: ${redactVendorText(vendorMessage, this.secrets)}` : ''
     if (status === 429) {

@@ -1,6 +1,5 @@
-import { isPosError } from '@peak-oms/core'
+import { isPosError, parseRetryAfter, SlidingWindowLimiter } from '@peak-oms/core'
 import { afterEach, describe, expect, test } from 'vitest'
-import { parseRetryAfter, SlidingWindowLimiter } from '../src/blaze-http'
 import { type BlazeHarness, startBlazeHarness } from './blaze-harness'
 
 describe('blaze: http client', () => {

@@ -1,4 +1,4 @@
-import { type FieldIssue, type Logger, silentLogger, ValidationError } from '@peak-oms/core'
+import { type FieldIssue, type Logger, silentLogger, ValidationError, zodPath } from '@peak-oms/core'
 import { z } from 'zod'
 
 /** Retry policy for one Dutchie call (p-retry). */
@@ -191,7 +191,7 @@ export function resolveDutchieConfig(config: DutchieConfig): ResolvedDutchieConf
   const parsed = dutchieConfigSchema.safeParse(config)
   if (!parsed.success) {
     const issues: FieldIssue[] = parsed.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
+      path: zodPath(issue.path),
       message: issue.message,
     }))
     throw new ValidationError('Dutchie adapter config', issues)

@@ -1,4 +1,15 @@
-import { isPosError, type Logger, PosError, type PosOperation } from '@peak-oms/core'
+import {
+  abortableSleep,
+  invalidPosResponse,
+  isPosError,
+  type Logger,
+  PosError,
+  type PosOperation,
+  parseJsonBody,
+  parsePosResponse,
+  parseRetryAfter as retryAfterOrNull,
+  SlidingWindowLimiter,
+} from '@peak-oms/core'
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
 import pRetry from 'p-retry'
 import type { z } from 'zod'
@@ -12,63 +23,9 @@ export const DUTCHIE_VENDOR = 'dutchie'
 /** Statuses retried in-call. Other 4xx/5xx are permanent. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (ms <= 0) return resolve()
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason ?? new Error('aborted'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-
-/**
- * A sliding-window limiter shared by every call of one adapter: at most `requests` request starts in any
- * `windowMs`. Waiters are served in order.
- */
-export class DutchieRateLimiter {
-  private readonly starts: number[] = []
-  private queue: Promise<void> = Promise.resolve()
-
-  constructor(
-    private readonly requests: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  /** Resolves when a request may start, and counts it. */
-  acquire(signal?: AbortSignal): Promise<void> {
-    const turn = this.queue.then(() => this.take(signal))
-    this.queue = turn.catch(() => undefined)
-    return turn
-  }
-
-  private async take(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted()
-      const now = this.now()
-      while (this.starts.length > 0 && (this.starts[0] ?? 0) <= now - this.windowMs) this.starts.shift()
-      if (this.starts.length < this.requests) {
-        this.starts.push(now)
-        return
-      }
-      await sleep((this.starts[0] ?? now) + this.windowMs - now + 1, signal)
-    }
-  }
-}
-
 /** Turns `Retry-After` (delta seconds or an HTTP date) into milliseconds; undefined when absent or bad. */
-export function parseRetryAfter(value: unknown, nowMs = Date.now()): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined
-  const trimmed = value.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
-  const at = Date.parse(trimmed)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
-}
+export const parseRetryAfter = (value: unknown, nowMs?: number): number | undefined =>
+  retryAfterOrNull(value, nowMs) ?? undefined
 
 /** What a call was: copied into `PosError` (never the query string, headers or body). */
 export interface DutchieCallContext {
@@ -78,46 +35,13 @@ export interface DutchieCallContext {
   path: string
 }
 
-/** A `POS_INVALID_RESPONSE` naming the first bad field (and the vendor, through `PosError`). */
-export function invalidResponse(ctx: DutchieCallContext, fields: readonly string[], why?: string): PosError {
-  const unique = [...new Set(fields.length > 0 ? fields : ['(body)'])]
-  const first = unique[0] ?? '(body)'
-  const more = unique.length > 1 ? ` (and ${unique.length - 1} more field(s))` : ''
-  return new PosError(
-    'POS_INVALID_RESPONSE',
-    `response does not match the Dutchie contract at ${first}${why ? `: ${why}` : ''}${more}`,
-    { vendor: DUTCHIE_VENDOR, ...ctx, fields: unique.slice(0, 50) },
-  )
-}
-
-/** Dotted paths of zod issues: `0.quantityAvailable`. */
-export const issuePaths = (error: z.ZodError): string[] =>
-  error.issues.map((issue) => (issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'))
-
-/** Validates a parsed body with `schema`, or throws `POS_INVALID_RESPONSE` listing the issue paths. */
-export function parseBody<S extends z.ZodType>(
-  ctx: DutchieCallContext,
-  schema: S,
-  body: unknown,
-): z.output<S> {
-  const result = schema.safeParse(body)
-  if (!result.success) throw invalidResponse(ctx, issuePaths(result.error))
-  return result.data
-}
-
-const parseJson = (raw: unknown): { ok: true; value: unknown } | { ok: false } => {
-  if (typeof raw !== 'string') return { ok: true, value: raw }
-  if (raw.trim() === '') return { ok: true, value: undefined }
-  try {
-    return { ok: true, value: JSON.parse(raw) as unknown }
-  } catch {
-    return { ok: false }
-  }
-}
+/** A `POS_INVALID_RESPONSE` for a Dutchie call, naming the first bad field (see core's `invalidPosResponse`). */
+export const invalidResponse = (ctx: DutchieCallContext, fields: readonly string[], why?: string): PosError =>
+  invalidPosResponse({ vendor: DUTCHIE_VENDOR, ...ctx }, fields, why)
 
 /** Property names of a submit `BadRequestResponse`; the free-text message is never copied (it may echo PII). */
 const badRequestProperties = (raw: unknown): string[] => {
-  const json = parseJson(raw)
+  const json = parseJsonBody(raw)
   if (!json.ok) return []
   const body = badRequestSchema.safeParse(json.value)
   if (!body.success) return []
@@ -203,7 +127,7 @@ type Parsed<S extends z.ZodType | null> = S extends z.ZodType ? z.output<S> : un
  */
 export class DutchieHttp {
   private readonly http: AxiosInstance
-  private readonly limiter: DutchieRateLimiter
+  private readonly limiter: SlidingWindowLimiter
 
   constructor(
     private readonly config: ResolvedDutchieConfig,
@@ -221,7 +145,7 @@ export class DutchieHttp {
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
     })
-    this.limiter = new DutchieRateLimiter(config.rateLimit.requests, config.rateLimit.windowMs)
+    this.limiter = new SlidingWindowLimiter(config.rateLimit.requests, config.rateLimit.windowMs)
   }
 
   /** One attempt: waits for the rate limiter, sends, validates. Throws `PosError`. */
@@ -270,9 +194,9 @@ export class DutchieHttp {
       'dutchie request',
     )
     if (request.schema === null) return undefined as Parsed<S>
-    const json = parseJson(response.data)
+    const json = parseJsonBody(response.data)
     if (!json.ok) throw invalidResponse(ctx, ['(body)'], 'the body is not valid JSON')
-    return parseBody(ctx, request.schema, json.value) as Parsed<S>
+    return parsePosResponse(request.schema, json.value, { vendor: DUTCHIE_VENDOR, ...ctx }) as Parsed<S>
   }
 
   /**
@@ -307,7 +231,7 @@ export class DutchieHttp {
           retriesLeft > 0 ? 'dutchie call failed; retrying' : 'dutchie call failed; giving up',
         )
         if (retriesLeft > 0 && error.retryAfterMs !== undefined) {
-          await sleep(Math.min(error.retryAfterMs, maxRetryAfterMs), signal)
+          await abortableSleep(Math.min(error.retryAfterMs, maxRetryAfterMs), signal)
         }
       },
     })

@@ -1,5 +1,6 @@
+import { SlidingWindowLimiter as DutchieRateLimiter } from '@peak-oms/core'
 import { afterEach, describe, expect, test } from 'vitest'
-import { DutchieRateLimiter, parseRetryAfter } from '../src/dutchie-http'
+import { parseRetryAfter } from '../src/dutchie-http'
 import { type DutchieTestRig, startRig } from './dutchie-harness'
 
 let rig: DutchieTestRig | undefined

@@ -1,5 +1,5 @@
 import { createPrivateKey, KeyObject } from 'node:crypto'
-import { type FieldIssue, type Logger, silentLogger, ValidationError } from '@peak-oms/core'
+import { type FieldIssue, type Logger, silentLogger, ValidationError, zodPath } from '@peak-oms/core'
 import { z } from 'zod'
 
 /** Treez `inventory_type` of stock lines. */
@@ -220,9 +220,6 @@ const configSchema = z.object({
     .optional(),
 })
 
-/** Dotted path of a zod issue (`retry.retries`); the root is `''`. */
-export const issuePath = (path: readonly PropertyKey[]): string => path.map(String).join('.')
-
 /**
  * Validates `config` and fills in the defaults. Throws `ValidationError` listing every bad field; the
  * messages never contain the values (the key is a secret).
@@ -231,7 +228,7 @@ export function resolveTreezConfig(config: TreezConfig): ResolvedTreezConfig {
   const parsed = configSchema.safeParse(config)
   if (!parsed.success) {
     const issues: FieldIssue[] = parsed.error.issues.map((issue) => ({
-      path: issuePath(issue.path),
+      path: zodPath(issue.path),
       message: issue.message,
     }))
     throw new ValidationError('Treez adapter config', issues)

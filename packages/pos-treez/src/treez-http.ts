@@ -1,9 +1,20 @@
-import { isPosError, PosError, type PosErrorInit, type PosOperation } from '@peak-oms/core'
+import {
+  abortableSleep,
+  invalidPosResponse,
+  isPosError,
+  PosError,
+  type PosErrorInit,
+  type PosOperation,
+  parseJsonBody,
+  parsePosResponse,
+  parseRetryAfter,
+  SlidingWindowLimiter,
+} from '@peak-oms/core'
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
 import pRetry from 'p-retry'
 import type { z } from 'zod'
 import { createTreezToken } from './treez-auth'
-import { issuePath, type ResolvedTreezConfig } from './treez-config'
+import type { ResolvedTreezConfig } from './treez-config'
 
 const VENDOR = 'treez'
 
@@ -34,75 +45,11 @@ export interface TreezRequest<T> {
   signal?: AbortSignal | undefined
 }
 
-/** A rolling-window limiter: at most `requests` starts in any `windowMs`. In-process, shared by all calls. */
-export class SlidingWindowRateLimiter {
-  readonly #requests: number
-  readonly #windowMs: number
-  readonly #starts: number[] = []
-
-  constructor(requests: number, windowMs: number) {
-    this.#requests = requests
-    this.#windowMs = windowMs
-  }
-
-  /** Resolves when a request may start, and counts it. */
-  async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted()
-      const now = performance.now()
-      while (this.#starts.length > 0 && (this.#starts[0] ?? 0) <= now - this.#windowMs) this.#starts.shift()
-      if (this.#starts.length < this.#requests) {
-        this.#starts.push(now)
-        return
-      }
-      const waitMs = (this.#starts[0] ?? now) + this.#windowMs - now
-      await sleep(Math.max(1, Math.ceil(waitMs)), signal)
-    }
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** Seconds or an HTTP date, as RFC 9110 allows; null when absent or unreadable. */
-function parseRetryAfter(value: unknown, now: number): number | null {
-  if (typeof value !== 'string' || value.trim() === '') return null
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000))
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? null : Math.max(0, at - now)
-}
-
 /** `resultReason` of a Treez body, if the body has one; never the detail (it may echo input). */
 function vendorCodeOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined
   const reason = (body as Record<string, unknown>).resultReason
   return typeof reason === 'string' && /^[A-Z0-9_]{1,64}$/.test(reason) ? reason : undefined
-}
-
-function parseJson(text: unknown): { ok: true; value: unknown } | { ok: false } {
-  if (typeof text !== 'string') return { ok: true, value: text }
-  if (text.trim() === '') return { ok: true, value: undefined }
-  try {
-    return { ok: true, value: JSON.parse(text) }
-  } catch {
-    return { ok: false }
-  }
 }
 
 /**
@@ -112,11 +59,11 @@ function parseJson(text: unknown): { ok: true; value: unknown } | { ok: false } 
 export class TreezHttp {
   readonly #config: ResolvedTreezConfig
   readonly #axios: AxiosInstance
-  readonly #limiter: SlidingWindowRateLimiter
+  readonly #limiter: SlidingWindowLimiter
 
   constructor(config: ResolvedTreezConfig) {
     this.#config = config
-    this.#limiter = new SlidingWindowRateLimiter(config.rateLimit.requests, config.rateLimit.windowMs)
+    this.#limiter = new SlidingWindowLimiter(config.rateLimit.requests, config.rateLimit.windowMs)
     this.#axios = axios.create({
       timeout: config.timeoutMs,
       // Raw text: axios would silently hand back a string for a body that is not JSON.
@@ -173,7 +120,7 @@ export class TreezHttp {
             'treez request failed',
           )
           // p-retry adds its own backoff on top, so the wait is at least what Treez asked for.
-          if (willRetry && error.retryAfterMs) await sleep(error.retryAfterMs, signal)
+          if (willRetry && error.retryAfterMs) await abortableSleep(error.retryAfterMs, signal)
         },
       })
     } catch (error) {
@@ -263,7 +210,7 @@ export class TreezHttp {
 
   #readResponse<T>(req: TreezRequest<T>, response: AxiosResponse<unknown>, init: PosErrorInit): T {
     const status = response.status
-    const json = parseJson(response.data)
+    const json = parseJsonBody(response.data)
     const body = json.ok ? json.value : undefined
     const vendorCode = vendorCodeOf(body)
     const withCode = vendorCode ? { ...init, vendorCode } : init
@@ -292,10 +239,7 @@ export class TreezHttp {
       )
     }
     if (!json.ok) {
-      throw new PosError('POS_INVALID_RESPONSE', 'response body (body) is not JSON', {
-        ...init,
-        fields: ['(body)'],
-      })
+      throw invalidPosResponse(init, ['(body)'], 'the body is not valid JSON')
     }
     if (
       typeof body === 'object' &&
@@ -309,18 +253,7 @@ export class TreezHttp {
         withCode,
       )
     }
-    const parsed = req.schema.safeParse(body)
-    if (!parsed.success) {
-      const fields = [...new Set(parsed.error.issues.map((issue) => issuePath(issue.path) || '(root)'))]
-      const first = parsed.error.issues[0]
-      const more = fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''
-      throw new PosError(
-        'POS_INVALID_RESPONSE',
-        `response does not match the Treez contract at ${fields[0]}: ${first?.message ?? 'invalid'}${more}`,
-        { ...init, fields },
-      )
-    }
-    return parsed.data
+    return parsePosResponse(req.schema, body, init)
   }
 }
 

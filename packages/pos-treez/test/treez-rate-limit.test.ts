@@ -1,6 +1,6 @@
+import { SlidingWindowLimiter as SlidingWindowRateLimiter } from '@peak-oms/core'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createTreezToken } from '../src/index'
-import { SlidingWindowRateLimiter } from '../src/treez-http'
 import {
   CERTIFICATE_ID,
   DISPENSARY,
