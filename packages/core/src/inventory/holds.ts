@@ -1,7 +1,7 @@
 import type { Actor, Order, Reservation } from '../domain/schemas'
 import { remainingOf } from '../domain/schemas'
 import { InsufficientStockError, ReservationExpiredError } from '../errors/oms-error'
-import type { StorageTx } from '../ports/storage'
+import type { ReservationChange, StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
 import { byRow, levelRowKey, recordMovements } from './stock-ledger'
 
@@ -39,6 +39,32 @@ async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: s
   const expired = await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { itemId, locationId })
   await giveBack(tx, now, expired)
   return expired.reduce((sum, r) => sum + remainingOf(r), 0)
+}
+
+/**
+ * Takes `quantity` (default: all that remains) out of each active hold into `field`, each hold changed
+ * only if it is still as read (compare-and-swap). Returns the holds changed and how much was taken per row.
+ */
+async function takeFromHolds(
+  tx: StorageTx,
+  holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
+  field: 'quantityReleased' | 'quantityFulfilled',
+  finish: (done: boolean) => ReservationChange['patch'],
+): Promise<{ changed: Reservation[]; perRow: FreedRows }> {
+  const changes = holds
+    .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
+    .map(({ hold, quantity }) => {
+      const q = Math.min(quantity ?? remainingOf(hold), remainingOf(hold))
+      return {
+        id: hold.id,
+        expected: hold,
+        patch: { [field]: hold[field] + q, ...finish(q === remainingOf(hold)) },
+      }
+    })
+  if (changes.length === 0) return { changed: [], perRow: [] }
+  const changed = await tx.reservations.update(changes)
+  const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
+  return { changed, perRow: sumPerRow(changed, (r) => r[field] - (before.get(r.id)?.[field] ?? r[field])) }
 }
 
 /** Quantities freed per (item, location) row, to give back in one pass. */
@@ -128,28 +154,10 @@ export async function releaseHolds(
   /** Collect the freed quantities instead of writing the levels (the caller writes all levels at once). */
   freedInto?: FreedRows,
 ): Promise<Reservation[]> {
-  const changes = holds
-    .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
-    .map(({ hold, quantity }) => {
-      const q = Math.min(quantity ?? remainingOf(hold), remainingOf(hold))
-      const done = q === remainingOf(hold)
-      return {
-        id: hold.id,
-        expected: hold,
-        patch: {
-          quantityReleased: hold.quantityReleased + q,
-          ...(done ? { status: finalStatus, releasedAt: now } : {}),
-          updatedAt: now,
-        },
-      }
-    })
-  if (changes.length === 0) return []
-  const changed = await tx.reservations.update(changes)
-  const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
-  const freed = sumPerRow(
-    changed,
-    (r) => r.quantityReleased - (before.get(r.id)?.quantityReleased ?? r.quantityReleased),
-  )
+  const { changed, perRow: freed } = await takeFromHolds(tx, holds, 'quantityReleased', (done) => ({
+    ...(done ? { status: finalStatus, releasedAt: now } : {}),
+    updatedAt: now,
+  }))
   if (freedInto) freedInto.push(...freed)
   else await giveBackRows(tx, now, freed)
   return changed
@@ -171,29 +179,12 @@ export async function commitHolds(
     .filter(({ hold }) => hold.status === 'active' && !isLive(hold, now))
     .map(({ hold }) => hold.id)
   if (stale.length) throw new ReservationExpiredError(orderId, stale)
-  const changes = holds
-    .filter(({ hold }) => hold.status === 'active' && remainingOf(hold) > 0)
-    .map(({ hold, quantity }) => {
-      const q = Math.min(quantity ?? remainingOf(hold), remainingOf(hold))
-      const done = q === remainingOf(hold)
-      return {
-        id: hold.id,
-        expected: hold,
-        patch: {
-          quantityFulfilled: hold.quantityFulfilled + q,
-          ...(done ? { status: 'committed' as const } : {}),
-          fulfilledAt: now,
-          updatedAt: now,
-        },
-      }
-    })
-  if (changes.length === 0) return []
-  const changed = await tx.reservations.update(changes)
-  const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
-  const sold = sumPerRow(
-    changed,
-    (r) => r.quantityFulfilled - (before.get(r.id)?.quantityFulfilled ?? r.quantityFulfilled),
-  )
+  const { changed, perRow: sold } = await takeFromHolds(tx, holds, 'quantityFulfilled', (done) => ({
+    ...(done ? { status: 'committed' as const } : {}),
+    fulfilledAt: now,
+    updatedAt: now,
+  }))
+  if (changed.length === 0) return []
   await recordMovements(
     ctx,
     tx,

@@ -6,7 +6,7 @@ import {
   type SetInventoryInput,
   setInventoryInputSchema,
 } from '../domain/commands'
-import type { MovementReason, StockBucket } from '../domain/enums'
+import type { HistoryAction, MovementReason, StockBucket } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type Actor,
@@ -25,7 +25,7 @@ import { ForbiddenError, NotFoundError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
 import { type OmsContext, runCommand } from '../services/oms-context'
 import { isLive } from './holds'
-import { levelRowKey, recordMovements } from './stock-ledger'
+import { type LedgerEntry, levelRowKey, onHandConflict, recordMovements } from './stock-ledger'
 
 /** A level as a reader sees it: holds past their expiry are not counted, and `available` is derived. */
 export interface StockView extends InventoryLevel {
@@ -94,32 +94,15 @@ export class InventoryService {
   /** Goods arrive: on-hand goes up by `quantity`, recorded as a `receive` movement. */
   async receive(input: ReceiveInventoryInput): Promise<StockView> {
     const cmd = parseInput(receiveInventoryInputSchema, input, 'receipt')
-    return runCommand(this.#ctx, 'inventory.receive', cmd, async (tx, now) => {
-      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
-      const [level] = await recordMovements(
-        this.#ctx,
-        tx,
-        now,
-        cmd.actor,
-        [
-          {
-            itemId: cmd.itemId,
-            locationId: cmd.locationId,
-            bucket: 'on_hand',
-            delta: cmd.quantity,
-            reason: 'receive',
-            packageId: cmd.packageId ?? null,
-            reference: cmd.reference ?? null,
-            note: cmd.note ?? null,
-          },
-        ],
-        {
-          action: 'inventory_received',
-          description: `received ${cmd.quantity} of ${cmd.itemId} at ${cmd.locationId}`,
-        },
-      )
-      return this.#view(tx, level as InventoryLevel, now)
-    })
+    return this.#move(
+      'inventory.receive',
+      cmd,
+      { bucket: 'on_hand', delta: cmd.quantity, reason: 'receive' },
+      {
+        action: 'inventory_received',
+        description: `received ${cmd.quantity} of ${cmd.itemId} at ${cmd.locationId}`,
+      },
+    )
   }
 
   /**
@@ -129,32 +112,15 @@ export class InventoryService {
    */
   async adjust(input: AdjustInventoryInput): Promise<StockView> {
     const cmd = parseInput(adjustInventoryInputSchema, input, 'adjustment')
-    return runCommand(this.#ctx, 'inventory.adjust', cmd, async (tx, now) => {
-      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
-      const [level] = await recordMovements(
-        this.#ctx,
-        tx,
-        now,
-        cmd.actor,
-        [
-          {
-            itemId: cmd.itemId,
-            locationId: cmd.locationId,
-            bucket: REASON_BUCKET[cmd.reason] ?? 'on_hand',
-            delta: cmd.delta,
-            reason: cmd.reason,
-            packageId: cmd.packageId ?? null,
-            reference: cmd.reference ?? null,
-            note: cmd.note ?? null,
-          },
-        ],
-        {
-          action: 'inventory_adjusted',
-          description: `adjusted ${cmd.itemId} at ${cmd.locationId} by ${cmd.delta} (${cmd.reason})`,
-        },
-      )
-      return this.#view(tx, level as InventoryLevel, now)
-    })
+    return this.#move(
+      'inventory.adjust',
+      cmd,
+      { bucket: REASON_BUCKET[cmd.reason] ?? 'on_hand', delta: cmd.delta, reason: cmd.reason },
+      {
+        action: 'inventory_adjusted',
+        description: `adjusted ${cmd.itemId} at ${cmd.locationId} by ${cmd.delta} (${cmd.reason})`,
+      },
+    )
   }
 
   /**
@@ -163,12 +129,48 @@ export class InventoryService {
    */
   async set(input: SetInventoryInput): Promise<StockView> {
     const cmd = parseInput(setInventoryInputSchema, input, 'set-quantity')
-    return runCommand(this.#ctx, 'inventory.set', cmd, async (tx, now) => {
+    return this.#move(
+      'inventory.set',
+      cmd,
+      {
+        bucket: 'on_hand',
+        delta: cmd.quantity - cmd.expected,
+        reason: cmd.reason,
+        expectOnHand: cmd.expected,
+      },
+      {
+        action: 'inventory_set',
+        description: `set ${cmd.itemId} at ${cmd.locationId} from ${cmd.expected} to ${cmd.quantity}`,
+      },
+    )
+  }
+
+  /** One movement through the ledger for one (item, location), as a command: access, idempotency, audit. */
+  #move(
+    scope: string,
+    cmd: {
+      actor: Actor
+      idempotencyKey?: string | undefined
+      itemId: string
+      locationId: string
+      packageId?: string | undefined
+      reference?: Movement['reference'] | undefined
+      note?: string | undefined
+    },
+    entry: Pick<LedgerEntry, 'bucket' | 'delta' | 'reason' | 'expectOnHand'>,
+    audit: { action: HistoryAction; description: string },
+  ): Promise<StockView> {
+    return runCommand(this.#ctx, scope, cmd, async (tx, now) => {
       await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
-      const delta = cmd.quantity - cmd.expected
-      if (delta === 0) {
-        const current = await tx.inventory.getLevel(cmd.itemId, cmd.locationId)
-        if ((current?.onHand ?? 0) === cmd.expected && current) return this.#view(tx, current, now)
+      if (entry.delta === 0) {
+        // Nothing moves (a set to the value it already has): no movement, just the check and the level.
+        const current =
+          (await tx.inventory.getLevel(cmd.itemId, cmd.locationId)) ??
+          emptyLevel(cmd.itemId, cmd.locationId, now)
+        if (entry.expectOnHand !== undefined && current.onHand !== entry.expectOnHand) {
+          throw onHandConflict(cmd.itemId, cmd.locationId, entry.expectOnHand, current.onHand)
+        }
+        return this.#view(tx, current, now)
       }
       const [level] = await recordMovements(
         this.#ctx,
@@ -177,19 +179,15 @@ export class InventoryService {
         cmd.actor,
         [
           {
+            ...entry,
             itemId: cmd.itemId,
             locationId: cmd.locationId,
-            bucket: 'on_hand',
-            delta,
-            reason: cmd.reason,
-            expectOnHand: cmd.expected,
+            packageId: cmd.packageId ?? null,
+            reference: cmd.reference ?? null,
             note: cmd.note ?? null,
           },
         ],
-        {
-          action: 'inventory_set',
-          description: `set ${cmd.itemId} at ${cmd.locationId} from ${cmd.expected} to ${cmd.quantity}`,
-        },
+        audit,
       )
       return this.#view(tx, level as InventoryLevel, now)
     })

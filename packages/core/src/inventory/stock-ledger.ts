@@ -41,6 +41,13 @@ export const byRow = <T extends { itemId: string; locationId: string }>(a: T, b:
           ? 1
           : 0
 
+/** A set-quantity whose expected on-hand is stale. */
+export const onHandConflict = (itemId: string, locationId: string, expected: number, actual: number) =>
+  new ConflictError(
+    `item ${itemId} at ${locationId}: on-hand is ${actual}, not the expected ${expected}; read it again and retry`,
+    { itemId, locationId, expected, actual },
+  )
+
 /** A level's stock below what is reserved or set aside: recorded, never hidden (DESIGN §4). */
 export const isShortage = (l: InventoryLevel) => l.onHand < l.reserved + l.damaged + l.quarantine
 
@@ -74,15 +81,7 @@ export async function recordMovements(
     if (!level) {
       const current = await tx.inventory.getLevel(e.itemId, e.locationId)
       if (e.expectOnHand !== undefined && (current?.onHand ?? 0) !== e.expectOnHand) {
-        throw new ConflictError(
-          `item ${e.itemId} at ${e.locationId}: on-hand is ${current?.onHand ?? 0}, not the expected ${e.expectOnHand}; read it again and retry`,
-          {
-            itemId: e.itemId,
-            locationId: e.locationId,
-            expected: e.expectOnHand,
-            actual: current?.onHand ?? 0,
-          },
-        )
+        throw onHandConflict(e.itemId, e.locationId, e.expectOnHand, current?.onHand ?? 0)
       }
       throw new InsufficientStockError(
         e.itemId,
