@@ -6,7 +6,7 @@ import type { PosFault } from '@peak-oms/core/testing'
 import ticketTemplate from './fixtures/ticket-create-response.json'
 
 /**
- * A local Treez Dispensary API v3 for tests. It follows /work/shared/pos/README.md (Treez section) and the
+ * A local Treez Dispensary API v3 for tests. It follows the Treez Dispensary API v3 contract (the vendor's OpenAPI document) and the
  * spec subset: same paths, envelopes, paging and error bodies. Where no public source says what Treez
  * does, the choice is ours and marked [FAKE].
  */

@@ -27,7 +27,7 @@ export type Permission = (typeof PERMISSIONS)[number]
 
 const ALL = new Set<Permission>(PERMISSIONS)
 
-/** Seed 001 §6.2 and DESIGN §9. */
+/** Default permissions per role (see "Access" in docs/ARCHITECTURE.md). */
 export const DEFAULT_ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   system_admin: ALL,
   system: ALL,

@@ -6,7 +6,7 @@ export type Channel = (typeof CHANNELS)[number]
 export const ORDER_FLOWS = ['delivery', 'pickup'] as const
 export type OrderFlow = (typeof ORDER_FLOWS)[number]
 
-/** Statuses of the delivery flow (seed 004 §2), including the return process of seed 004 §8. */
+/** Statuses of the delivery flow, including the detailed return process. */
 export const DELIVERY_ORDER_STATUSES = [
   'pending',
   'payment_pending',
@@ -51,7 +51,7 @@ export type BuiltInOrderStatus = (typeof ORDER_STATUSES)[number]
 /** A built-in status, or one a host extension added. */
 export type OrderStatus = BuiltInOrderStatus | (string & {})
 
-/** The 8 fulfillment statuses of seed 001. */
+/** The 8 fulfillment statuses. */
 export const FULFILLMENT_STATUSES = [
   'pending',
   'picking',
@@ -64,7 +64,7 @@ export const FULFILLMENT_STATUSES = [
 ] as const
 export type FulfillmentStatus = (typeof FULFILLMENT_STATUSES)[number]
 
-/** Order history actions: the seed's list (seed 001 §1.1) plus the inventory and sync actions. */
+/** Order history actions: the order lifecycle's, plus the inventory and sync actions. */
 export const HISTORY_ACTIONS = [
   'created',
   'confirmed',
@@ -146,7 +146,7 @@ export const PAYMENT_STATUSES = [
 ] as const
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
 
-/** Roles of seed 001 §6.2 plus store_manager and system_admin (DESIGN §9). */
+/** Roles: order_manager, warehouse_staff, customer_service, customer, store_manager, system_admin. */
 export const ROLES = [
   'order_manager',
   'warehouse_staff',

@@ -67,7 +67,7 @@ const timestampSchema = z.date()
 const textSchema = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`)
 const externalIdsSchema = z.record(z.string().min(1).max(64), z.string().min(1).max(256))
 
-/** Who runs a command. Every command carries one (DESIGN §9). */
+/** Who runs a command. Every command carries one. */
 export const actorSchema = z.strictObject({
   id: idSchema,
   roles: z.array(roleSchema).min(1, 'must name at least one role'),
@@ -166,7 +166,7 @@ export const movementSchema = z.strictObject({
 })
 export type Movement = z.infer<typeof movementSchema>
 
-/** A hold on stock for one order line at one location (seed 001 §1.1 InventoryReservation). */
+/** A hold on stock for one order line at one location. */
 export const reservationSchema = z.strictObject({
   id: idSchema,
   itemId: idSchema,

@@ -32,7 +32,7 @@ const cancel = { target: 'cancelled', actions: ['returnLinesToHolds', 'stampCanc
 const complete = { target: 'fulfilled', actions: ['commitLines', 'stampFulfilled'] }
 const completePartially = { target: 'partially_fulfilled', actions: ['commitLines'] }
 
-/** Fulfillment flow of seed 001: pending → picking → packing → ready_to_ship → shipped → fulfilled. */
+/** Fulfillment flow: pending → picking → packing → ready_to_ship → shipped → fulfilled. */
 export const fulfillmentDefinition: MachineDefinition = {
   id: 'fulfillment',
   initial: 'pending',

@@ -252,7 +252,7 @@ export class InventoryService {
     )
   }
 
-  /** Available to sell across locations: each location clamped at 0 before summing (DESIGN §4). */
+  /** Available to sell across locations: each location clamped at 0 before summing. */
   async availableAcross(input: { actor: Actor; itemId: string; locationIds?: string[] }): Promise<number> {
     const views = await this.levels({ actor: input.actor, itemId: input.itemId })
     return views

@@ -48,7 +48,7 @@ export const onHandConflict = (itemId: string, locationId: string, expected: num
     { itemId, locationId, expected, actual },
   )
 
-/** A level's stock below what is reserved or set aside: recorded, never hidden (DESIGN §4). */
+/** A level's stock below what is reserved or set aside: recorded, never hidden. */
 export const isShortage = (l: InventoryLevel) => l.onHand < l.reserved + l.damaged + l.quarantine
 
 /**

@@ -70,7 +70,7 @@ const checkoutStates = (extra: StateDefinition['on'] = {}): Record<string, State
 })
 
 /**
- * The return process of seed 004 §8. The short path of the main diagram (approve → refund) and the
+ * The detailed return process. The short path of the main diagram (approve → refund) and the
  * detailed one (review, ship back, receive, quality check, refund approved/rejected) are both legal.
  */
 export const returnStates: Record<string, StateDefinition> = {
@@ -115,7 +115,7 @@ export const returnStates: Record<string, StateDefinition> = {
   refunded: { type: 'final' },
 }
 
-/** Delivery flow (seed 004 §2, cancellation rules of its last diagram, returns of §8). */
+/** Delivery flow, with its cancellation rules and the return process. */
 export const deliveryOrderDefinition: MachineDefinition = {
   id: 'order.delivery',
   initial: 'pending',

@@ -249,7 +249,7 @@ export class OrderService {
     return this.send({ ...input, type: 'payment.failed' })
   }
 
-  /** Cancels under seed 004's rules (pending/confirmed yes; processing only while nothing is packed; shipped never). */
+  /** Cancels under the cancellation rules (pending/confirmed yes; processing only while nothing is packed; shipped never). */
   async cancel(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
     return this.send({ ...input, type: 'order.cancel' })
   }

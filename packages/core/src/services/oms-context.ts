@@ -12,7 +12,7 @@ import type { NewOutboxEvent, Storage, StorageTx } from '../ports/storage'
 
 /** Tunable rules. Every field has a default. */
 export interface OmsPolicies {
-  /** How long a checkout holds stock, in seconds. @default 900 (15 minutes, seed 004 §4) */
+  /** How long a checkout holds stock, in seconds. @default 900 (15 minutes) */
   holdSeconds: number
   /** Per-channel hold time, overriding `holdSeconds`. @default {} */
   holdSecondsByChannel: Partial<Record<Channel, number>>

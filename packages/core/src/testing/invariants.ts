@@ -4,7 +4,7 @@ import type { OrderMachine } from '../order/order-machine'
 import type { Storage } from '../ports/storage'
 
 /**
- * Checks DESIGN §5 on everything in the storage and returns every violation (empty when healthy):
+ * Checks the storage invariants I1–I7 on everything in the storage and returns every violation (empty when healthy):
  * I1 no negative figures; I2 reserved = what active holds hold; I3 on-hand = sum of movements (both via
  * reconcile, zero drift); I4 every status is a machine state and the history chain of every order
  * leads, one entry per change, to its status; I7 every outbox event belongs to something that exists.

@@ -8,7 +8,7 @@ import { actors, uid } from './fixtures'
 import { checkInvariants } from './invariants'
 
 /**
- * The multi-process proof (DESIGN §5 under real concurrency): several OS processes, each with its own
+ * The multi-process proof (the storage invariants under real concurrency): several OS processes, each with its own
  * connection pool, hammer a few items at one location with create / confirm / cancel / advance (sell) /
  * expire / adjust / release for a fixed number of seeded random operations, while the parent samples
  * consistent snapshots. Afterwards everything the workers were told succeeded must be in the database,
