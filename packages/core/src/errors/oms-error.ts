@@ -76,13 +76,71 @@ export class IdempotencyMismatchError extends OmsError {
   }
 }
 
+/** One (item, location) row that could not give what was asked. */
+export interface StockShortfall {
+  itemId: string
+  locationId: string
+  /** The item's sku, when known. */
+  sku?: string | null
+  /** What was asked of this row (the lines of one item at one location summed). */
+  requested: number
+  /** What the row could give at that instant (never below 0). */
+  available: number
+  /** The order lines (0-based, as given) that asked for this row, when the request came from an order. */
+  lineIndexes?: readonly number[]
+}
+
+const describeShortfall = (s: StockShortfall) => {
+  const lines = s.lineIndexes?.length
+    ? `line${s.lineIndexes.length > 1 ? 's' : ''} ${s.lineIndexes.join(', ')} `
+    : ''
+  const sku = s.sku ? `, sku ${s.sku}` : ''
+  return `${lines}(item ${s.itemId}${sku} at ${s.locationId}): requested ${s.requested}, available ${s.available}`
+}
+
+/**
+ * Not enough stock. `details.shortfalls` names every short row (and the order lines behind it), so a UI can
+ * mark each line at once; `details.itemId`, `locationId`, `requested` and `available` repeat the first.
+ */
 export class InsufficientStockError extends OmsError {
-  constructor(itemId: string, locationId: string, requested: number, available: number) {
+  readonly shortfalls: readonly StockShortfall[]
+
+  constructor(shortfalls: readonly [StockShortfall, ...StockShortfall[]])
+  constructor(itemId: string, locationId: string, requested: number, available: number)
+  constructor(
+    first: string | readonly [StockShortfall, ...StockShortfall[]],
+    locationId?: string,
+    requested?: number,
+    available?: number,
+  ) {
+    const shortfalls: readonly [StockShortfall, ...StockShortfall[]] =
+      typeof first === 'string'
+        ? [
+            {
+              itemId: first,
+              locationId: locationId ?? '',
+              requested: requested ?? 0,
+              available: available ?? 0,
+            },
+          ]
+        : first
+    const [head] = shortfalls
     super(
       'INSUFFICIENT_STOCK',
-      `item ${itemId} at ${locationId}: requested ${requested}, available ${available}`,
-      { details: { itemId, locationId, requested, available } },
+      shortfalls.length === 1
+        ? `not enough stock: ${describeShortfall(head)}`
+        : `not enough stock for ${shortfalls.length} rows: ${shortfalls.map(describeShortfall).join('; ')}`,
+      {
+        details: {
+          itemId: head.itemId,
+          locationId: head.locationId,
+          requested: head.requested,
+          available: head.available,
+          shortfalls,
+        },
+      },
     )
+    this.shortfalls = shortfalls
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Actor, Order, Reservation } from '../domain/schemas'
-import { remainingOf } from '../domain/schemas'
-import { InsufficientStockError, ReservationExpiredError } from '../errors/oms-error'
+import { availableOf, remainingOf } from '../domain/schemas'
+import { InsufficientStockError, ReservationExpiredError, type StockShortfall } from '../errors/oms-error'
 import type { ReservationChange, StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
 import { byRow, levelRowKey, recordMovements } from './stock-ledger'
@@ -14,6 +14,10 @@ export interface HoldRequest {
   itemId: string
   locationId: string
   quantity: number
+  /** The line's position in the order as given, named in INSUFFICIENT_STOCK. */
+  lineIndex?: number
+  /** The item's sku, named in INSUFFICIENT_STOCK. */
+  sku?: string | null
 }
 
 /** Sums quantities per (item, location) row, in canonical row order. */
@@ -99,6 +103,7 @@ export async function takeHolds(
   requests: readonly HoldRequest[],
   expiresAt: Date | null,
 ): Promise<Reservation[]> {
+  const shortfalls: StockShortfall[] = []
   for (const row of sumPerRow(requests, (r) => r.quantity)) {
     const reserve = () =>
       tx.inventory.applyDeltas(
@@ -109,17 +114,22 @@ export async function takeHolds(
       )
     let level = await reserve()
     if (!level && (await expireRow(tx, now, row.itemId, row.locationId)) > 0) level = await reserve()
-    if (!level) {
-      const current = await tx.inventory.getLevel(row.itemId, row.locationId)
-      const available = current
-        ? Math.max(
-            0,
-            current.onHand - current.reserved - current.damaged - current.quarantine - current.safetyStock,
-          )
-        : 0
-      throw new InsufficientStockError(row.itemId, row.locationId, row.quantity, available)
-    }
+    if (level) continue
+    // The transaction rolls back; the remaining rows are still tried so the error names every short one.
+    const current = await tx.inventory.getLevel(row.itemId, row.locationId)
+    const asking = requests.filter((r) => r.itemId === row.itemId && r.locationId === row.locationId)
+    const lineIndexes = asking.flatMap((r) => (r.lineIndex === undefined ? [] : [r.lineIndex]))
+    shortfalls.push({
+      itemId: row.itemId,
+      locationId: row.locationId,
+      sku: asking.find((r) => r.sku)?.sku ?? null,
+      requested: row.quantity,
+      available: current ? availableOf(current) : 0,
+      ...(lineIndexes.length ? { lineIndexes } : {}),
+    })
   }
+  const [first, ...rest] = shortfalls.sort((a, b) => (a.lineIndexes?.[0] ?? 0) - (b.lineIndexes?.[0] ?? 0))
+  if (first) throw new InsufficientStockError([first, ...rest])
   const holds: Reservation[] = requests.map((r) => ({
     id: ctx.ids(),
     itemId: r.itemId,

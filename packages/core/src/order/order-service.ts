@@ -176,7 +176,14 @@ export class OrderService {
             tx,
             now,
             order,
-            lines.map((l) => ({ orderLineId: l.id, itemId: l.itemId, locationId, quantity: l.quantity })),
+            lines.map((l, lineIndex) => ({
+              orderLineId: l.id,
+              itemId: l.itemId,
+              locationId,
+              quantity: l.quantity,
+              lineIndex,
+              sku: l.sku,
+            })),
             expiresAt,
           )
         : []
