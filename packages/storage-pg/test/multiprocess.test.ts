@@ -11,31 +11,35 @@ const TIMEOUT_MS = 90_000 + WORKERS * OPS_PER_WORKER * 20
 
 if (await pgAvailable()) {
   describe('pg: multi-process proof', () => {
-    test(`${WORKERS} processes, each with its own pool, never oversell and leave no drift`, async () => {
-      const storage = await freshPgStorage({ poolSize: 4 })
-      try {
-        const world = await seedHammerWorld(createOms({ storage }), { items: 4, stock: 20 })
-        const outcome = await runHammer({
-          storage,
-          workerPath: fileURLToPath(new URL('./multiprocess-worker.ts', import.meta.url)),
-          target: storage.schema,
-          world,
-          workers: WORKERS,
-          opsPerWorker: OPS_PER_WORKER,
-          lanes: 2,
-          seed: 20260522,
-          timeoutMs: TIMEOUT_MS,
-        })
-        console.info(
-          '[peak-oms] pg multi-process figures',
-          JSON.stringify({ ...outcome.figures, samples: outcome.samples }),
-        )
-        expect(outcome.problems).toEqual([])
-      } finally {
-        await storage.dropSchema()
-        await storage.close()
-      }
-    }, TIMEOUT_MS + 30_000)
+    test(
+      `${WORKERS} processes, each with its own pool, never oversell and leave no drift`,
+      async () => {
+        const storage = await freshPgStorage({ poolSize: 4 })
+        try {
+          const world = await seedHammerWorld(createOms({ storage }), { items: 4, stock: 20 })
+          const outcome = await runHammer({
+            storage,
+            workerPath: fileURLToPath(new URL('./multiprocess-worker.ts', import.meta.url)),
+            target: storage.schema,
+            world,
+            workers: WORKERS,
+            opsPerWorker: OPS_PER_WORKER,
+            lanes: 2,
+            seed: 20260522,
+            timeoutMs: TIMEOUT_MS,
+          })
+          console.info(
+            '[peak-oms] pg multi-process figures',
+            JSON.stringify({ ...outcome.figures, samples: outcome.samples }),
+          )
+          expect(outcome.problems).toEqual([])
+        } finally {
+          await storage.dropSchema()
+          await storage.close()
+        }
+      },
+      TIMEOUT_MS + 30_000,
+    )
   })
 } else {
   describe('pg: multi-process proof', () => {

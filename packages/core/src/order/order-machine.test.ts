@@ -125,6 +125,8 @@ const ctx = (over: Partial<OrderContext> = {}): OrderContext => ({
   channel: 'ecommerce',
   paymentStatus: 'unpaid',
   packedQuantity: 0,
+  soldQuantity: 0,
+  stockShort: false,
   attributes: {},
   ...over,
 })

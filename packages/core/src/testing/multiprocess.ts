@@ -274,8 +274,11 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         return 'OK'
       },
       async commit() {
-        // A partial hand-over of one unit; the library decides in which statuses that is a sale.
-        const order = await recentOrder(['payment_pending', 'confirmed', 'processing', 'ready_for_pickup'])
+        // A partial hand-over of one unit; the library decides in which statuses that is a sale (mostly
+        // bags ready for pickup, so that sales and pick-ups race on the same holds).
+        const order = await recentOrder(
+          random() < 0.75 ? ['ready_for_pickup'] : ['payment_pending', 'confirmed', 'processing'],
+        )
         if (!order) return 'NOOP'
         const holds = await oms.reservations.listByOrder({ actor, orderId: order.id })
         const hold = pick(holds.filter((h) => h.status === 'active'))
