@@ -38,3 +38,31 @@ export async function freshPgStorage(options: { poolSize?: number } = {}): Promi
   if (error) throw error
   return storage
 }
+
+let peers = 0
+/**
+ * Another app instance on the same schema (its own pool), named so that the test can see in
+ * `pg_stat_activity` when one of its transactions waits for a lock.
+ */
+export async function pgPeer(storage: PgStorage) {
+  const name = `peak_peer_${process.pid}_${peers++}`
+  const url = new URL(pgUrl())
+  url.searchParams.set('application_name', name)
+  const peer = createPgStorage({ connectionString: url.toString(), poolSize: 4 }, { schema: storage.schema })
+  const probe = new pg.Client({ connectionString: pgUrl() })
+  await probe.connect()
+  return {
+    storage: peer,
+    async isWaitingForLock() {
+      const { rows } = await probe.query(
+        "select count(*)::int as n from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'",
+        [name],
+      )
+      return rows[0].n > 0
+    },
+    async close() {
+      await probe.end()
+      await peer.close()
+    },
+  }
+}

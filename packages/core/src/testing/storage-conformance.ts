@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
+import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { modelSuite } from './suites/model.suite'
 import { ordersSuite } from './suites/orders.suite'
@@ -13,6 +14,7 @@ const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
   reservationsSuite,
+  interleavingsSuite,
   inventorySuite,
   accessAuditNotesSuite,
   idempotencySuite,
