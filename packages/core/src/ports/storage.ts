@@ -336,6 +336,29 @@ export interface StorageCapabilities {
 /**
  * Where Peak OMS keeps its state. Adapters: `createMemoryStorage()` (core), `createSqliteStorage`,
  * `createPgStorage`.
+ *
+ * What serialises on what (every adapter must give the same guarantees):
+ *
+ * - **Holding stock** is one conditional write of the level row (`inventory.applyDeltas` with
+ *   `requireAvailable`); concurrent holds on one row queue on that row's write, and no read comes first.
+ * - **Everything that changes an existing order or its holds** — every order transition, releasing or
+ *   committing a hold, the sweeper — first claims the order (`orders.lock`, or `orders.lockFree` for the
+ *   sweeper, which skips orders someone else holds), then reads the order's holds, then writes holds,
+ *   then levels (each level once, in canonical item/location order), then the order. Two such commands on
+ *   one order therefore run one after the other, each seeing what the other committed; the fixed order
+ *   (orders, holds, levels) keeps them from deadlocking with each other.
+ * - **Lazy expiry** (a new hold that finds expired holds in its way on a row) changes holds without
+ *   claiming their orders: it takes only holds nobody has locked, and a command that finds a hold changed
+ *   under it (a missed compare-and-swap) runs again from the start on fresh state.
+ * - **Ledger writes** (receive, adjust, set, sales, returns) write the level row and append the movement in
+ *   one transaction; the level write is the row's lock.
+ * - **Reconcile** reads one consistent snapshot (`isolation: 'snapshot'`) for its report, and repairs a
+ *   row only inside `inventory.lockLevel`, recomputing that row from its movements and holds at that moment.
+ *
+ * PostgreSQL implements the claims as row locks (`SELECT … FOR NO KEY UPDATE`, `SKIP LOCKED` for the
+ * sweeper and lazy expiry) under READ COMMITTED, plus REPEATABLE READ for snapshots. SQLite runs one write
+ * transaction at a time (`BEGIN IMMEDIATE`), which serialises all of the above by itself; a read
+ * transaction there is a snapshot. The in-memory storage runs one transaction at a time.
  */
 export interface Storage {
   /**

@@ -1,5 +1,6 @@
 import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
+import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
@@ -14,6 +15,7 @@ const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
   reservationsSuite,
+  holdRulesSuite,
   interleavingsSuite,
   inventorySuite,
   accessAuditNotesSuite,
