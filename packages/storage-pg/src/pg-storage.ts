@@ -1,7 +1,7 @@
 import {
-  StorageClosedError,
   type Storage,
   type StorageCapabilities,
+  StorageClosedError,
   type StorageTx,
   type TransactionOptions,
 } from '@peak-oms/core'
@@ -15,7 +15,6 @@ import {
   pgCodec,
   runMigrations,
   type SqlDialect,
-  type StorageMigrationResult,
   type StorageTarget,
   toMigrationResult,
   toOmsError,
@@ -23,7 +22,7 @@ import {
 } from '@peak-oms/storage-sql'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import type { PgPool, PgStorageConfig, PgStorageOptions } from './pg-storage-config'
+import type { PgPool, PgStorageConfig, PgStorageOptions, StorageMigrationResult } from './pg-storage-config'
 
 export const PG_COLUMN_TYPES = {
   timestamp: 'timestamptz',
@@ -48,8 +47,10 @@ function checkConfig(config: unknown, options: unknown): void {
     if (connectionString !== undefined && pool !== undefined) {
       checks.fail('config', 'give either connectionString or pool, not both')
     } else if (pool !== undefined) {
-      if (!hasMethods(pool, 'connect', 'end')) checks.fail('pool', 'must be a pg Pool (with connect() and end())')
-      if (poolSize !== undefined) checks.fail('poolSize', 'only applies with connectionString; size your own pool')
+      if (!hasMethods(pool, 'connect', 'end'))
+        checks.fail('pool', 'must be a pg Pool (with connect() and end())')
+      if (poolSize !== undefined)
+        checks.fail('poolSize', 'only applies with connectionString; size your own pool')
     } else if (typeof connectionString !== 'string' || connectionString.trim() === '') {
       // Never echo the value: it may hold a password.
       checks.fail('connectionString', 'is required: a postgres:// URL (or give { pool })')
@@ -171,7 +172,12 @@ export class PgStorage implements Storage {
     } catch (error) {
       return { error: toOmsError(error, 'migrate', this.#errors) }
     }
-    const result = await runMigrations({ dialect: 'pg', db: this.#db, schema: this.schema, types: PG_COLUMN_TYPES })
+    const result = await runMigrations({
+      dialect: 'pg',
+      db: this.#db,
+      schema: this.schema,
+      types: PG_COLUMN_TYPES,
+    })
     return toMigrationResult(result, this.#errors)
   }
 
@@ -196,7 +202,8 @@ export class PgStorage implements Storage {
         for (const seq of created) this.#knownSequences.add(seq)
         return result
       } catch (error) {
-        if (!isRetryable(error) || attempt >= this.#maxRetries) throw toStorageError(error, this.#errors, attempt)
+        if (!isRetryable(error) || attempt >= this.#maxRetries)
+          throw toStorageError(error, this.#errors, attempt)
         await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 6)))
       }
     }

@@ -9,7 +9,7 @@ if (await pgAvailable()) {
   describeHostMigrations('pg', async () => {
     const schema = freshSchemaName()
     const pool = new pg.Pool({ connectionString: pgUrl(), max: 4 })
-    const root = new Kysely<never>({ dialect: new PostgresDialect({ pool }) })
+    const root = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) })
     await sql`create schema ${sql.id(schema)}`.execute(root)
     return {
       // The host keeps its tables, and Kysely's default migration tables, in the same schema.

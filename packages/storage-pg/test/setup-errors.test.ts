@@ -65,7 +65,10 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
 
       const migration = await storage.migrateToLatest()
       expect(isOmsError(migration.error)).toBe(true)
-      expect(migration.error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', details: { operation: 'migrate' } })
+      expect(migration.error).toMatchObject({
+        code: 'STORAGE_UNAVAILABLE',
+        details: { operation: 'migrate' },
+      })
       for (const secret of [PASSWORD, USER]) expect(serialized(migration.error)).not.toContain(secret)
     } finally {
       await storage.close()
@@ -122,7 +125,10 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
     Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect', ...extra })
 
   test.each([
-    ['refused credentials (28P01)', serverError('28P01', `password authentication failed for user "${USER}"`)],
+    [
+      'refused credentials (28P01)',
+      serverError('28P01', `password authentication failed for user "${USER}"`),
+    ],
     [
       'no pg_hba.conf entry (28000)',
       serverError('28000', `no pg_hba.conf entry for host "10.0.0.1", user "${USER}", database "oms"`),

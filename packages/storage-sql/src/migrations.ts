@@ -65,7 +65,10 @@ export async function runMigrations(target: MigrationTarget): Promise<MigrationR
  * its rows move to `oms_migration` (one transaction), so nothing runs twice and `kysely_migration` is left
  * free for the host's own migrations. Returns whether it adopted anything.
  */
-export async function adoptLegacyMigrations(target: MigrationTarget, ours: readonly string[]): Promise<boolean> {
+export async function adoptLegacyMigrations(
+  target: MigrationTarget,
+  ours: readonly string[],
+): Promise<boolean> {
   // The common case, one query: already on the own tables, or nothing to adopt.
   const present = await existingTables(target.db, target, [MIGRATION_TABLE, LEGACY_MIGRATION_TABLE])
   if (present.has(MIGRATION_TABLE) || !present.has(LEGACY_MIGRATION_TABLE)) return false
@@ -84,7 +87,9 @@ export async function adoptLegacyMigrations(target: MigrationTarget, ours: reado
       db,
     )
     for (const row of rows) {
-      await sql`insert into ${own} (name, ${sql.id('timestamp')}) values (${row.name}, ${row.timestamp})`.execute(db)
+      await sql`insert into ${own} (name, ${sql.id('timestamp')}) values (${row.name}, ${row.timestamp})`.execute(
+        db,
+      )
     }
     await sql`delete from ${legacy} where name in (${sql.join(rows.map((row) => row.name))})`.execute(db)
     return true
@@ -94,7 +99,11 @@ export async function adoptLegacyMigrations(target: MigrationTarget, ours: reado
 const table = (target: MigrationTarget, name: string) =>
   target.schema !== undefined ? sql.id(target.schema, name) : sql.id(name)
 
-async function existingTables(db: AnyDb, target: MigrationTarget, names: readonly string[]): Promise<Set<string>> {
+async function existingTables(
+  db: AnyDb,
+  target: MigrationTarget,
+  names: readonly string[],
+): Promise<Set<string>> {
   const list = sql.join(names.map((name) => sql.lit(name)))
   const query =
     target.dialect === 'sqlite'

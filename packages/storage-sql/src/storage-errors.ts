@@ -69,7 +69,9 @@ export interface StorageMigrationResult {
 
 export function toMigrationResult(result: MigrationResultSet, context: ErrorContext): StorageMigrationResult {
   const results = result.results ? { results: result.results } : {}
-  return result.error === undefined ? results : { ...results, error: toOmsError(result.error, 'migrate', context) }
+  return result.error === undefined
+    ? results
+    : { ...results, error: toOmsError(result.error, 'migrate', context) }
 }
 
 function classified(
@@ -227,7 +229,8 @@ export const classifySqliteError: ErrorClassifier = (error) => {
   const table = /no such table: (?:\w+\.)?(oms_\w+)/.exec(e.message)?.[1]
   if (table) return { kind: 'not-migrated', table, driverCode: code, safe: true }
   const column =
-    /no such column: (?:\w+\.)?(\w+)/.exec(e.message) ?? /table (oms_\w+) has no column named (\w+)/.exec(e.message)
+    /no such column: (?:\w+\.)?(\w+)/.exec(e.message) ??
+    /table (oms_\w+) has no column named (\w+)/.exec(e.message)
   if (column) {
     const [, first, second] = column
     return second
@@ -280,7 +283,11 @@ export const classifyPgError: ErrorClassifier = (error) => {
   if (code && NETWORK_CODES[code]) {
     const sys = error as { address?: unknown; port?: unknown; hostname?: unknown }
     const host =
-      typeof sys.address === 'string' ? sys.address : typeof sys.hostname === 'string' ? sys.hostname : undefined
+      typeof sys.address === 'string'
+        ? sys.address
+        : typeof sys.hostname === 'string'
+          ? sys.hostname
+          : undefined
     return {
       kind: 'unavailable',
       reason: NETWORK_CODES[code],

@@ -1,7 +1,7 @@
 // Scenarios shared by the SQLite and PostgreSQL adapters' tests: Peak OMS's migrations next to a host's own
 // Kysely migrations (with Kysely's default `kysely_migration` tables) in the same database and schema.
 import type { Storage } from '@peak-oms/core'
-import { type Kysely, type Migration, Migrator, type MigrationResultSet } from 'kysely'
+import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely'
 import { describe, expect, test } from 'vitest'
 import { type ColumnTypes, migrationProvider } from '../src/schema'
 import type { StorageMigrationResult } from '../src/storage-errors'
@@ -65,7 +65,9 @@ const names = async (place: SharedPlace, table: string) =>
 async function expectOmsWorks(storage: MigratingStorage) {
   const location = { id: 'loc-1', storeId: 'store-1', name: 'Front', kind: 'store' as const, externalIds: {} }
   await storage.transaction((tx) => tx.locations.upsert(location))
-  const read = await storage.transaction((tx) => tx.locations.list({ storeId: 'store-1' }), { readOnly: true })
+  const read = await storage.transaction((tx) => tx.locations.list({ storeId: 'store-1' }), {
+    readOnly: true,
+  })
   expect(read).toEqual([location])
 }
 

@@ -1,3 +1,6 @@
 export { createSqliteStorage, SQLITE_COLUMN_TYPES, SqliteStorage } from './sqlite-storage'
-export type { StorageMigrationResult } from '@peak-oms/storage-sql'
-export type { SqliteStorageConfig, SqliteStorageOptions } from './sqlite-storage-config'
+export type {
+  SqliteStorageConfig,
+  SqliteStorageOptions,
+  StorageMigrationResult,
+} from './sqlite-storage-config'

@@ -1,7 +1,7 @@
 import {
-  StorageClosedError,
   type Storage,
   type StorageCapabilities,
+  StorageClosedError,
   type StorageTx,
   type TransactionOptions,
 } from '@peak-oms/core'
@@ -15,7 +15,6 @@ import {
   rowSequence,
   runMigrations,
   type SqlDialect,
-  type StorageMigrationResult,
   sqliteCodec,
   toMigrationResult,
   toOmsError,
@@ -23,7 +22,11 @@ import {
 } from '@peak-oms/storage-sql'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
-import type { SqliteStorageConfig, SqliteStorageOptions } from './sqlite-storage-config'
+import type {
+  SqliteStorageConfig,
+  SqliteStorageOptions,
+  StorageMigrationResult,
+} from './sqlite-storage-config'
 
 const dialect: SqlDialect = {
   name: 'sqlite',
@@ -54,7 +57,8 @@ function checkConfig(config: unknown, options: unknown): void {
     if (filename !== undefined && database !== undefined) {
       checks.fail('config', 'give either filename or database, not both')
     } else if (database !== undefined) {
-      if (!hasMethods(database, 'prepare', 'pragma')) checks.fail('database', 'must be a better-sqlite3 Database')
+      if (!hasMethods(database, 'prepare', 'pragma'))
+        checks.fail('database', 'must be a better-sqlite3 Database')
       else if ((database as { open?: unknown }).open === false) checks.fail('database', 'is already closed')
     } else if (typeof filename !== 'string' || filename.trim() === '') {
       checks.fail('filename', 'is required: the path of the database file (or ":memory:")')
@@ -176,7 +180,8 @@ export class SqliteStorage implements Storage {
           }
         })
       } catch (error) {
-        if (!isBusy(error) || attempt >= this.#maxBusyRetries) throw toStorageError(error, this.#errors, attempt)
+        if (!isBusy(error) || attempt >= this.#maxBusyRetries)
+          throw toStorageError(error, this.#errors, attempt)
         await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)))
       }
     }

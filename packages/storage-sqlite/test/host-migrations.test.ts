@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describeHostMigrations('sqlite', async () => {
   const filename = join(dir, `shared-${n++}.db`)
   const database = new BetterSqlite3(filename)
-  const host = new Kysely<never>({ dialect: new SqliteDialect({ database }) })
+  const host = new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database }) })
   return {
     host,
     hostMigratorOptions: {},

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOms, isOmsError, OmsError, type StorageTx, SYSTEM_ACTOR } from '@peak-oms/core'
@@ -143,6 +143,23 @@ describe('sqlite: setup mistakes are typed errors', () => {
     expect(error).toMatchObject({
       code: 'STORAGE_UNAVAILABLE',
       details: { driverCode: 'SQLITE_CANTOPEN', filename: dir },
+    })
+  })
+
+  test('a file that is not a SQLite database is STORAGE_ERROR at construction [SQLITE_NOTADB]', () => {
+    const filename = file()
+    writeFileSync(filename, 'these are not the pages of a SQLite database '.repeat(200))
+    const error = (() => {
+      try {
+        createSqliteStorage({ filename })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(isOmsError(error)).toBe(true)
+    expect(error).toMatchObject({
+      code: 'STORAGE_ERROR',
+      details: { driverCode: 'SQLITE_NOTADB', operation: 'open' },
     })
   })
 

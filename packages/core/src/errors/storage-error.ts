@@ -3,7 +3,11 @@ import { OmsError } from './oms-error'
 /** What the storage was asked to do when it failed. */
 export type StorageOperation = 'open' | 'migrate' | 'transaction'
 
-export type StorageErrorCode = 'STORAGE_NOT_MIGRATED' | 'STORAGE_CLOSED' | 'STORAGE_UNAVAILABLE' | 'STORAGE_ERROR'
+export type StorageErrorCode =
+  | 'STORAGE_NOT_MIGRATED'
+  | 'STORAGE_CLOSED'
+  | 'STORAGE_UNAVAILABLE'
+  | 'STORAGE_ERROR'
 
 export interface StorageErrorInit {
   /** The backend's `Storage.name`: `sqlite`, `pg`, `memory`. */
