@@ -20,9 +20,10 @@ import {
   toOmsError,
   toStorageError,
 } from '@peak-oms/storage-sql'
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { Kysely, sql } from 'kysely'
 import pg from 'pg'
 import type { PgPool, PgStorageConfig, PgStorageOptions, StorageMigrationResult } from './pg-storage-config'
+import { SchemaScopedPostgresDialect } from './schema-introspector'
 
 export const PG_COLUMN_TYPES = {
   timestamp: 'timestamptz',
@@ -146,7 +147,7 @@ export class PgStorage implements Storage {
     const onQuery = options.onQuery
     this.#root = new Kysely<PeakDatabase>({
       // biome-ignore lint/suspicious/noExplicitAny: PostgresDialect's pool type is pg's own; ours is the structural subset.
-      dialect: new PostgresDialect({ pool: pool as any }),
+      dialect: new SchemaScopedPostgresDialect({ pool: pool as any }, this.schema),
       ...(onQuery ? { log: (e) => onQuery({ sql: e.query.sql, durationMs: e.queryDurationMillis }) } : {}),
     })
     this.#db = this.#root.withSchema(this.schema)

@@ -1,15 +1,20 @@
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { Kysely, sql } from 'kysely'
 import pg from 'pg'
 import { describe, test } from 'vitest'
 import { describeHostMigrations } from '../../storage-sql/test/host-migrations.scenarios'
 import { createPgStorage, PG_COLUMN_TYPES } from '../src/index'
+import { SchemaScopedPostgresDialect } from '../src/schema-introspector'
 import { freshSchemaName, pgAvailable, pgUrl } from './pg-test-db'
 
 if (await pgAvailable()) {
   describeHostMigrations('pg', async () => {
     const schema = freshSchemaName()
     const pool = new pg.Pool({ connectionString: pgUrl(), max: 4 })
-    const root = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) })
+    // Kysely's own PostgreSQL introspector (which its migrator uses) fails when another client drops a schema
+    // at that moment, as the other test files do all the time: the host here uses the schema-scoped one.
+    const root = new Kysely<Record<string, never>>({
+      dialect: new SchemaScopedPostgresDialect({ pool }, schema),
+    })
     await sql`create schema ${sql.id(schema)}`.execute(root)
     return {
       // The host keeps its tables, and Kysely's default migration tables, in the same schema.
