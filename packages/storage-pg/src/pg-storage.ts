@@ -6,6 +6,7 @@ import {
   type TransactionOptions,
 } from '@peak-oms/core'
 import {
+  CallbackErrors,
   ConfigChecks,
   classifyPgError,
   createSqlTx,
@@ -56,6 +57,12 @@ function checkConfig(config: unknown, options: unknown): void {
       // Never echo the value: it may hold a password.
       checks.fail('connectionString', 'is required: a postgres:// URL (or give { pool })')
     } else {
+      if (!parses(connectionString)) {
+        checks.fail(
+          'connectionString',
+          'is not a valid postgres:// URL: check the port, and percent-encode special characters (# / ? @ :) in the user and password',
+        )
+      }
       checks.integer('poolSize', poolSize, 1)
     }
   }
@@ -71,6 +78,19 @@ function checkConfig(config: unknown, options: unknown): void {
     checks.callback('onQuery', options.onQuery)
   }
   checks.done()
+}
+
+/**
+ * Whether pg accepts the connection string. Parsing it the way pg does (a client that never connects) catches
+ * it here: pg's own parse error quotes the whole string, password included.
+ */
+function parses(connectionString: string): boolean {
+  try {
+    new pg.Client({ connectionString })
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -189,6 +209,7 @@ export class PgStorage implements Storage {
    */
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#closed) throw new StorageClosedError({ storage: this.name, operation: 'transaction' })
+    const fromCallback = new CallbackErrors()
     for (let attempt = 0; ; attempt++) {
       try {
         let builder = this.#db.transaction()
@@ -198,13 +219,16 @@ export class PgStorage implements Storage {
           ...this.#dialect,
           nextSequence: (db, name) => this.#nextSequence(db, name, created),
         }
-        const result = await builder.execute((trx) => fn(createSqlTx(trx, dialect)))
+        const result = await builder.execute((trx) => fromCallback.run(() => fn(createSqlTx(trx, dialect))))
         // A sequence created in a transaction exists only once that transaction committed.
         for (const seq of created) this.#knownSequences.add(seq)
         return result
       } catch (error) {
         if (!isRetryable(error) || attempt >= this.#maxRetries)
-          throw toStorageError(error, this.#errors, attempt)
+          throw toStorageError(error, this.#errors, {
+            attempts: attempt,
+            thrownByCallback: fromCallback.has(error),
+          })
         await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 6)))
       }
     }

@@ -116,11 +116,40 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
     for (const secret of [PASSWORD, USER]) expect(serialized(error)).not.toContain(secret)
   })
 
+  test('a connection string pg cannot parse is a CONFIGURATION error that never repeats it', () => {
+    const connectionString = `postgres://${USER}:${PASSWORD}@db.internal:port/oms`
+    const error = thrownBy(() => createPgStorage({ connectionString }))
+    expect(error).toMatchObject({ code: 'CONFIGURATION' })
+    expect((error as OmsError).details.issues).toEqual([
+      expect.objectContaining({ path: 'connectionString' }),
+    ])
+    for (const secret of [PASSWORD, USER]) expect(serialized(error)).not.toContain(secret)
+  })
+
+  test("the host's pool failing before any query (here: its connection string does not parse) is STORAGE_ERROR without the credentials", async () => {
+    const pool = new pg.Pool({ connectionString: `postgres://${USER}:${PASSWORD}@db.internal:port/oms` })
+    const storage = createPgStorage({ pool })
+    try {
+      const error = await caught(() => storage.transaction(readLocations))
+      expect(isOmsError(error)).toBe(true)
+      expect(error).toMatchObject({
+        code: 'STORAGE_ERROR',
+        details: { operation: 'transaction', driverCode: 'ERR_INVALID_URL' },
+      })
+      expect((error as Error).message).toMatch(/connection string is not a valid URL/)
+      for (const secret of [PASSWORD, USER]) expect(serialized(error)).not.toContain(secret)
+    } finally {
+      await storage.close()
+      await pool.end()
+    }
+  })
+
   const context = {
     storage: 'pg',
     classify: classifyPgError,
     target: { host: 'db.internal', port: 5432, database: 'oms' },
   }
+  const fromDatabase = { attempts: 0, thrownByCallback: false }
   const systemError = (code: string, extra: Record<string, unknown> = {}) =>
     Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect', ...extra })
 
@@ -141,7 +170,7 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
   ])('%s is STORAGE_UNAVAILABLE without user or password', (_, driverError) => {
-    const error = toStorageError(driverError, context)
+    const error = toStorageError(driverError, context, fromDatabase)
     expect(isOmsError(error)).toBe(true)
     expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE' })
     for (const secret of [PASSWORD, USER]) expect(serialized(error)).not.toContain(secret)
@@ -151,6 +180,7 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
     const badValue = toStorageError(
       serverError('22P02', 'invalid input syntax for type integer: "jane@example.test"'),
       context,
+      fromDatabase,
     )
     expect(badValue).toMatchObject({ code: 'STORAGE_ERROR', details: { driverCode: '22P02' } })
     expect(serialized(badValue)).not.toContain('jane@example.test')
@@ -162,6 +192,7 @@ describe('pg: setup mistakes that need no server are typed errors', () => {
         table: 'oms_orders',
       }),
       context,
+      fromDatabase,
     )
     expect(duplicate).toMatchObject({
       code: 'STORAGE_ERROR',

@@ -13,6 +13,7 @@ export {
 export { type ColumnTypes, createSchema, migrationProvider } from './schema'
 export { createSqlTx, rowSequence, type SqlDialect } from './sql-tx'
 export {
+  CallbackErrors,
   type Classification,
   classifyPgError,
   classifySqliteError,

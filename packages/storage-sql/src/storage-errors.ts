@@ -41,13 +41,45 @@ export interface ErrorContext {
 }
 
 /**
- * Turns whatever a transaction threw into what the caller should see: `OmsError`s pass through untouched,
- * driver errors become typed storage errors, and anything else (the callback's own error) is returned as
- * it is. `attempts`: how often a retryable failure was already re-run.
+ * Turns whatever a transaction threw into what the caller should see: `OmsError`s pass through untouched
+ * and driver errors become typed storage errors. Any other error passes through when the callback threw it
+ * (`thrownByCallback`: its own error); one from connecting, beginning or committing becomes `STORAGE_ERROR`.
+ * `attempts`: how often a retryable failure was already re-run.
  */
-export function toStorageError(error: unknown, context: ErrorContext, attempts = 0): unknown {
+export function toStorageError(
+  error: unknown,
+  context: ErrorContext,
+  options: { attempts: number; thrownByCallback: boolean },
+): unknown {
   if (isOmsError(error)) return error
-  return classified(error, 'transaction', context, attempts) ?? error
+  const typed = classified(error, 'transaction', context, options.attempts)
+  if (typed) return typed
+  return options.thrownByCallback ? error : unexpected(error, 'transaction', context)
+}
+
+/**
+ * Runs the transaction callback and remembers what it threw, so `toStorageError` can tell the callback's
+ * own errors from the database's.
+ */
+export class CallbackErrors {
+  readonly #thrown = new WeakSet<object>()
+  #primitive: unknown[] = []
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) this.#thrown.add(error)
+      else this.#primitive.push(error)
+      throw error
+    }
+  }
+
+  has(error: unknown): boolean {
+    return typeof error === 'object' && error !== null
+      ? this.#thrown.has(error)
+      : this.#primitive.includes(error)
+  }
 }
 
 /** Opening or migrating: every failure becomes an `OmsError`, even one no classifier knows. */
@@ -280,6 +312,15 @@ export const classifyPgError: ErrorClassifier = (error) => {
     return closed('the connection pool was ended')
   if (/^Client was closed and is not queryable/.test(e.message)) return closed('the connection was closed')
   const code = e.code
+  if (code === 'ERR_INVALID_URL') {
+    // pg could not parse the pool's connection string; the error quotes all of it, password included.
+    return {
+      kind: 'failure',
+      what: 'the connection string is not a valid URL (percent-encode special characters in the user and password)',
+      driverCode: code,
+      safe: false,
+    }
+  }
   if (code && NETWORK_CODES[code]) {
     const sys = error as { address?: unknown; port?: unknown; hostname?: unknown }
     const host =

@@ -6,6 +6,7 @@ import {
   type TransactionOptions,
 } from '@peak-oms/core'
 import {
+  CallbackErrors,
   ConfigChecks,
   classifySqliteError,
   createSqlTx,
@@ -165,13 +166,14 @@ export class SqliteStorage implements Storage {
    */
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#closed) throw new StorageClosedError({ storage: this.name, operation: 'transaction' })
+    const fromCallback = new CallbackErrors()
     for (let attempt = 0; ; attempt++) {
       try {
         // One connection, held for the whole transaction (kysely queues other callers in this process).
         return await this.#db.connection().execute(async (conn) => {
           await sql.raw(options.readOnly ? 'begin' : 'begin immediate').execute(conn)
           try {
-            const result = await fn(createSqlTx(conn, dialect))
+            const result = await fromCallback.run(() => fn(createSqlTx(conn, dialect)))
             await sql.raw('commit').execute(conn)
             return result
           } catch (error) {
@@ -181,7 +183,10 @@ export class SqliteStorage implements Storage {
         })
       } catch (error) {
         if (!isBusy(error) || attempt >= this.#maxBusyRetries)
-          throw toStorageError(error, this.#errors, attempt)
+          throw toStorageError(error, this.#errors, {
+            attempts: attempt,
+            thrownByCallback: fromCallback.has(error),
+          })
         await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)))
       }
     }
