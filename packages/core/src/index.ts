@@ -12,6 +12,7 @@ export * from './domain/enums'
 export { decimalToMinor, minorToDecimal } from './domain/money'
 export { parseInput, toFieldIssues } from './domain/parse-input'
 export * from './domain/schemas'
+export { ConfigurationError } from './errors/configuration-error'
 export { OMS_ERROR_CODES, type OmsErrorCode } from './errors/error-codes'
 export {
   ConflictError,
@@ -29,6 +30,19 @@ export {
   ValidationError,
 } from './errors/oms-error'
 export { isPosError, PosError, type PosErrorInit, type PosOperation } from './errors/pos-error'
+export {
+  isStorageError,
+  StorageClosedError,
+  StorageError,
+  type StorageErrorCode,
+  type StorageErrorInit,
+  StorageFailureError,
+  StorageNotMigratedError,
+  type StorageNotMigratedInit,
+  type StorageOperation,
+  StorageUnavailableError,
+  type StorageUnavailableInit,
+} from './errors/storage-error'
 export {
   createFulfillmentMachine,
   FULFILLMENT_ACTIONS,

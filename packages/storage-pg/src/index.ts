@@ -1,2 +1,8 @@
 export { createPgStorage, PG_COLUMN_TYPES, PgStorage } from './pg-storage'
-export type { PgPool, PgPoolClient, PgStorageConfig, PgStorageOptions } from './pg-storage-config'
+export type {
+  PgPool,
+  PgPoolClient,
+  PgStorageConfig,
+  PgStorageOptions,
+  StorageMigrationResult,
+} from './pg-storage-config'

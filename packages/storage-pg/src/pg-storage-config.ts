@@ -1,3 +1,5 @@
+import type { OmsError } from '@peak-oms/core'
+import type { MigrationResult } from 'kysely'
 /**
  * The part of `pg.Pool` Peak OMS uses. We don't use the type from `pg` here so the host's own `pg`
  * version is accepted.
@@ -25,4 +27,15 @@ export interface PgStorageOptions {
   maxRetries?: number
   /** Called after every query with its SQL (parameters never included) and duration: for slow-query logs. */
   onQuery?: (query: { sql: string; durationMs: number }) => void
+}
+
+/**
+ * What `migrateToLatest()` returns: Kysely's `MigrationResultSet`, with `error` a typed `OmsError`
+ * (`STORAGE_UNAVAILABLE`, `STORAGE_CLOSED`, `STORAGE_ERROR` or `CONFLICT`).
+ */
+export interface StorageMigrationResult {
+  /** Set when migrating failed; nothing after the failed migration ran. */
+  readonly error?: OmsError
+  /** Each migration that ran, failed or was not run after a failure; empty when already up to date. */
+  readonly results?: MigrationResult[]
 }

@@ -30,9 +30,12 @@ export async function pgAvailable(): Promise<boolean> {
 }
 
 let n = 0
+/** A schema name no other test (or test process) uses. */
+export const freshSchemaName = () => `peak_test_${process.pid}_${Date.now().toString(36)}_${n++}`
+
 /** A storage in a schema of its own, migrated; `dropSchema()` removes it. */
 export async function freshPgStorage(options: { poolSize?: number } = {}): Promise<PgStorage> {
-  const schema = `peak_test_${process.pid}_${Date.now().toString(36)}_${n++}`
+  const schema = freshSchemaName()
   const storage = createPgStorage({ connectionString: pgUrl(), poolSize: options.poolSize ?? 20 }, { schema })
   const { error } = await storage.migrateToLatest()
   if (error) throw error

@@ -1,2 +1,6 @@
 export { createSqliteStorage, SQLITE_COLUMN_TYPES, SqliteStorage } from './sqlite-storage'
-export type { SqliteStorageConfig, SqliteStorageOptions } from './sqlite-storage-config'
+export type {
+  SqliteStorageConfig,
+  SqliteStorageOptions,
+  StorageMigrationResult,
+} from './sqlite-storage-config'

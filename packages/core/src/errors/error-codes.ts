@@ -5,6 +5,12 @@
  *   Transient: retry later.
  * - `POS_REJECTED`: the POS refused the request (4xx validation, auth, unknown ticket). Permanent: dead-letter.
  * - `POS_INVALID_RESPONSE`: the POS answered with a body that does not match its contract. Permanent.
+ * - `STORAGE_NOT_MIGRATED`: a Peak OMS table or column is missing: call the storage's `migrateToLatest()`.
+ * - `STORAGE_CLOSED`: the storage was used after `close()` (or its pool/database was closed under it).
+ * - `STORAGE_UNAVAILABLE`: the database could not be reached or opened (connection refused, unknown host,
+ *   timeout, too many clients, credentials refused, a file that cannot be opened). Retry once it is fixed.
+ * - `STORAGE_ERROR`: any other database failure; the message says what failed.
+ * - `CONFIGURATION`: an adapter was set up with an invalid option; the message names the field.
  */
 export const OMS_ERROR_CODES = [
   'VALIDATION',
@@ -19,6 +25,11 @@ export const OMS_ERROR_CODES = [
   'POS_UNAVAILABLE',
   'POS_REJECTED',
   'POS_INVALID_RESPONSE',
+  'STORAGE_NOT_MIGRATED',
+  'STORAGE_CLOSED',
+  'STORAGE_UNAVAILABLE',
+  'STORAGE_ERROR',
+  'CONFIGURATION',
   'INTERNAL',
 ] as const
 

@@ -11,6 +11,7 @@ import type {
   Reservation,
 } from '../domain/schemas'
 import { emptyLevel, remainingOf } from '../domain/schemas'
+import { StorageClosedError } from '../errors/storage-error'
 import type {
   IdempotencyRecord,
   LevelDeltas,
@@ -531,7 +532,8 @@ export class MemoryStorage implements Storage {
   #closed = false
 
   transaction<T>(fn: (tx: StorageTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('memory storage is closed'))
+    if (this.#closed)
+      return Promise.reject(new StorageClosedError({ storage: this.name, operation: 'transaction' }))
     const run = async () => {
       const log = new UndoLog()
       try {

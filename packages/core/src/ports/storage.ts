@@ -365,6 +365,10 @@ export interface Storage {
    * Runs `fn` in one transaction and commits when it resolves, or rolls everything back when it throws
    * (and rethrows). May re-run `fn` on a serialization failure or deadlock, so `fn` must not do network
    * I/O or keep state outside the transaction.
+   *
+   * What `fn` throws comes back unchanged. Failures of the database itself come back as `StorageError`s
+   * (`STORAGE_NOT_MIGRATED`, `STORAGE_CLOSED` after `close()`, `STORAGE_UNAVAILABLE`, `STORAGE_ERROR`),
+   * never as raw driver errors.
    */
   transaction<T>(fn: (tx: StorageTx) => Promise<T>, options?: TransactionOptions): Promise<T>
   readonly capabilities: StorageCapabilities

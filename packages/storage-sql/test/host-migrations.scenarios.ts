@@ -1,0 +1,207 @@
+// Scenarios shared by the SQLite and PostgreSQL adapters' tests: Peak OMS's migrations next to a host's own
+// Kysely migrations (with Kysely's default `kysely_migration` tables) in the same database and schema.
+import type { Storage } from '@peak-oms/core'
+import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely'
+import { describe, expect, test } from 'vitest'
+import { type ColumnTypes, migrationProvider } from '../src/schema'
+import type { StorageMigrationResult } from '../src/storage-errors'
+
+// biome-ignore lint/suspicious/noExplicitAny: the host's schema is not Peak OMS's.
+type AnyDb = Kysely<any>
+
+export type MigratingStorage = Storage & { migrateToLatest(): Promise<StorageMigrationResult> }
+
+/** One fresh database (SQLite file, or PostgreSQL schema) the host and Peak OMS share. */
+export interface SharedPlace {
+  /** The host's own Kysely, on the same database and (PostgreSQL) bound to the same schema. */
+  host: AnyDb
+  /** Where the host's migrator keeps its (default-named) tables: `{ migrationTableSchema }` on PostgreSQL. */
+  hostMigratorOptions: { migrationTableSchema?: string }
+  columnTypes: ColumnTypes
+  openStorage(): MigratingStorage
+  /** Names of the tables in the place. */
+  tables(): Promise<Set<string>>
+  /** Closes the host's connections and removes the place. */
+  dispose(): Promise<void>
+}
+
+const hostMigrations: Record<string, Migration> = {
+  '2024-01-10-customers': {
+    up: async (db) => {
+      await db.schema
+        .createTable('host_customers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+  '2024-02-20-invoices': {
+    up: async (db) => {
+      await db.schema
+        .createTable('host_invoices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+}
+
+const hostMigrator = (place: SharedPlace, migrations: Record<string, Migration> = hostMigrations) =>
+  new Migrator({
+    db: place.host,
+    provider: { getMigrations: async () => migrations },
+    ...place.hostMigratorOptions,
+  })
+
+const ok = (result: MigrationResultSet | StorageMigrationResult) => {
+  expect(result.error).toBeUndefined()
+  return (result.results ?? []).map((r) => `${r.migrationName}:${r.status}`)
+}
+
+const names = async (place: SharedPlace, table: string) =>
+  (await place.host.selectFrom(table).select('name').orderBy('name').execute()).map((row) => row.name)
+
+/** Peak OMS works: a write transaction, then a read-only one that sees it. */
+async function expectOmsWorks(storage: MigratingStorage) {
+  const location = { id: 'loc-1', storeId: 'store-1', name: 'Front', kind: 'store' as const, externalIds: {} }
+  await storage.transaction((tx) => tx.locations.upsert(location))
+  const read = await storage.transaction((tx) => tx.locations.list({ storeId: 'store-1' }), {
+    readOnly: true,
+  })
+  expect(read).toEqual([location])
+}
+
+/** The host's tables work too. */
+async function expectHostWorks(place: SharedPlace) {
+  await place.host.insertInto('host_customers').values({ id: 'c1', email: 'a@example.test' }).execute()
+  await place.host.insertInto('host_invoices').values({ id: 'i1', customer_id: 'c1' }).execute()
+  const rows = await place.host.selectFrom('host_invoices').selectAll().execute()
+  expect(rows).toEqual([{ id: 'i1', customer_id: 'c1' }])
+}
+
+const HOST_RESULTS = ['2024-01-10-customers:Success', '2024-02-20-invoices:Success']
+const OMS_RESULTS = ['0001-init:Success']
+
+export function describeHostMigrations(name: string, openPlace: () => Promise<SharedPlace>): void {
+  describe(`${name}: migrations next to a host's own Kysely migrations`, () => {
+    const withPlace = (fn: (place: SharedPlace) => Promise<void>) => async () => {
+      const place = await openPlace()
+      try {
+        await fn(place)
+      } finally {
+        await place.dispose()
+      }
+    }
+
+    test(
+      'records its migrations in oms_migration / oms_migration_lock, never in kysely_migration',
+      withPlace(async (place) => {
+        const storage = place.openStorage()
+        try {
+          expect(ok(await storage.migrateToLatest())).toEqual(OMS_RESULTS)
+          const tables = await place.tables()
+          expect(tables.has('oms_migration')).toBe(true)
+          expect(tables.has('oms_migration_lock')).toBe(true)
+          expect(tables.has('kysely_migration')).toBe(false)
+          expect(await names(place, 'oms_migration')).toEqual(['0001-init'])
+        } finally {
+          await storage.close()
+        }
+      }),
+    )
+
+    for (const order of ['host first, then Peak OMS', 'Peak OMS first, then the host'] as const) {
+      test(
+        `${order}: both succeed, a second run of each is a no-op, and both work afterwards`,
+        withPlace(async (place) => {
+          const storage = place.openStorage()
+          try {
+            if (order === 'host first, then Peak OMS') {
+              expect(ok(await hostMigrator(place).migrateToLatest())).toEqual(HOST_RESULTS)
+              expect(ok(await storage.migrateToLatest())).toEqual(OMS_RESULTS)
+            } else {
+              expect(ok(await storage.migrateToLatest())).toEqual(OMS_RESULTS)
+              expect(ok(await hostMigrator(place).migrateToLatest())).toEqual(HOST_RESULTS)
+            }
+            expect(ok(await storage.migrateToLatest())).toEqual([])
+            expect(ok(await hostMigrator(place).migrateToLatest())).toEqual([])
+            // A second storage on the same place (another app instance) finds nothing to do either.
+            const other = place.openStorage()
+            try {
+              expect(ok(await other.migrateToLatest())).toEqual([])
+            } finally {
+              await other.close()
+            }
+
+            expect(await names(place, 'kysely_migration')).toEqual(Object.keys(hostMigrations))
+            expect(await names(place, 'oms_migration')).toEqual(['0001-init'])
+            await expectOmsWorks(storage)
+            await expectHostWorks(place)
+          } finally {
+            await storage.close()
+          }
+        }),
+      )
+    }
+
+    test(
+      'adopts the migrations an older version recorded in kysely_migration: nothing re-runs, the data stays, the host can use kysely_migration afterwards',
+      withPlace(async (place) => {
+        // What versions before oms_migration did: Kysely's migrator with its default table names.
+        const legacy = await new Migrator({
+          db: place.host,
+          provider: migrationProvider(place.columnTypes),
+          ...place.hostMigratorOptions,
+        }).migrateToLatest()
+        expect(ok(legacy)).toEqual(OMS_RESULTS)
+        const [recorded] = await place.host.selectFrom('kysely_migration').selectAll().execute()
+        await place.host
+          .insertInto('oms_locations')
+          .values({ id: 'old-loc', store_id: 'store-old', name: 'Back', kind: 'vault', external_ids: '{}' })
+          .execute()
+
+        const storage = place.openStorage()
+        try {
+          expect(ok(await storage.migrateToLatest())).toEqual([])
+          expect(await place.host.selectFrom('oms_migration').selectAll().execute()).toEqual([recorded])
+          expect(await names(place, 'kysely_migration')).toEqual([])
+          const kept = await storage.transaction((tx) => tx.locations.get('old-loc'))
+          expect(kept?.name).toBe('Back')
+
+          expect(ok(await hostMigrator(place).migrateToLatest())).toEqual(HOST_RESULTS)
+          expect(ok(await storage.migrateToLatest())).toEqual([])
+          expect(ok(await hostMigrator(place).migrateToLatest())).toEqual([])
+          await expectOmsWorks(storage)
+          await expectHostWorks(place)
+        } finally {
+          await storage.close()
+        }
+      }),
+    )
+
+    test(
+      "does not adopt a host's kysely_migration that merely shares a migration name with Peak OMS",
+      withPlace(async (place) => {
+        const hostInit: Record<string, Migration> = {
+          '0001-init': {
+            up: async (db) => {
+              await db.schema.createTable('host_things').addColumn('id', 'text').execute()
+            },
+          },
+        }
+        expect(ok(await hostMigrator(place, hostInit).migrateToLatest())).toEqual(['0001-init:Success'])
+        const storage = place.openStorage()
+        try {
+          expect(ok(await storage.migrateToLatest())).toEqual(OMS_RESULTS)
+          expect(await names(place, 'kysely_migration')).toEqual(['0001-init'])
+          expect(await names(place, 'oms_migration')).toEqual(['0001-init'])
+          expect(ok(await hostMigrator(place, hostInit).migrateToLatest())).toEqual([])
+          await expectOmsWorks(storage)
+          expect(await place.host.selectFrom('host_things').select('id').execute()).toEqual([])
+        } finally {
+          await storage.close()
+        }
+      }),
+    )
+  })
+}
