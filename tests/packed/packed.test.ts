@@ -84,7 +84,7 @@ describe('published packages', () => {
     expect(smokeReport(result)).toEqual(expectedSmoke('cjs'))
   })
 
-  test('published types check from ESM and CJS (nodenext, skipLibCheck off) with only what the READMEs install', async () => {
+  test('published types check from ESM and CJS (nodenext, skipLibCheck off) with only the packages, their peers and @types/node', async () => {
     const result = await typecheck
     expect(`${result.stdout}${result.stderr}`).toBe('')
     expect(result.code).toBe(0)
