@@ -1,5 +1,5 @@
 import { isPosError, type PosOperation, type PosStockLevel, pullAllPages } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing'
+import type { PosFault } from '@peak-oms/core/testing/vitest'
 import { afterEach, describe, expect, test } from 'vitest'
 import { type BlazeHarness, harnessOrder, startBlazeHarness } from './blaze-harness'
 

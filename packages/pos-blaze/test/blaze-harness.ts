@@ -1,5 +1,5 @@
 import type { Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
-import type { PosContractHarness } from '@peak-oms/core/testing'
+import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { type BlazeAdapter, type BlazeConfig, createBlazeAdapter } from '../src/index'
 import {
   DEFAULT_CONSUMER,

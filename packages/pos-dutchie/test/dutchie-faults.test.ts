@@ -1,5 +1,5 @@
 import { isPosError } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing'
+import type { PosFault } from '@peak-oms/core/testing/vitest'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createDutchieAdapter } from '../src/index'
 import {

@@ -1,5 +1,5 @@
 import type { Logger, PosOperation, PosOrderInput } from '@peak-oms/core'
-import type { PosContractHarness } from '@peak-oms/core/testing'
+import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { dutchieAuthorization } from '../src/dutchie-auth'
 import type { DutchieConfig } from '../src/dutchie-config'
 import { createDutchieAdapter, type DutchieAdapter } from '../src/index'

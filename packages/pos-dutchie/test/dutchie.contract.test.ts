@@ -1,4 +1,4 @@
-import { runPosAdapterContract } from '@peak-oms/core/testing'
+import { runPosAdapterContract } from '@peak-oms/core/testing/vitest'
 import { startContractHarness } from './dutchie-harness'
 
 runPosAdapterContract({ name: 'dutchie', setup: () => startContractHarness() })

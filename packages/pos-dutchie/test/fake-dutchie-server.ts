@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PosFault } from '@peak-oms/core/testing'
+import type { PosFault } from '@peak-oms/core/testing/vitest'
 import type { JsonObject } from './dutchie-fixtures'
 
 /** The endpoints the fake serves; faults and counters are kept per route. */

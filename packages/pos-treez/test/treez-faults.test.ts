@@ -1,5 +1,5 @@
 import { isPosError, type PosError } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing'
+import type { PosFault } from '@peak-oms/core/testing/vitest'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { startTreezHarness, type TreezHarness } from './treez-harness'
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
-import type { PosContractHarness } from '@peak-oms/core/testing'
+import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { createTreezAdapter, type TreezAdapter, type TreezConfig } from '../src/index'
 import {
   type FakeTreezOptions,

@@ -1,4 +1,4 @@
-import { runStorageConformance } from '@peak-oms/core/testing'
+import { runStorageConformance } from '@peak-oms/core/testing/vitest'
 import { describe, test } from 'vitest'
 import type { PgStorage } from '../src/index'
 import { freshPgStorage, pgAvailable, pgPeer } from './pg-test-db'

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runStorageConformance } from '@peak-oms/core/testing'
+import { runStorageConformance } from '@peak-oms/core/testing/vitest'
 import { afterAll } from 'vitest'
 import { createSqliteStorage } from '../src/index'
 

@@ -1,13 +1,19 @@
+/**
+ * `@peak-oms/core/testing`: plain helpers for a host's own tests, on any test runner. Nothing here imports
+ * vitest or fast-check. The conformance suites that do are under `@peak-oms/core/testing/vitest`.
+ */
 export { createFakeClock, type FakeClock } from './fake-clock'
 export { actors, createWorld, placeOrder, uid, type World } from './fixtures'
 export { checkInvariants, snapshotStorage } from './invariants'
-export { type HammerOutcome, runHammer, runHammerWorker, seedHammerWorld } from './multiprocess'
-export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'
 export {
-  type PosAdapterContractTarget,
-  type PosContractHarness,
-  type PosFault,
-  runPosAdapterContract,
-} from './pos-adapter-contract'
-export { runStorageConformance } from './storage-conformance'
-export type { ConformanceOptions, ConformanceTarget, InterleavingPeer } from './suites/suite'
+  type HammerOptions,
+  type HammerOutcome,
+  type HammerReport,
+  type HammerWorkerConfig,
+  type HammerWorld,
+  runHammer,
+  runHammerWorker,
+  type SampleStats,
+  seedHammerWorld,
+} from './multiprocess'
+export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'
