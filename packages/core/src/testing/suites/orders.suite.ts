@@ -91,7 +91,7 @@ export const ordersSuite: Suite = (target, options) =>
       const w = await createWorld(storage(), { flower: 10, vape: 1, edible: 0 })
       const error = await rejectionOf(placeOrder(w, { vape: 2, flower: 3, edible: 5 }))
       expect(error.code).toBe('INSUFFICIENT_STOCK')
-      expect(error.details.shortfalls).toEqual([
+      expect(error.details?.shortfalls).toEqual([
         expect.objectContaining({ lineIndexes: [0], itemId: w.items.vape, requested: 2, available: 1 }),
         expect.objectContaining({ lineIndexes: [2], itemId: w.items.edible, requested: 5, available: 0 }),
       ])
@@ -120,7 +120,7 @@ export const ordersSuite: Suite = (target, options) =>
       )
       expect(error.code).toBe('INSUFFICIENT_STOCK')
       expect(error.details).toMatchObject({ requested: 4, available: 3 })
-      expect(error.details.shortfalls).toEqual([
+      expect(error.details?.shortfalls).toEqual([
         expect.objectContaining({ lineIndexes: [0, 1], requested: 4 }),
       ])
     })
