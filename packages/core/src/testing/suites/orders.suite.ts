@@ -95,8 +95,8 @@ export const ordersSuite: Suite = (target, options) =>
         expect.objectContaining({ lineIndexes: [0], itemId: w.items.vape, requested: 2, available: 1 }),
         expect.objectContaining({ lineIndexes: [2], itemId: w.items.edible, requested: 5, available: 0 }),
       ])
-      for (const s of error.details.shortfalls as Array<{ sku: unknown }>)
-        expect(s.sku).toEqual(expect.any(String))
+      const shortfalls = (error.details?.shortfalls ?? []) as Array<{ sku: unknown }>
+      for (const s of shortfalls) expect(s.sku).toEqual(expect.any(String))
       expect(error.message).toContain('line 0')
       expect(error.message).toContain('line 2')
       expect(await w.oms.orders.list({ actor: actors.manager, storeIds: [w.storeId] })).toEqual([])
