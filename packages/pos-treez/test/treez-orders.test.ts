@@ -126,10 +126,11 @@ describe('treez: orders', () => {
   })
 
   test('an order number without a date is looked up findLookbackMs back', async () => {
-    const now = new Date('2026-11-22T12:00:00.000Z')
-    await h.newAdapter({ now: () => now, findLookbackMs: 3600_000 }).findOrder('WEB-42')
+    const hourAgo = new Date(h.clock.now().getTime() - 3600_000)
+    await h.newAdapter({ findLookbackMs: 3600_000 }).findOrder('WEB-42')
+    expect(h.fake.requests.at(-1)?.status).toBe(200)
     expect(h.fake.requests.at(-1)?.path).toContain(
-      '/ticket/lastUpdated/2026-11-22T11:00:00.000+00:00/page/1/',
+      `/ticket/lastUpdated/${hourAgo.toISOString().replace('Z', '+00:00')}/page/1/`,
     )
   })
 
