@@ -1,6 +1,7 @@
 import { isPosError, parseRetryAfter, SlidingWindowLimiter } from '@peak-oms/core'
-import { afterEach, describe, expect, test } from 'vitest'
-import { type BlazeHarness, startBlazeHarness } from './blaze-harness'
+import { createFakeClock } from '@peak-oms/core/testing'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { type BlazeHarness, runningClock, startBlazeHarness } from './blaze-harness'
 
 describe('blaze: http client', () => {
   let h: BlazeHarness | undefined
@@ -28,8 +29,12 @@ describe('blaze: http client', () => {
   })
 
   test('the adapter paces its requests to the configured rate limit', async () => {
-    h = await startBlazeHarness({ adapter: { rateLimit: { requests: 2, windowMs: 150 } } })
-    const t0 = Date.now()
+    // The fake stamps arrivals on a clock that runs with performance.now(), as the limiter does.
+    h = await startBlazeHarness({
+      clock: runningClock(),
+      adapter: { rateLimit: { requests: 2, windowMs: 150 } },
+    })
+    const t0 = h.clock.now().getTime()
     const pages: Promise<unknown>[] = []
     for (let i = 0; i < 5; i += 1) pages.push(h.adapter.pullProducts({ pageSize: 1 }))
     await Promise.all(pages)
@@ -41,11 +46,20 @@ describe('blaze: http client', () => {
   })
 
   test('a server-side 429 from too fast a client is absorbed by retries', async () => {
+    // The clock stands still until the test moves it, so which requests the fake refuses does not
+    // depend on how fast the machine answers.
+    const clock = createFakeClock()
     h = await startBlazeHarness({
+      clock,
       fake: { rateLimit: { requests: 2, windowMs: 200 } },
-      adapter: { rateLimit: false, retry: { retries: 5, minTimeout: 100, maxTimeout: 200 } },
+      // At least 2 s of backoff before the retries run out: far longer than the test needs.
+      adapter: { rateLimit: false, retry: { retries: 5, minTimeout: 400, maxTimeout: 1000 } },
     })
-    const results = await Promise.all([1, 2, 3].map(() => h?.adapter.pullProducts({ pageSize: 1 })))
+    const pulls = Promise.all([1, 2, 3].map(() => h?.adapter.pullProducts({ pageSize: 1 })))
+    const refused = () => h?.logger.lines.filter((l) => l.includes('"status":429')).length ?? 0
+    await vi.waitFor(() => expect(refused()).toBeGreaterThanOrEqual(1), { timeout: 2000 })
+    clock.advance(200)
+    const results = await pulls
     expect(results.every((r) => r?.items.length === 1)).toBe(true)
     expect(h.fake.requests.length).toBeGreaterThan(3)
   })
