@@ -164,7 +164,7 @@ export class BlazeHttp {
     }
     const said = vendorMessage ? `: ${redactVendorText(vendorMessage, this.secrets)}` : ''
     if (status === 429) {
-      const retryAfterMs = parseRetryAfter(retryAfter) ?? undefined
+      const retryAfterMs = parseRetryAfter(retryAfter, this.config.clock.now().getTime()) ?? undefined
       return new PosError(
         'POS_UNAVAILABLE',
         `rate limited (429)${said}`,

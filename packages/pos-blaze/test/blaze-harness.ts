@@ -1,4 +1,5 @@
-import type { Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
+import type { Clock, Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { type BlazeAdapter, type BlazeConfig, createBlazeAdapter } from '../src/index'
 import {
@@ -158,17 +159,42 @@ export interface BlazeHarness extends PosContractHarness {
   adapter: BlazeAdapter
   fake: FakeBlazeServer
   logger: ReturnType<typeof capturingLogger>
+  /** The one clock the adapter and the fake both read. */
+  clock: Clock
+  /** The clock's time when the harness started (epoch ms): the default catalogue is dated from it. */
   now: number
 }
 
-/** A fresh fake BLAZE and an adapter pointed at it with short timeouts and backoff. */
+/**
+ * How long the harness adapter waits for an answer. Far above what the fake needs even on a loaded
+ * machine, so only a deliberate `timeout` fault (which stalls for {@link HARNESS_STALL_MS}) times out.
+ */
+export const HARNESS_TIMEOUT_MS = 1000
+/** How long the fake sits on a `timeout` fault: far beyond {@link HARNESS_TIMEOUT_MS}. */
+export const HARNESS_STALL_MS = 30_000
+
+/**
+ * A clock that starts at the harness date and then runs at real speed (on `performance.now()`, like the
+ * adapter's rate limiter), for tests whose fake must see real time pass. Everything else uses a stopped clock.
+ */
+export function runningClock(start: Date = createFakeClock().now()): Clock {
+  const origin = performance.now()
+  return { now: () => new Date(start.getTime() + (performance.now() - origin)) }
+}
+
+/**
+ * A fresh fake BLAZE and an adapter pointed at it with short backoff, sharing one clock: by default a
+ * stopped clock at the harness date (`createFakeClock()`), so nothing depends on today's date.
+ */
 export async function startBlazeHarness(
-  options: { fake?: FakeBlazeOptions; adapter?: Partial<BlazeConfig> } = {},
+  options: { fake?: Partial<FakeBlazeOptions>; adapter?: Partial<BlazeConfig>; clock?: Clock } = {},
 ): Promise<BlazeHarness> {
-  const now = Date.now()
+  const clock = options.clock ?? createFakeClock()
+  const now = clock.now().getTime()
   const fake = await new FakeBlazeServer({
     products: defaultFakeProducts(now),
-    slowMs: 700,
+    slowMs: HARNESS_STALL_MS,
+    now: () => clock.now().getTime(),
     ...options.fake,
   }).start()
   const logger = capturingLogger()
@@ -177,7 +203,8 @@ export async function startBlazeHarness(
     partnerKey: fake.partnerKey,
     developerKey: fake.developerKey,
     cuid: DEFAULT_CONSUMER.id,
-    timeoutMs: 250,
+    clock,
+    timeoutMs: HARNESS_TIMEOUT_MS,
     retry: { retries: 3, minTimeout: 10, maxTimeout: 40 },
     rateLimit: { requests: 1000, windowMs: 1000 },
     logger,
@@ -187,6 +214,7 @@ export async function startBlazeHarness(
     adapter,
     fake,
     logger,
+    clock,
     now,
     expected: expectedCatalogue(now),
     order: harnessOrder,

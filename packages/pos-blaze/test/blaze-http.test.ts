@@ -1,6 +1,7 @@
 import { isPosError, parseRetryAfter, SlidingWindowLimiter } from '@peak-oms/core'
-import { afterEach, describe, expect, test } from 'vitest'
-import { type BlazeHarness, startBlazeHarness } from './blaze-harness'
+import { createFakeClock } from '@peak-oms/core/testing'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { type BlazeHarness, runningClock, startBlazeHarness } from './blaze-harness'
 
 describe('blaze: http client', () => {
   let h: BlazeHarness | undefined
@@ -10,26 +11,38 @@ describe('blaze: http client', () => {
   })
 
   test('the limiter lets at most N starts into any window, in order', async () => {
-    const limiter = new SlidingWindowLimiter(3, 100)
-    const t0 = performance.now()
-    const starts = await Promise.all(
-      Array.from({ length: 7 }, async (_, i) => {
-        await limiter.acquire()
-        return { i, at: performance.now() - t0 }
+    // On a hand-moved clock: while it stands still nothing ages out, however long the test really takes.
+    let now = 0
+    const limiter = new SlidingWindowLimiter(3, 100, () => now)
+    const order: number[] = []
+    const starts = Array.from({ length: 7 }, (_, i) =>
+      limiter.acquire().then(() => {
+        order.push(i)
       }),
     )
-    expect(starts.map((s) => s.i)).toEqual([0, 1, 2, 3, 4, 5, 6])
-    for (const s of starts) {
-      const inWindow = starts.filter((o) => o.at >= s.at - 1 && o.at < s.at + 99)
-      expect(inWindow.length).toBeLessThanOrEqual(3)
-    }
-    expect(starts[3]?.at).toBeGreaterThanOrEqual(95)
-    expect(starts[6]?.at).toBeGreaterThanOrEqual(195)
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 150))
+    await Promise.all(starts.slice(0, 3))
+    await pause()
+    expect(order).toEqual([0, 1, 2])
+    now = 99
+    await pause()
+    expect(order).toEqual([0, 1, 2])
+    now = 100
+    await Promise.all(starts.slice(3, 6))
+    await pause()
+    expect(order).toEqual([0, 1, 2, 3, 4, 5])
+    now = 200
+    await starts[6]
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6])
   })
 
   test('the adapter paces its requests to the configured rate limit', async () => {
-    h = await startBlazeHarness({ adapter: { rateLimit: { requests: 2, windowMs: 150 } } })
-    const t0 = Date.now()
+    // The fake stamps arrivals on a clock that runs with performance.now(), as the limiter does.
+    h = await startBlazeHarness({
+      clock: runningClock(),
+      adapter: { rateLimit: { requests: 2, windowMs: 150 } },
+    })
+    const t0 = h.clock.now().getTime()
     const pages: Promise<unknown>[] = []
     for (let i = 0; i < 5; i += 1) pages.push(h.adapter.pullProducts({ pageSize: 1 }))
     await Promise.all(pages)
@@ -41,11 +54,20 @@ describe('blaze: http client', () => {
   })
 
   test('a server-side 429 from too fast a client is absorbed by retries', async () => {
+    // The clock stands still until the test moves it, so which requests the fake refuses does not
+    // depend on how fast the machine answers.
+    const clock = createFakeClock()
     h = await startBlazeHarness({
+      clock,
       fake: { rateLimit: { requests: 2, windowMs: 200 } },
-      adapter: { rateLimit: false, retry: { retries: 5, minTimeout: 100, maxTimeout: 200 } },
+      // At least 2 s of backoff before the retries run out: far longer than the test needs.
+      adapter: { rateLimit: false, retry: { retries: 5, minTimeout: 400, maxTimeout: 1000 } },
     })
-    const results = await Promise.all([1, 2, 3].map(() => h?.adapter.pullProducts({ pageSize: 1 })))
+    const pulls = Promise.all([1, 2, 3].map(() => h?.adapter.pullProducts({ pageSize: 1 })))
+    const refused = () => h?.logger.lines.filter((l) => l.includes('"status":429')).length ?? 0
+    await vi.waitFor(() => expect(refused()).toBeGreaterThanOrEqual(1), { timeout: 2000 })
+    clock.advance(200)
+    const results = await pulls
     expect(results.every((r) => r?.items.length === 1)).toBe(true)
     expect(h.fake.requests.length).toBeGreaterThan(3)
   })

@@ -5,6 +5,7 @@ import {
   pullAllPages,
   ValidationError,
 } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, describe, expect, test } from 'vitest'
 import { BLUE_DREAM, type BlazeHarness, GUMMIES, OG_KUSH, startBlazeHarness } from './blaze-harness'
 import { defaultFakeProducts, fakeBlazeProduct, INVENTORY_MAIN, INVENTORY_SAFE } from './fake-blaze-server'
@@ -86,7 +87,6 @@ describe('blaze: product and inventory pulls', () => {
   test('an incremental pull asks in windows of at most 7 days covering since..now', async () => {
     h = await startBlazeHarness()
     const since = new Date(h.now - 20 * DAY)
-    const started = Date.now()
     const { items } = await all((o) => h.adapter.pullProducts({ ...o, since, pageSize: 100 }))
     const ranges = h.fake.requests.map((r) => {
       expect(r.path).toBe('/store/inventory/products/dates')
@@ -96,7 +96,7 @@ describe('blaze: product and inventory pulls', () => {
     expect(ranges[0]?.[0]).toBe(since.getTime())
     for (const [start, end] of ranges) expect(end - start).toBeLessThanOrEqual(WEEK)
     for (let i = 1; i < ranges.length; i += 1) expect(ranges[i]?.[0]).toBe(ranges[i - 1]?.[1])
-    expect(ranges[2]?.[1]).toBeGreaterThanOrEqual(started)
+    expect(ranges[2]?.[1]).toBe(h.clock.now().getTime())
     // Changed in the last 20 days: all but the 30-day-old vape.
     expect(items.map((p) => p.externalId).sort()).toEqual(
       h.expected.products
@@ -115,7 +115,8 @@ describe('blaze: product and inventory pulls', () => {
   })
 
   test('windows without changes are skipped rather than returned as empty pages', async () => {
-    const now = Date.now()
+    const clock = createFakeClock()
+    const now = clock.now().getTime()
     const products = [
       fakeBlazeProduct({
         id: '65f1c0a2e4b0a1b2c3d4eb00',
@@ -136,7 +137,7 @@ describe('blaze: product and inventory pulls', () => {
         modified: now - DAY,
       }),
     ]
-    h = await startBlazeHarness({ fake: { products } })
+    h = await startBlazeHarness({ clock, fake: { products } })
     const first = await h.adapter.pullInventory({ since: new Date(now - 41 * DAY) })
     expect(first.items.map((l) => l.quantity)).toEqual([1])
     const second = await h.adapter.pullInventory({ cursor: first.nextCursor })
@@ -147,7 +148,7 @@ describe('blaze: product and inventory pulls', () => {
 
   test('a since in the future returns nothing without a request', async () => {
     h = await startBlazeHarness()
-    const page = await h.adapter.pullProducts({ since: new Date(Date.now() + DAY) })
+    const page = await h.adapter.pullProducts({ since: new Date(h.now + DAY) })
     expect(page).toEqual({ items: [], nextCursor: null })
     expect(h.fake.requests).toHaveLength(0)
   })
@@ -160,12 +161,13 @@ describe('blaze: product and inventory pulls', () => {
   })
 
   test('a fractional quantity on a counted product fails the page with its field path', async () => {
-    const products = defaultFakeProducts(Date.now())
+    const clock = createFakeClock()
+    const products = defaultFakeProducts(clock.now().getTime())
     const gummies = products[1] as { quantities: Array<{ quantity: number }> }
     const first = gummies.quantities[0]
     if (!first) throw new Error('no quantity')
     first.quantity = 117.5
-    h = await startBlazeHarness({ fake: { products } })
+    h = await startBlazeHarness({ clock, fake: { products } })
     const error = await h.adapter.pullInventory({ pageSize: 100 }).catch((e: unknown) => e)
     expect(isPosError(error) && error.code).toBe('POS_INVALID_RESPONSE')
     const fields = (error as { details: { fields: string[] } }).details.fields

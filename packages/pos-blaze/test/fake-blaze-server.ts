@@ -31,10 +31,14 @@ export interface FakeBlazeOptions {
   forbidden?: FakeBlazeOperation[]
   /** Server-side limit: more than `requests` in `windowMs` get 429 without `Retry-After`. */
   rateLimit?: { requests: number; windowMs: number }
-  /** How late a `timeout` fault answers. */
+  /** How late a `timeout` fault answers: keep it far beyond the adapter's timeout. @default 30000 */
   slowMs?: number
   taxRate?: number
-  now?: () => number
+  /**
+   * Epoch ms of the clock the adapter under test reads: it dates carts and products, stamps `at` on
+   * every request and drives the rate-limit window.
+   */
+  now: () => number
 }
 
 export interface FakeRequestRecord {
@@ -228,9 +232,9 @@ export class FakeBlazeServer {
   private nextOrderNo = 10452
   private port = 0
 
-  constructor(options: FakeBlazeOptions = {}) {
+  constructor(options: FakeBlazeOptions) {
     this.options = options
-    this.now = options.now ?? Date.now
+    this.now = options.now
     this.partnerKey = options.partnerKey ?? 'pk_fake_partner_7f3a9c'
     this.developerKey = options.developerKey ?? 'dk_fake_developer_41be02'
     this.products = options.products ?? defaultFakeProducts(this.now())
@@ -315,7 +319,7 @@ export class FakeBlazeServer {
     const timer = setTimeout(() => {
       this.timers.delete(timer)
       fn()
-    }, this.options.slowMs ?? 1000)
+    }, this.options.slowMs ?? 30_000)
     this.timers.add(timer)
   }
 
@@ -524,7 +528,12 @@ export class FakeBlazeServer {
     if (isAnswer(consumer)) return consumer
     const placed = [...this.carts.values()]
       .filter((c) => c.consumerId === consumer.id && c.cartStatus !== 'InProgress')
-      .sort((a, b) => (b.orderPlacedTime as number) - (a.orderPlacedTime as number))
+      // Newest first; carts placed in the same millisecond (a stopped test clock) by order number.
+      .sort(
+        (a, b) =>
+          (b.orderPlacedTime as number) - (a.orderPlacedTime as number) ||
+          Number(b.orderNo) - Number(a.orderNo),
+      )
     return this.list(req, placed)
   }
 

@@ -1,3 +1,4 @@
+import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { dutchieAuthorization } from '../src/dutchie-auth'
 import { FIXTURE_LOCATION, fixtureCustomers, fixtureInventory, fixtureProducts } from './dutchie-fixtures'
@@ -14,6 +15,7 @@ beforeEach(async () => {
     inventory: fixtureInventory,
     customers: fixtureCustomers,
     statusNotes: false,
+    now: createFakeClock().now,
   })
 })
 afterEach(async () => {

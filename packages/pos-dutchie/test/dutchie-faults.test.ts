@@ -69,7 +69,10 @@ describe('dutchie: faults on reads', () => {
     rig.fake.inject('products', { kind: 'rate_limit', retryAfterSeconds: 1 })
     const started = performance.now()
     await rig.adapter.pullProducts()
-    expect(performance.now() - started).toBeGreaterThanOrEqual(950)
+    // A lower bound only (a busy machine just takes longer); the margin covers Node timers measuring
+    // from the event loop's cached time, which can run a little behind performance.now().
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900)
+    expect(rig.logger.lines.some((line) => line.includes('"retryAfterMs":1000'))).toBe(true)
     expect(rig.fake.count('products')).toBe(2)
   })
 
@@ -77,10 +80,11 @@ describe('dutchie: faults on reads', () => {
     rig = await startRig({
       adapter: { retry: { retries: 2, minTimeout: 5, maxTimeout: 10, maxRetryAfterMs: 100 } },
     })
-    rig.fake.inject('products', { kind: 'rate_limit', retryAfterSeconds: 30 })
-    const started = performance.now()
+    // Uncapped, this would wait an hour and the test would time out instead of passing.
+    rig.fake.inject('products', { kind: 'rate_limit', retryAfterSeconds: 3600 })
     await rig.adapter.pullProducts()
-    expect(performance.now() - started).toBeLessThan(1000)
+    expect(rig.logger.lines.some((line) => line.includes('"retryAfterMs":3600000'))).toBe(true)
+    expect(rig.fake.count('products')).toBe(2)
   })
 
   test('429 without Retry-After backs off exponentially and gives up as POS_UNAVAILABLE', async () => {
@@ -88,8 +92,9 @@ describe('dutchie: faults on reads', () => {
     rig.fake.inject('inventory', { kind: 'rate_limit' }, 10)
     const started = performance.now()
     const error = await failure(rig.adapter.pullInventory())
-    // 40 + 80 + 160 ms at least (jitter only lengthens).
-    expect(performance.now() - started).toBeGreaterThanOrEqual(270)
+    // 40 + 80 + 160 ms at least (jitter only lengthens). A lower bound only, with a margin for Node
+    // timers measuring from the event loop's cached time.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250)
     expect(isPosError(error) && [error.code, error.status]).toEqual(['POS_UNAVAILABLE', 429])
     expect(rig.fake.count('inventory')).toBe(4)
     assertClean(error, rig.logger.lines)
@@ -112,13 +117,12 @@ describe('dutchie: faults on reads', () => {
     assertClean(error, rig.logger.lines)
   })
 
-  test('a response slower than the timeout is POS_UNAVAILABLE in bounded time', async () => {
+  test('a response slower than the timeout is POS_UNAVAILABLE after retries+1 attempts', async () => {
     rig = await startRig({ adapter: { retry: { retries: 1, minTimeout: 5, maxTimeout: 5 } } })
     rig.fake.inject('status', { kind: 'timeout' }, 5)
     const ref = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0401'))
-    const started = performance.now()
     const error = await failure(rig.adapter.getOrderStatus(ref.externalId))
-    expect(performance.now() - started).toBeLessThan(1500)
+    expect(rig.fake.count('status')).toBe(2)
     expect(isPosError(error) && error.code).toBe('POS_UNAVAILABLE')
     expect(error.message).toContain('no response within the timeout')
     assertClean(error, rig.logger.lines)

@@ -1,4 +1,5 @@
-import type { Logger, PosOperation, PosOrderInput } from '@peak-oms/core'
+import type { Clock, Logger, PosOperation, PosOrderInput } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { dutchieAuthorization } from '../src/dutchie-auth'
 import type { DutchieConfig } from '../src/dutchie-config'
@@ -73,13 +74,24 @@ export interface DutchieTestRig {
   fake: FakeDutchieServer
   adapter: DutchieAdapter
   logger: Logger & { lines: string[] }
+  /** The fake's clock (the adapter reads none): a stopped clock at the harness date. */
+  clock: Clock
   close(): Promise<void>
 }
 
-/** Starts a fake and an adapter with a short timeout, fast backoff and a generous rate limit. */
+/**
+ * How long the rig's adapter waits for an answer. Far above what the fake needs even on a loaded
+ * machine, so only a deliberate `timeout` fault (which stalls for {@link RIG_STALL_MS}) times out.
+ */
+export const RIG_TIMEOUT_MS = 1000
+/** How long the fake sits on a `timeout` fault: far beyond {@link RIG_TIMEOUT_MS}. */
+export const RIG_STALL_MS = 30_000
+
+/** Starts a fake and an adapter with fast backoff, a generous rate limit and a timeout only faults reach. */
 export async function startRig(
-  options: { fake?: Partial<FakeDutchieOptions>; adapter?: Partial<DutchieConfig> } = {},
+  options: { fake?: Partial<FakeDutchieOptions>; adapter?: Partial<DutchieConfig>; clock?: Clock } = {},
 ): Promise<DutchieTestRig> {
+  const clock = options.clock ?? createFakeClock()
   const fake = await FakeDutchieServer.start({
     locationKey: LOCATION_KEY,
     integratorKey: INTEGRATOR_KEY,
@@ -87,7 +99,8 @@ export async function startRig(
     products: fixtureProducts,
     inventory: fixtureInventory,
     customers: fixtureCustomers,
-    slowMs: 600,
+    slowMs: RIG_STALL_MS,
+    now: () => clock.now(),
     ...options.fake,
   })
   const logger = capturingLogger()
@@ -96,13 +109,13 @@ export async function startRig(
     locationKey: LOCATION_KEY,
     integratorKey: INTEGRATOR_KEY,
     consumerKey: CONSUMER_KEY,
-    timeoutMs: 250,
+    timeoutMs: RIG_TIMEOUT_MS,
     retry: { retries: 3, minTimeout: 5, maxTimeout: 40, maxRetryAfterMs: 1500 },
     rateLimit: { requests: 1000, windowMs: 1000 },
     logger,
     ...options.adapter,
   })
-  return { fake, adapter, logger, close: () => fake.close() }
+  return { fake, adapter, logger, clock, close: () => fake.close() }
 }
 
 /** Everything the adapter is configured with, or the fake holds, that must never leak. */
@@ -126,6 +139,7 @@ export async function startContractHarness(
   const rig = await startRig({ adapter })
   return {
     adapter: rig.adapter,
+    clock: rig.clock,
     expected: { products: expectedProducts, inventory: expectedLocationInventory() },
     order: (orderNumber) => harnessOrder(orderNumber),
     invalidOrder: (orderNumber) => {

@@ -36,7 +36,8 @@ describe('dutchie: pulls', () => {
   test('a large catalog arrives whole in one page ([3P] offset/limit are neither sent nor needed)', async () => {
     const template = fixtureProducts[0] ?? {}
     const many = Array.from({ length: 2500 }, (_, i) => ({ ...template, productId: 2_000_000 + i }))
-    rig = await startRig({ fake: { products: many } })
+    // This test is about paging, not timeouts: a 2,500-product body on a busy machine may take a while.
+    rig = await startRig({ fake: { products: many }, adapter: { timeoutMs: 30_000 } })
     const pages: number[] = []
     for await (const items of pullAllPages((o) => rig!.adapter.pullProducts(o), { pageSize: 100 })) {
       pages.push(items.length)
@@ -75,7 +76,7 @@ describe('dutchie: pulls', () => {
 
   test('inventory: one level per product at the location from /whoami, asked once', async () => {
     rig = await startRig()
-    const first = await rig.adapter.pullInventory({ since: new Date() })
+    const first = await rig.adapter.pullInventory({ since: rig.clock.now() })
     const second = await rig.adapter.pullInventory()
     expect(first.nextCursor).toBeNull()
     expect(byLevel(first.items)).toEqual(byLevel(expectedLocationInventory()))

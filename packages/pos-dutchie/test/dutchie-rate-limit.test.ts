@@ -24,9 +24,10 @@ describe('dutchie: rate limiter', () => {
       ),
     )
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6])
-    expect(at.slice(0, 3).every((ms) => ms < 100)).toBe(true)
-    expect(at[3]).toBeGreaterThanOrEqual(145)
-    expect(at[6]).toBeGreaterThanOrEqual(295)
+    // Lower bounds only: the limiter re-reads the clock before letting a start through, so they are
+    // exact however busy the machine is (that the first three need no wait is the next test's job).
+    expect(at[3]).toBeGreaterThanOrEqual(150)
+    expect(at[6]).toBeGreaterThanOrEqual(300)
   })
 
   test('uses the injected clock, so a window is exact', async () => {

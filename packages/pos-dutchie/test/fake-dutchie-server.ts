@@ -49,8 +49,10 @@ export interface FakeDutchieOptions {
   statusNotes?: boolean
   /** Answer /whoami with PascalCase keys, as a [3P] source reports. @default false */
   whoamiPascalCase?: boolean
-  /** How late a `timeout` fault answers. @default 1000 */
+  /** How late a `timeout` fault answers: keep it far beyond the adapter's timeout. @default 30000 */
   slowMs?: number
+  /** The clock of pre-order dates and of the 14-day open-order window: the test's clock, never today's date. */
+  now: () => Date
 }
 
 export interface RecordedRequest {
@@ -210,7 +212,7 @@ export class FakeDutchieServer {
         const timer = setTimeout(() => {
           this.timers.delete(timer)
           if (!res.destroyed && !res.writableEnded) send(res, reply)
-        }, this.options.slowMs ?? 1000)
+        }, this.options.slowMs ?? 30_000)
         this.timers.add(timer)
         return
       }
@@ -255,7 +257,7 @@ export class FakeDutchieServer {
       case 'status':
         return this.status(url)
       case 'openOrders': {
-        const since = Date.now() - FOURTEEN_DAYS_MS
+        const since = this.options.now().getTime() - FOURTEEN_DAYS_MS
         const open = [...this.orders.values()].filter(
           (order) => OPEN.has(order.status) && order.orderDate.getTime() >= since,
         )
@@ -393,7 +395,7 @@ export class FakeDutchieServer {
       ),
       notes: typeof body.notes === 'string' ? body.notes : null,
       isDelivery: body.isDelivery === true,
-      orderDate: new Date(),
+      orderDate: this.options.now(),
       idempotencyKey,
     })
     if (dedupeKey !== null) this.idempotency.set(dedupeKey, preOrderId)

@@ -216,7 +216,7 @@ export class TreezHttp {
     const withCode = vendorCode ? { ...init, vendorCode } : init
 
     if (status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now())
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.#config.now().getTime())
       const error = new PosError(
         'POS_UNAVAILABLE',
         `rate limited (429)${retryAfterMs === null ? '' : `, retry after ${retryAfterMs} ms`}`,

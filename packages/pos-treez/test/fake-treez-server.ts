@@ -55,10 +55,13 @@ export interface FakeTreezOptions {
   rateLimit?: { requests: number; windowMs: number }
   /** A larger page gets 400 RESPONSE_LIMIT_EXCEEDS [3P]. @default 1000 */
   maxPageSize?: number
-  /** How late a `timeout` fault answers. @default 1000 */
+  /** How late a `timeout` fault answers: keep it far beyond the adapter's timeout. @default 30000 */
   slowMs?: number
-  /** Clock of token expiry and of the rate-limit window. @default () => new Date() */
-  now?: () => Date
+  /**
+   * Clock of token expiry, of the rate-limit window and of ticket and stock times. Pass the clock the
+   * adapter under test reads, so tokens it signs are judged by the same time.
+   */
+  now: () => Date
 }
 
 export interface RecordedRequest {
@@ -154,10 +157,10 @@ const round2 = (value: number) => Math.round(value * 100) / 100
 const clone = <T>(value: T): T => structuredClone(value)
 
 export async function startFakeTreezServer(options: FakeTreezOptions): Promise<FakeTreezServer> {
-  const now = options.now ?? (() => new Date())
+  const { now } = options
   const maxPageSize = options.maxPageSize ?? 1000
   const rate = options.rateLimit ?? { requests: 30, windowMs: 60_000 }
-  const slowMs = options.slowMs ?? 1000
+  const slowMs = options.slowMs ?? 30_000
   const products = new Map(options.products.map((p) => [p.product_id, clone(p)]))
   const stock = new Map(options.stock.map((s) => [s.product_id, clone(s)]))
   const tickets = new Map<string, TreezTicketRecord>()

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
-import type { Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
+import type { Clock, Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
 import { createTreezAdapter, type TreezAdapter, type TreezConfig } from '../src/index'
 import {
@@ -326,20 +327,40 @@ export interface TreezHarness extends PosContractHarness {
   adapter: TreezAdapter
   fake: FakeTreezServer
   config: TreezConfig
+  /** The one clock the adapter and the fake both read (token iat/exp, expiry checks, ticket times). */
+  clock: Clock
   logger: Logger & { lines: string[] }
   /** Another adapter on the same fake (e.g. after a process restart), with config overrides. */
   newAdapter(overrides?: Partial<TreezConfig>): TreezAdapter
 }
 
-/** The adapter config the harness uses: short timeout and backoff so fault tests run fast. */
-export function harnessConfig(baseUrl: string, logger: Logger): TreezConfig {
+/**
+ * How long the harness adapter waits for an answer. Far above what the fake needs even on a loaded
+ * machine, so only a deliberate `timeout` fault (which stalls for {@link HARNESS_STALL_MS}) times out.
+ */
+export const HARNESS_TIMEOUT_MS = 1000
+/** How long the fake sits on a `timeout` fault: far beyond {@link HARNESS_TIMEOUT_MS}. */
+export const HARNESS_STALL_MS = 30_000
+
+/**
+ * A clock that starts at the harness date and then runs at real speed, for the few tests whose fake
+ * windows (rate limits) must slide while the adapter really waits. Everything else uses a stopped clock.
+ */
+export function runningClock(start: Date = createFakeClock().now()): Clock {
+  const origin = performance.now()
+  return { now: () => new Date(start.getTime() + (performance.now() - origin)) }
+}
+
+/** The adapter config the harness uses: fast backoff so fault tests run fast, and the harness clock. */
+export function harnessConfig(baseUrl: string, logger: Logger, clock: Clock): TreezConfig {
   return {
     privateKey: testKeys().pem,
     certificateId: CERTIFICATE_ID,
     organizationId: ORGANIZATION_ID,
     dispensary: DISPENSARY,
     baseUrl,
-    timeoutMs: 250,
+    now: () => clock.now(),
+    timeoutMs: HARNESS_TIMEOUT_MS,
     retry: { retries: 3, minTimeout: 10, maxTimeout: 40, maxRetryAfterMs: 5000 },
     logger,
     sellableLocations: ['FRONT OF HOUSE', 'DISPLAY CASE 1'],
@@ -348,9 +369,14 @@ export function harnessConfig(baseUrl: string, logger: Logger): TreezConfig {
   }
 }
 
+/**
+ * A fake Treez and an adapter on it that share one clock: by default a stopped clock at the harness date
+ * (`createFakeClock()`), after every fixture timestamp, so nothing depends on today's date.
+ */
 export async function startTreezHarness(
-  options: { adapter?: Partial<TreezConfig>; fake?: Partial<FakeTreezOptions> } = {},
+  options: { adapter?: Partial<TreezConfig>; fake?: Partial<FakeTreezOptions>; clock?: Clock } = {},
 ): Promise<TreezHarness> {
+  const clock = options.clock ?? createFakeClock()
   const fake = await startFakeTreezServer({
     dispensary: DISPENSARY,
     publicKey: testKeys().publicKey,
@@ -359,11 +385,12 @@ export async function startTreezHarness(
     products: fixtureProducts(),
     stock: fixtureStock(),
     customerIds: [CUSTOMER_ID],
-    slowMs: 600,
+    slowMs: HARNESS_STALL_MS,
+    now: () => clock.now(),
     ...options.fake,
   })
   const logger = capturingLogger()
-  const config: TreezConfig = { ...harnessConfig(fake.baseUrl, logger), ...options.adapter }
+  const config: TreezConfig = { ...harnessConfig(fake.baseUrl, logger, clock), ...options.adapter }
   const adapter = createTreezAdapter(config)
   const pemBody = testKeys()
     .pem.split('\n')
@@ -372,6 +399,7 @@ export async function startTreezHarness(
     adapter,
     fake,
     config,
+    clock,
     logger,
     newAdapter: (overrides = {}) => createTreezAdapter({ ...config, ...overrides }),
     expected: { products: EXPECTED_PRODUCTS, inventory: EXPECTED_INVENTORY },

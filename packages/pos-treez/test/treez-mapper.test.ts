@@ -1,4 +1,4 @@
-import { type PosOrderInput, ValidationError } from '@peak-oms/core'
+import { type Clock, type PosOrderInput, ValidationError } from '@peak-oms/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createTreezToken, TREEZ_STATUS_MAP, TREEZ_TICKET_STATUSES } from '../src/index'
 import { resolveTreezConfig, type TreezConfig } from '../src/treez-config'
@@ -227,10 +227,12 @@ describe('treez: request bodies', () => {
 
 describe('treez: the fake answers in the shapes of the examples', () => {
   let fake: FakeTreezServer
+  let clock: Clock
   let close: () => Promise<void>
   beforeAll(async () => {
     const h = await startTreezHarness()
     fake = h.fake
+    clock = h.clock
     close = h.close
   })
   afterAll(async () => {
@@ -247,6 +249,7 @@ describe('treez: the fake answers in the shapes of the examples', () => {
           certificateId: CERTIFICATE_ID,
           organizationId: ORGANIZATION_ID,
           url,
+          now: clock.now(),
         }),
         'content-type': 'application/json',
       },

@@ -66,7 +66,7 @@ describe('treez: pulls', () => {
 
   test('an incremental product pull asks lastUpdated/after/{iso} and gets only what changed', async () => {
     h = await startTreezHarness()
-    const since = new Date(Date.now() - 60_000)
+    const since = new Date(h.clock.now().getTime() - 60_000)
     h.fake.touchProduct(P2, { product_status: 'INACTIVE' })
     const pages = await collect(pullAllPages((o) => h.adapter.pullProducts(o), { since, pageSize: 2 }))
     expect(pages.flat().map((p) => [p.externalId, p.active])).toEqual([[P2, false]])
@@ -104,7 +104,7 @@ describe('treez: pulls', () => {
 
   test('an incremental inventory pull sends last_update_date and returns only the changed lines', async () => {
     h = await startTreezHarness()
-    const since = new Date(Date.now() - 60_000)
+    const since = new Date(h.clock.now().getTime() - 60_000)
     h.fake.setStock(P1, 'FRONT OF HOUSE', 'ADULT', 12)
     h.fake.setStock(P3, 'DISPLAY CASE 1', 'ADULT', 7.25)
     const items = (

@@ -34,7 +34,7 @@ function validationError(fn: () => unknown): ValidationError {
 const paths = (error: ValidationError) => error.issues.map((i) => i.path).sort()
 
 describe('enumerations from the seeds', () => {
-  test('history actions include all 18 of seed 001', () => {
+  test('history actions include all 18 of the order lifecycle', () => {
     const seed = [
       'created',
       'confirmed',

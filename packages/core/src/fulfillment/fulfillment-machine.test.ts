@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { isOmsError } from '../errors/oms-error'
 import { createFulfillmentMachine, type FulfillmentContext } from './fulfillment-machine'
 
-/** Written by hand from seed 001 (FulfillmentStatus, the fulfillment service steps and their timestamps). */
+/** Written by hand from the fulfillment workflow (its statuses, steps and their timestamps). */
 const table: Record<string, Record<string, [string, string[]]>> = {
   pending: {
     'fulfillment.start_picking': ['picking', ['stampPickingStarted']],
@@ -50,7 +50,7 @@ const ctx: FulfillmentContext = { orderCancelled: false, attributes: {} }
 const machine = createFulfillmentMachine()
 
 describe('fulfillment machine', () => {
-  test('declares the 8 statuses of seed 001', () => {
+  test('declares the 8 fulfillment statuses', () => {
     expect([...machine.states].sort()).toEqual(Object.keys(table).sort())
     expect(machine.states).toHaveLength(8)
   })

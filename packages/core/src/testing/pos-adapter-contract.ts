@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { isOmsError } from '../errors/oms-error'
 import { isPosError, type PosOperation } from '../errors/pos-error'
+import { type Clock, systemClock } from '../ports/clock'
 import {
   type PosAdapter,
   type PosOrderInput,
@@ -26,8 +27,16 @@ export type PosFault =
 
 /** One live fake POS with an adapter configured against it. */
 export interface PosContractHarness {
-  /** Configured with a short timeout (≤ 500 ms) and short backoff so fault tests run fast. */
+  /**
+   * Configured with short backoff so fault tests run fast, and a timeout of about a second: far above
+   * what the fake needs on a loaded machine, far below how long the fake stalls on a `timeout` fault.
+   */
   adapter: PosAdapter
+  /**
+   * The clock the adapter and the fake share, when the harness injects one (recommended: a stopped clock
+   * from `createFakeClock`, so no test depends on today's date). @default systemClock
+   */
+  clock?: Clock
   /** What a full pull must yield, as the adapter maps it (order does not matter). */
   expected: { products: PosProduct[]; inventory: PosStockLevel[] }
   /** Builds a valid order for two products the fake stocks; `orderNumber` makes it unique. */
@@ -134,7 +143,7 @@ export function runPosAdapterContract(target: PosAdapterContractTarget): void {
     })
 
     test('an incremental product pull returns a subset of the full pull', async () => {
-      const since = new Date(Date.now() - 24 * 3600 * 1000)
+      const since = new Date((h.clock ?? systemClock).now().getTime() - 24 * 3600 * 1000)
       const { items } = await collect(pullAllPages((o) => h.adapter.pullProducts(o), { since, pageSize: 2 }))
       const ids = new Set(h.expected.products.map((p) => p.externalId))
       for (const p of items) expect(ids.has(p.externalId)).toBe(true)

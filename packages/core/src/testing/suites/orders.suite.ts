@@ -231,7 +231,7 @@ export const ordersSuite: Suite = (target, options) =>
       await expectInvariants(w)
     })
 
-    test('cancellation follows seed 004: confirmed yes, packed and shipped no (use a return)', async () => {
+    test('cancellation rules: confirmed yes, packed and shipped no (use a return)', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const a = await placeOrder(w, { flower: 1 }, { flow: 'delivery' })
       await w.oms.orders.confirmPayment({ actor: actors.system, orderId: a.id })
