@@ -214,6 +214,7 @@ export class PgStorage implements Storage {
       try {
         let builder = this.#db.transaction()
         if (options.readOnly) builder = builder.setAccessMode('read only')
+        if (options.isolation === 'snapshot') builder = builder.setIsolationLevel('repeatable read')
         const created = new Set<string>()
         const dialect: SqlDialect = {
           ...this.#dialect,

@@ -1,16 +1,16 @@
 import { runStorageConformance } from '@peak-oms/core/testing/vitest'
-import { describe, test } from 'vitest'
+import { afterAll, describe, test } from 'vitest'
 import type { PgStorage } from '../src/index'
-import { freshPgStorage, pgAvailable } from './pg-test-db'
+import { dropRecycledSchemas, pgAvailable, pgPeer, recycledPgStorage, releasePgStorage } from './pg-test-db'
 
 if (await pgAvailable()) {
+  afterAll(dropRecycledSchemas)
   runStorageConformance({
     name: 'pg',
-    createStorage: () => freshPgStorage(),
-    async destroy(storage) {
-      await (storage as PgStorage).dropSchema()
-      await storage.close()
-    },
+    // Each test gets an emptied schema of this file's own (see recycledPgStorage); all are dropped after.
+    createStorage: () => recycledPgStorage(),
+    peer: (storage) => pgPeer(storage as PgStorage),
+    destroy: (storage) => releasePgStorage(storage as PgStorage),
   })
 } else {
   describe('pg: storage conformance', () => {

@@ -37,7 +37,10 @@ export interface SqlDialect {
   types: Pick<ColumnTypes, 'json' | 'timestamp'>
   /** The schema raw SQL must name (Kysely's `withSchema` does not reach into raw SQL). */
   schema?: string
-  /** Row locks for claims (`FOR UPDATE SKIP LOCKED`): PostgreSQL. SQLite has one writer at a time. */
+  /**
+   * Row locks (`FOR NO KEY UPDATE`, `FOR UPDATE SKIP LOCKED`): PostgreSQL. SQLite has one writer at a time,
+   * which holds every row already.
+   */
   skipLocked: boolean
   /** INSERTs inside WITH (PostgreSQL): `append` sends several tables' rows in one statement. */
   writableCtes: boolean
@@ -482,6 +485,15 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         return r ? toLevel(r) : null
       },
+      async lockLevel(itemId, locationId) {
+        const q = db
+          .selectFrom('oms_levels')
+          .selectAll()
+          .where('item_id', '=', itemId)
+          .where('location_id', '=', locationId)
+        const r = await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst()
+        return r ? toLevel(r) : null
+      },
       async listLevels(filter = {}) {
         let q = db.selectFrom('oms_levels').selectAll().orderBy('item_id').orderBy('location_id')
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
@@ -579,8 +591,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         }
         return (await q.orderBy('seq').execute()).map(toMovement)
       },
-      async sumMovements() {
-        const rows = await db
+      async sumMovements(row) {
+        let q = db
           .selectFrom('oms_movements')
           .select([
             'item_id',
@@ -589,7 +601,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             (eb) => eb.fn.sum<number | string>('delta').as('total'),
           ])
           .groupBy(['item_id', 'location_id', 'bucket'])
-          .execute()
+        if (row) q = q.where('item_id', '=', row.itemId).where('location_id', '=', row.locationId)
+        const rows = await q.execute()
         return rows.map((r) => ({
           itemId: r.item_id,
           locationId: r.location_id,
@@ -693,9 +706,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .selectAll()
           .where('status', '=', ACTIVE)
           .where('expires_at', '<=', codec.ts(now))
-        if (filter) q = q.where('item_id', '=', filter.itemId).where('location_id', '=', filter.locationId)
+        if (filter && 'orderIds' in filter) {
+          if (filter.orderIds.length === 0) return []
+          q = q.where('order_id', 'in', [...filter.orderIds])
+        } else if (filter) {
+          q = q.where('item_id', '=', filter.itemId).where('location_id', '=', filter.locationId)
+        }
         q = q.orderBy('expires_at')
         if (limit < Number.MAX_SAFE_INTEGER) q = q.limit(limit)
+        // Holds another transaction has locked are skipped, never waited for: their order's command or a
+        // sweeper that locked the order decides what becomes of them.
         const due = (await (dialect.skipLocked ? q.forUpdate().skipLocked() : q).execute()).map(toReservation)
         if (due.length === 0) return []
         const updated = await db
@@ -717,17 +737,30 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const ids = new Set(updated.map((r) => r.id))
         return due.filter((r) => ids.has(r.id))
       },
-      async sumActive() {
+      async listDueOrderIds(now, limit) {
         const rows = await db
+          .selectFrom('oms_reservations')
+          .select(['order_id', (eb) => eb.fn.min('expires_at').as('due')])
+          .where('status', '=', ACTIVE)
+          .where('expires_at', '<=', codec.ts(now))
+          .groupBy('order_id')
+          .orderBy('due')
+          .limit(limit)
+          .execute()
+        return rows.map((r) => r.order_id)
+      },
+      async sumActive(row) {
+        let q = db
           .selectFrom('oms_reservations')
           .select([
             'item_id',
             'location_id',
             sql<number | string>`sum(quantity_reserved - quantity_fulfilled - quantity_released)`.as('total'),
           ])
-          .where('status', '=', 'active')
+          .where('status', '=', ACTIVE)
           .groupBy(['item_id', 'location_id'])
-          .execute()
+        if (row) q = q.where('item_id', '=', row.itemId).where('location_id', '=', row.locationId)
+        const rows = await q.execute()
         return rows.map((r) => ({ itemId: r.item_id, locationId: r.location_id, total: Number(r.total) }))
       },
       async listOrdersWithExpiredHolds(statuses, limit) {
@@ -757,6 +790,20 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async get(id) {
         const r = await db.selectFrom('oms_orders').selectAll().where('id', '=', id).executeTakeFirst()
         return r ? toOrder(r) : null
+      },
+      async lock(id) {
+        const q = db.selectFrom('oms_orders').selectAll().where('id', '=', id)
+        const r = await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst()
+        return r ? toOrder(r) : null
+      },
+      async lockFree(ids) {
+        if (ids.length === 0) return []
+        const q = db
+          .selectFrom('oms_orders')
+          .selectAll()
+          .where('id', 'in', [...ids])
+          .orderBy('id')
+        return (await (dialect.skipLocked ? q.forNoKeyUpdate().skipLocked() : q).execute()).map(toOrder)
       },
       async getByNumber(number) {
         const r = await db

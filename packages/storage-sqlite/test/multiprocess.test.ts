@@ -7,8 +7,10 @@ import { runHammer, seedHammerWorld } from '@peak-oms/core/testing'
 import { describe, expect, test } from 'vitest'
 import { createSqliteStorage } from '../src/index'
 
-const WORKERS = 5
-const OPS_PER_WORKER = 200
+/** More with PEAK_OMS_HAMMER_WORKERS / PEAK_OMS_HAMMER_OPS (e.g. 8 × 2,500 for a 20,000-operation run). */
+const WORKERS = Number(process.env.PEAK_OMS_HAMMER_WORKERS ?? 5)
+const OPS_PER_WORKER = Number(process.env.PEAK_OMS_HAMMER_OPS ?? 200)
+const TIMEOUT_MS = 90_000 + WORKERS * OPS_PER_WORKER * 20
 
 describe('sqlite: multi-process proof', () => {
   test(`${WORKERS} processes on one database file never oversell and leave no drift`, async () => {
@@ -28,7 +30,7 @@ describe('sqlite: multi-process proof', () => {
         opsPerWorker: OPS_PER_WORKER,
         lanes: 1,
         seed: 20260522,
-        timeoutMs: 90_000,
+        timeoutMs: TIMEOUT_MS,
       })
       console.info(
         '[peak-oms] sqlite multi-process figures',

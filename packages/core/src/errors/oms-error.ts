@@ -66,6 +66,16 @@ export class ConflictError extends OmsError {
   }
 }
 
+/**
+ * A compare-and-swap found the row changed since it was read. Core never lets this reach a caller as such:
+ * the command runs again on fresh state (a bounded number of times) and only then fails with `CONFLICT`.
+ */
+export class StaleStateError extends ConflictError {
+  constructor(what: string, details: Record<string, unknown> = {}) {
+    super(`${what} changed while this command ran`, { ...details, stale: true })
+  }
+}
+
 export class IdempotencyMismatchError extends OmsError {
   constructor(key: string) {
     super(

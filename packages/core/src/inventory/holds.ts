@@ -1,6 +1,11 @@
 import type { Actor, Order, Reservation } from '../domain/schemas'
 import { availableOf, remainingOf } from '../domain/schemas'
-import { InsufficientStockError, ReservationExpiredError, type StockShortfall } from '../errors/oms-error'
+import {
+  InsufficientStockError,
+  ReservationExpiredError,
+  StaleStateError,
+  type StockShortfall,
+} from '../errors/oms-error'
 import type { ReservationChange, StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
 import { byRow, levelRowKey, recordMovements } from './stock-ledger'
@@ -47,7 +52,8 @@ async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: s
 
 /**
  * Takes `quantity` (default: all that remains) out of each active hold into `field`, each hold changed
- * only if it is still as read (compare-and-swap). Returns the holds changed and how much was taken per row.
+ * only if it is still as read (compare-and-swap; a miss is a `StaleStateError`, so the command runs again
+ * on fresh state). Returns the holds changed and how much was taken per row.
  */
 async function takeFromHolds(
   tx: StorageTx,
@@ -67,6 +73,10 @@ async function takeFromHolds(
     })
   if (changes.length === 0) return { changed: [], perRow: [] }
   const changed = await tx.reservations.update(changes)
+  // A hold changed since it was read (an expiry on another instance): never carry on with part of the
+  // work done; the command runs again on what is there now.
+  if (changed.length !== changes.length)
+    throw new StaleStateError('a hold', { reservationIds: changes.map((c) => c.id) })
   const before = new Map(holds.map(({ hold }) => [hold.id, hold]))
   return { changed, perRow: sumPerRow(changed, (r) => r[field] - (before.get(r.id)?.[field] ?? r[field])) }
 }

@@ -23,7 +23,7 @@ import {
 } from '../domain/schemas'
 import { ForbiddenError, NotFoundError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
-import { type OmsContext, runCommand } from '../services/oms-context'
+import { type OmsContext, retryOnStale, runCommand } from '../services/oms-context'
 import { isLive } from './holds'
 import { type LedgerEntry, levelRowKey, onHandConflict, recordMovements } from './stock-ledger'
 
@@ -275,22 +275,30 @@ export class InventoryService {
 
   /**
    * Recomputes every level from the ledger (on-hand and buckets = sum of movements) and from the holds
-   * (reserved = what active holds still hold), and reports each difference. With `repair`, writes the
-   * recomputed figures back. A healthy system reports no drift.
+   * (reserved = what active holds still hold), and reports each difference. The report reads one
+   * consistent snapshot, so traffic running meanwhile never shows as drift. With `repair`, each drifted
+   * row is then corrected on its own: under that row's lock, against the row's ledger and holds as they
+   * are at that moment (never the snapshot's figures), so a repair is safe while traffic runs. A healthy
+   * system reports no drift.
    */
   async reconcileProjections(input: { actor: Actor; repair?: boolean }): Promise<ReconcileResult> {
     const actor = parseInput(actorSchema, input.actor, 'actor')
-    this.#ctx.access.require(
-      actor,
-      input.repair ? 'inventory.write' : 'inventory.view',
-      'reconcile inventory',
-    )
-    return this.#ctx.storage.transaction(
-      async (tx) => reconcile(tx, input.repair === true, this.#ctx.clock.now()),
-      {
-        readOnly: !input.repair,
-      },
-    )
+    const ctx = this.#ctx
+    ctx.access.require(actor, input.repair ? 'inventory.write' : 'inventory.view', 'reconcile inventory')
+    const report = await ctx.storage.transaction((tx) => reconcile(tx, false, ctx.clock.now()), {
+      readOnly: true,
+      isolation: 'snapshot',
+    })
+    if (!input.repair || report.drifts.length === 0) return report
+    const rows = new Map(report.drifts.map((d) => [levelRowKey(d.itemId, d.locationId), d]))
+    let repaired = false
+    for (const row of rows.values()) {
+      const fixed = await retryOnStale(() =>
+        ctx.storage.transaction((tx) => repairRow(tx, row, ctx.clock.now())),
+      )
+      repaired ||= fixed
+    }
+    return { ...report, repaired }
   }
 
   async #view(tx: StorageTx, level: InventoryLevel, now: Date): Promise<StockView> {
@@ -336,9 +344,41 @@ export class InventoryService {
   }
 }
 
-/** The reconciliation itself, shared by the service and the conformance suite's invariant checks. */
+/** The reconciliation report, shared by the service and the conformance suite's invariant checks. */
 export async function reconcile(tx: StorageTx, repair: boolean, now: Date): Promise<ReconcileResult> {
   const levels = await tx.inventory.listLevels()
+  const expected = expectedLevels(await tx.inventory.sumMovements(), await tx.reservations.sumActive(), now)
+  const stored = new Map(levels.map((l) => [levelRowKey(l.itemId, l.locationId), l]))
+  const drifts: Drift[] = []
+  for (const key of new Set([...stored.keys(), ...expected.keys()])) {
+    drifts.push(...driftsOf(stored.get(key), expected.get(key)))
+  }
+  if (repair) {
+    for (const key of new Set(drifts.map((d) => levelRowKey(d.itemId, d.locationId)))) {
+      await tx.inventory.overwriteLevel(corrected(stored.get(key), expected.get(key), now))
+    }
+  }
+  return {
+    checked: new Set([...stored.keys(), ...expected.keys()]).size,
+    drifts,
+    repaired: repair && drifts.length > 0,
+  }
+}
+
+const FIELDS = ['onHand', 'reserved', 'damaged', 'quarantine', 'incoming'] as const
+const BUCKET_FIELD = {
+  on_hand: 'onHand',
+  damaged: 'damaged',
+  quarantine: 'quarantine',
+  incoming: 'incoming',
+} as const
+
+/** What each level must be: its buckets from the ledger sums, `reserved` from the active holds. */
+function expectedLevels(
+  movements: Awaited<ReturnType<StorageTx['inventory']['sumMovements']>>,
+  holds: Awaited<ReturnType<StorageTx['reservations']['sumActive']>>,
+  now: Date,
+): Map<string, InventoryLevel> {
   const expected = new Map<string, InventoryLevel>()
   const get = (itemId: string, locationId: string) => {
     const key = levelRowKey(itemId, locationId)
@@ -349,43 +389,62 @@ export async function reconcile(tx: StorageTx, repair: boolean, now: Date): Prom
     }
     return row
   }
-  const FIELD = {
-    on_hand: 'onHand',
-    damaged: 'damaged',
-    quarantine: 'quarantine',
-    incoming: 'incoming',
-  } as const
-  for (const m of await tx.inventory.sumMovements()) get(m.itemId, m.locationId)[FIELD[m.bucket]] += m.total
-  for (const r of await tx.reservations.sumActive()) get(r.itemId, r.locationId).reserved += r.total
-  const stored = new Map(levels.map((l) => [levelRowKey(l.itemId, l.locationId), l]))
-  const drifts: Drift[] = []
-  const keys = new Set([...stored.keys(), ...expected.keys()])
-  for (const key of keys) {
-    const s = stored.get(key)
-    const e = expected.get(key)
-    const itemId = (s ?? e)?.itemId as string
-    const locationId = (s ?? e)?.locationId as string
-    for (const field of ['onHand', 'reserved', 'damaged', 'quarantine', 'incoming'] as const) {
-      const a = s?.[field] ?? 0
-      const b = e?.[field] ?? 0
-      if (a !== b) drifts.push({ itemId, locationId, field, stored: a, expected: b })
-    }
+  for (const m of movements) get(m.itemId, m.locationId)[BUCKET_FIELD[m.bucket]] += m.total
+  for (const r of holds) get(r.itemId, r.locationId).reserved += r.total
+  return expected
+}
+
+function driftsOf(stored: InventoryLevel | undefined, expected: InventoryLevel | undefined): Drift[] {
+  const row = (stored ?? expected) as InventoryLevel
+  return FIELDS.flatMap((field) => {
+    const a = stored?.[field] ?? 0
+    const b = expected?.[field] ?? 0
+    return a === b ? [] : [{ itemId: row.itemId, locationId: row.locationId, field, stored: a, expected: b }]
+  })
+}
+
+function corrected(
+  stored: InventoryLevel | undefined,
+  expected: InventoryLevel | undefined,
+  now: Date,
+): InventoryLevel {
+  const base = (stored ?? expected) as InventoryLevel
+  return {
+    ...base,
+    onHand: expected?.onHand ?? 0,
+    reserved: expected?.reserved ?? 0,
+    damaged: expected?.damaged ?? 0,
+    quarantine: expected?.quarantine ?? 0,
+    incoming: expected?.incoming ?? 0,
+    version: (stored?.version ?? 0) + 1,
+    updatedAt: now,
   }
-  if (repair) {
-    for (const key of new Set(drifts.map((d) => levelRowKey(d.itemId, d.locationId)))) {
-      const s = stored.get(key)
-      const e = expected.get(key) ?? emptyLevel(s?.itemId ?? '', s?.locationId ?? '', now)
-      await tx.inventory.overwriteLevel({
-        ...(s ?? e),
-        onHand: e.onHand,
-        reserved: e.reserved,
-        damaged: e.damaged,
-        quarantine: e.quarantine,
-        incoming: e.incoming,
-        version: (s?.version ?? 0) + 1,
-        updatedAt: now,
-      })
-    }
-  }
-  return { checked: keys.size, drifts, repaired: repair && drifts.length > 0 }
+}
+
+/**
+ * Corrects one level under its lock. Every writer of a level's figures writes the level itself in the same
+ * transaction (its own row lock), so once the lock is held no commit can change this row's movements or
+ * holds until this transaction ends: the sums read next are exactly what the level must be. Returns
+ * whether it wrote anything.
+ */
+async function repairRow(
+  tx: StorageTx,
+  row: { itemId: string; locationId: string },
+  now: Date,
+): Promise<boolean> {
+  // A row that has movements or holds but no level yet is created at zero first (taking its lock).
+  const level =
+    (await tx.inventory.lockLevel(row.itemId, row.locationId)) ??
+    (await tx.inventory.applyDeltas(row.itemId, row.locationId, {}, { now }))
+  const expected = expectedLevels(
+    await tx.inventory.sumMovements(row),
+    await tx.reservations.sumActive(row),
+    now,
+  ).get(levelRowKey(row.itemId, row.locationId))
+  const stored = level ?? undefined
+  if (driftsOf(stored, expected).length === 0) return false
+  await tx.inventory.overwriteLevel(
+    corrected(stored, expected ?? emptyLevel(row.itemId, row.locationId, now), now),
+  )
+  return true
 }

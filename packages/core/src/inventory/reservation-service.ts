@@ -5,12 +5,27 @@ import {
   reservationQuantityInputSchema,
 } from '../domain/commands'
 import { parseInput } from '../domain/parse-input'
-import { type Actor, actorSchema, idSchema, type Reservation, remainingOf } from '../domain/schemas'
-import { ConflictError, ForbiddenError, isOmsError, NotFoundError } from '../errors/oms-error'
-import { applyOrderEvents, loadOrder, toOrderContext } from '../order/order-service'
+import {
+  type Actor,
+  actorSchema,
+  idSchema,
+  type Order,
+  type Reservation,
+  remainingOf,
+} from '../domain/schemas'
+import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors/oms-error'
+import { toTransitionList } from '../machines/machine-definition'
+import type { OrderContext, OrderMachine } from '../order/order-machine'
+import { applyOrderEvents, loadOrder, orderContextOf } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, runCommand, SYSTEM_ACTOR } from '../services/oms-context'
-import { commitHolds, type FreedRows, giveBackRows, releaseHolds } from './holds'
+import {
+  historyEntry,
+  type OmsContext,
+  retryOnStale,
+  runCommand,
+  SYSTEM_ACTOR,
+} from '../services/oms-context'
+import { commitHolds, releaseHolds } from './holds'
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -41,72 +56,102 @@ export class ReservationService {
     )
   }
 
-  /** Releases part or all of one hold; exactly that quantity becomes available again. */
+  /**
+   * Releases part or all of one hold; exactly that quantity becomes available again. Allowed while the
+   * order could still be cancelled (the same rule decides), and never for the last unit the order holds
+   * (cancel the order instead): otherwise INVALID_TRANSITION, saying why.
+   */
   async release(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'release')
-    return runCommand(this.#ctx, 'reservations.release', cmd, async (tx, now) => {
-      const hold = await this.#loadActive(tx, cmd.actor, cmd.reservationId, cmd.quantity)
-      const [changed] = await releaseHolds(tx, now, [
-        { hold, ...(cmd.quantity ? { quantity: cmd.quantity } : {}) },
-      ])
-      if (!changed) throw new ConflictError(`reservation ${hold.id} changed concurrently; retry`)
+    const ctx = this.#ctx
+    return runCommand(ctx, 'reservations.release', cmd, async (tx, now) => {
+      const { hold, order, holds } = await this.#claim(
+        tx,
+        cmd.actor,
+        cmd.reservationId,
+        'reservation.release',
+      )
+      const quantity = cmd.quantity ?? remainingOf(hold)
+      if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+      const machine = ctx.orderMachines[order.flow]
+      const context = await orderContextOf(ctx, tx, order, holds)
+      if (!machine.can(order.status, context, { type: 'order.cancel' })) {
+        throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
+          hint: 'a hold can be released only while its order could still be cancelled; the goods are being handed over',
+        })
+      }
+      const held = holds.filter((h) => h.status === 'active').reduce((sum, h) => sum + remainingOf(h), 0)
+      if (held - quantity <= 0) {
+        throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
+          hint: 'this would release the last unit the order holds: cancel the order instead',
+        })
+      }
+      const [changed] = await releaseHolds(tx, now, [{ hold, quantity }])
+      const released = (changed as Reservation).quantityReleased - hold.quantityReleased
       await tx.history.appendMany([
-        historyEntry(this.#ctx, cmd.actor, now, {
+        historyEntry(ctx, cmd.actor, now, {
           entityType: 'reservation',
           entityId: hold.id,
           orderId: hold.orderId,
           action: 'inventory_released',
-          description: `released ${changed.quantityReleased - hold.quantityReleased} of hold ${hold.id}${cmd.reason ? ` (${cmd.reason})` : ''}`,
-          additionalData: {
-            reservationId: hold.id,
-            quantity: changed.quantityReleased - hold.quantityReleased,
-          },
+          description: `released ${released} of hold ${hold.id}${cmd.reason ? ` (${cmd.reason})` : ''}`,
+          additionalData: { reservationId: hold.id, quantity: released },
         }),
       ])
-      return changed
+      return changed as Reservation
     })
   }
 
-  /** Commits part or all of one hold as a sale; a partial commit keeps the remainder held. */
+  /**
+   * Commits part or all of one hold as a sale (a partial hand-over); a partial commit keeps the remainder
+   * held. Allowed only where the order's next step hands goods over (a packed order that ships, a bag
+   * ready for pickup): otherwise INVALID_TRANSITION. A hold past its expiry is RESERVATION_EXPIRED.
+   */
   async commit(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
-    return runCommand(this.#ctx, 'reservations.commit', cmd, async (tx, now) => {
-      const hold = await this.#loadActive(tx, cmd.actor, cmd.reservationId, cmd.quantity)
-      const [changed] = await commitHolds(this.#ctx, tx, now, cmd.actor, hold.orderId, [
-        { hold, ...(cmd.quantity ? { quantity: cmd.quantity } : {}) },
-      ])
-      if (!changed) throw new ConflictError(`reservation ${hold.id} changed concurrently; retry`)
-      return changed
+    const ctx = this.#ctx
+    return runCommand(ctx, 'reservations.commit', cmd, async (tx, now) => {
+      const { hold, order, holds } = await this.#claim(tx, cmd.actor, cmd.reservationId, 'reservation.commit')
+      const quantity = cmd.quantity ?? remainingOf(hold)
+      if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+      const machine = ctx.orderMachines[order.flow]
+      const context = await orderContextOf(ctx, tx, order, holds)
+      if (!handsOver(machine, order.status, context)) {
+        throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
+          hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
+        })
+      }
+      const [changed] = await commitHolds(ctx, tx, now, cmd.actor, hold.orderId, [{ hold, quantity }])
+      return changed as Reservation
     })
   }
 
-  async #loadActive(
+  /**
+   * Finds a hold and claims its order (so no other command on that order runs meanwhile), then reads the
+   * hold and its siblings again as they are now. A hold that is not active is INVALID_TRANSITION.
+   */
+  async #claim(
     tx: StorageTx,
     actor: Actor,
     id: string,
-    quantity: number | undefined,
-  ): Promise<Reservation> {
-    const hold = await tx.reservations.get(id)
-    if (!hold) {
+    event: 'reservation.release' | 'reservation.commit',
+  ): Promise<{ hold: Reservation; order: Order; holds: Reservation[] }> {
+    const found = await tx.reservations.get(id)
+    if (!found) {
       if (this.#ctx.access.isScoped(actor))
         throw new ForbiddenError(`reservation.manage on reservation ${id}`)
       this.#ctx.access.require(actor, 'reservation.manage')
       throw new NotFoundError('reservation', id)
     }
-    await loadOrder(this.#ctx, tx, actor, hold.orderId, 'reservation.manage')
+    const order = await loadOrder(this.#ctx, tx, actor, found.orderId, 'reservation.manage', { lock: true })
+    const holds = await tx.reservations.listByOrder(order.id)
+    const hold = holds.find((h) => h.id === id) as Reservation
     if (hold.status !== 'active') {
-      throw new ConflictError(`reservation ${id} is ${hold.status}, not active`, {
-        reservationId: id,
-        status: hold.status,
+      throw new InvalidTransitionError('reservation', hold.status, event, {
+        hint: `the hold is ${hold.status}: nothing is held by it any more`,
       })
     }
-    if (quantity !== undefined && quantity > remainingOf(hold)) {
-      throw new ConflictError(`reservation ${id} holds ${remainingOf(hold)}, fewer than ${quantity}`, {
-        reservationId: id,
-        remaining: remainingOf(hold),
-      })
-    }
-    return hold
+    return { hold, order, holds }
   }
 
   /**
@@ -144,10 +189,14 @@ export class ReservationService {
   }
 
   /**
-   * One batch in one transaction, set-based: the due holds are marked expired in one conditional write
-   * (each to one sweeper only), their stock goes back per row, and their orders move on together through
-   * the machine (`applyOrderEvents`: one compare-and-swap statement for all of them). An order another
-   * sweeper moved first makes the batch run again on fresh reads (nothing of the failed attempt is kept).
+   * One batch in one transaction, set-based. The orders come first: those with due holds (or, in the lazy
+   * phase, with holds already expired) are claimed together, skipping any another transaction has claimed
+   * (a command on that order, or another sweeper: it is left to them, or to the next batch). Then only the
+   * claimed orders' due holds are marked expired (each to one sweeper only), and their orders move on
+   * through the machine together (`applyOrderEvents`: one release pass, every level once in canonical
+   * order, one compare-and-swap statement for the orders). The lock order — orders, holds, levels — is the
+   * one every command uses, so sweepers and commands do not deadlock. A lost compare-and-swap runs the
+   * batch again on fresh reads.
    */
   async #sweepBatch(
     actor: Actor,
@@ -156,95 +205,92 @@ export class ReservationService {
     expirable: string[],
     seen: ReadonlySet<string>,
   ): Promise<{ result: ExpireDueResult; orderIds: string[]; done: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#ctx.storage.transaction(async (tx) => {
-          const now = this.#ctx.clock.now()
-          const expired = mode === 'due' ? await tx.reservations.expireDue(now, batch) : []
-          const candidates =
-            mode === 'due'
-              ? expired.map((h) => h.orderId)
-              : await tx.reservations.listOrdersWithExpiredHolds(expirable, batch + seen.size)
-          // Due holds are each handed out once, so their orders need no filter; lazily expired orders that a
-          // host guard keeps from moving would come back every time, so those are tried once per run.
-          const orderIds = [...new Set(candidates)]
-            .filter((id) => mode === 'due' || !seen.has(id))
-            .slice(0, batch)
-          const orders = await tx.orders.getMany(orderIds)
-          const movers = orders.filter((o) =>
-            this.#ctx.orderMachines[o.flow].can(o.status, toOrderContext(o), { type: 'reservation.expired' }),
-          )
-          const byOrder = new Map<string, string[]>()
-          for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
-          // Holds first (the movers' other active holds are released here), then every level once in
-          // canonical order, then the orders: the lock order every other writer uses.
-          const freed: FreedRows = expired.map((h) => ({
-            itemId: h.itemId,
-            locationId: h.locationId,
-            quantity: remainingOf(h),
-          }))
-          const releasedByOrder = new Map<string, string[]>()
-          if (movers.length) {
-            const others = (await tx.reservations.listByOrders(movers.map((o) => o.id))).filter(
-              (h) => h.status === 'active',
-            )
-            for (const h of others)
-              releasedByOrder.set(h.orderId, [...(releasedByOrder.get(h.orderId) ?? []), h.id])
-            await releaseHolds(
-              tx,
-              now,
-              others.map((hold) => ({ hold })),
-              'released',
-              freed,
-            )
-          }
-          await giveBackRows(tx, now, freed)
-          // The status entry of each order (action reservation_expired) names the holds that expired.
-          await applyOrderEvents(
-            this.#ctx,
-            tx,
-            now,
-            actor,
-            movers.map((order) => ({
-              order,
-              event: { type: 'reservation.expired', reason: 'hold expired' },
-              audit: {
-                expiredReservationIds: byOrder.get(order.id) ?? [],
-                releasedReservationIds: releasedByOrder.get(order.id) ?? [],
-              },
-            })),
-          )
-          // Holds that expired on orders that do not move (a host state) are audited on their own.
-          const moved = new Set(movers.map((m) => m.id))
-          const stayed = [...byOrder].filter(([orderId]) => !moved.has(orderId))
-          if (stayed.length) {
-            await tx.history.appendMany(
-              stayed.map(([orderId, ids]) =>
-                historyEntry(this.#ctx, actor, now, {
-                  entityType: 'reservation',
-                  entityId: orderId,
-                  orderId,
-                  action: 'reservation_expired',
-                  description: `${ids.length} hold(s) expired`,
-                  additionalData: { reservationIds: ids },
-                }),
-              ),
-            )
-          }
-          return {
-            result: {
-              expiredHolds: expired.length,
-              ordersMoved: movers.length,
-              ordersSkipped: orders.length - movers.length,
+    const ctx = this.#ctx
+    return retryOnStale(() =>
+      ctx.storage.transaction(async (tx) => {
+        const now = ctx.clock.now()
+        // Due holds are each handed out once, so their orders need no filter; lazily expired orders that a
+        // host guard keeps from moving would come back every time, so those are tried once per run.
+        const candidates =
+          mode === 'due'
+            ? await tx.reservations.listDueOrderIds(now, batch)
+            : (await tx.reservations.listOrdersWithExpiredHolds(expirable, batch + seen.size))
+                .filter((id) => !seen.has(id))
+                .slice(0, batch)
+        const orders = await tx.orders.lockFree(candidates)
+        const claimed = orders.map((o) => o.id)
+        const expired =
+          mode === 'due'
+            ? await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { orderIds: claimed })
+            : []
+        const holds = await tx.reservations.listByOrders(claimed)
+        const holdsOf = new Map<string, Reservation[]>()
+        for (const h of holds) holdsOf.set(h.orderId, [...(holdsOf.get(h.orderId) ?? []), h])
+        const movers: Order[] = []
+        for (const order of orders) {
+          const own = holdsOf.get(order.id) ?? []
+          if (!own.some((h) => h.status === 'expired')) continue
+          const context = await orderContextOf(ctx, tx, order, own)
+          if (ctx.orderMachines[order.flow].can(order.status, context, { type: 'reservation.expired' }))
+            movers.push(order)
+        }
+        const byOrder = new Map<string, string[]>()
+        for (const h of expired) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+        // The status entry of each order (action reservation_expired) names the holds that expired; the
+        // stock they held goes back in the same level pass as the movers' other holds.
+        await applyOrderEvents(
+          ctx,
+          tx,
+          now,
+          actor,
+          movers.map((order) => ({
+            order,
+            event: { type: 'reservation.expired', reason: 'hold expired' },
+            audit: {
+              expiredReservationIds: byOrder.get(order.id) ?? [],
+              releasedReservationIds: (holdsOf.get(order.id) ?? [])
+                .filter((h) => h.status === 'active')
+                .map((h) => h.id),
             },
-            orderIds,
-            done: mode === 'due' ? expired.length === 0 : orderIds.length === 0,
-          }
-        })
-      } catch (error) {
-        if (!isOmsError(error) || error.code !== 'CONFLICT' || attempt >= 5) throw error
-      }
-    }
+          })),
+          {
+            freed: expired.map((h) => ({
+              itemId: h.itemId,
+              locationId: h.locationId,
+              quantity: remainingOf(h),
+            })),
+          },
+        )
+        // Holds that expired on orders that do not move (a host state) are audited on their own.
+        const moved = new Set(movers.map((m) => m.id))
+        const stayed = [...byOrder].filter(([orderId]) => !moved.has(orderId))
+        if (stayed.length) {
+          await tx.history.appendMany(
+            stayed.map(([orderId, ids]) =>
+              historyEntry(ctx, actor, now, {
+                entityType: 'reservation',
+                entityId: orderId,
+                orderId,
+                action: 'reservation_expired',
+                description: `${ids.length} hold(s) expired`,
+                additionalData: { reservationIds: ids },
+              }),
+            ),
+          )
+        }
+        // Done when nothing is left, or nothing could be claimed (others are on it) or moved.
+        const progress = expired.length > 0 || movers.length > 0
+        return {
+          result: {
+            expiredHolds: expired.length,
+            ordersMoved: movers.length,
+            ordersSkipped: candidates.length - movers.length,
+          },
+          orderIds: candidates,
+          done: candidates.length < batch || !progress,
+        }
+      }),
+    )
   }
 
   /** Order statuses in which `reservation.expired` is a legal event (for any flow). */
@@ -257,4 +303,18 @@ export class ReservationService {
     }
     return [...statuses]
   }
+}
+
+const tooMuch = (hold: Reservation, quantity: number) =>
+  new ValidationError('quantity', [
+    { path: 'quantity', message: `hold ${hold.id} holds ${remainingOf(hold)}, fewer than ${quantity}` },
+  ])
+
+/** Whether the order's next step hands goods over: a transition legal now that commits its holds. */
+function handsOver(machine: OrderMachine, status: string, context: OrderContext): boolean {
+  return Object.entries(machine.definition.states[status]?.on ?? {}).some(
+    ([event, value]) =>
+      toTransitionList(value).some((t) => t.actions?.includes('commitHolds')) &&
+      machine.can(status, context, { type: event }),
+  )
 }

@@ -8,6 +8,8 @@ const ctx = (attributes: Record<string, unknown> = {}): OrderContext => ({
   channel: 'kiosk',
   paymentStatus: 'unpaid',
   packedQuantity: 0,
+  soldQuantity: 0,
+  stockShort: false,
   attributes,
 })
 

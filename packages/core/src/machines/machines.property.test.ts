@@ -17,6 +17,8 @@ const context = (packedQuantity: number): OrderContext & { orderCancelled: boole
   channel: 'kiosk',
   paymentStatus: 'unpaid',
   packedQuantity,
+  soldQuantity: 0,
+  stockShort: false,
   attributes: {},
   orderCancelled: false,
 })

@@ -115,6 +115,13 @@ export class StatusMachine<C extends object, E extends EventObject> {
     return this.#machine.resolveState({ value: status, context })
   }
 
+  /** Whether some transition out of `status` is guarded by `guard` (so a caller knows to compute what it reads). */
+  usesGuard(status: string, guard: string): boolean {
+    return Object.values(this.definition.states[status]?.on ?? {}).some((value) =>
+      toTransitionList(value).some((t) => guardList(t.guard).includes(guard)),
+    )
+  }
+
   /** Whether `event` is legal now (guards included). */
   can(status: string, context: C, event: E): boolean {
     if (this.#unguarded.has(`${status} ${event.type}`)) return true

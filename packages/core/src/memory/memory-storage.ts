@@ -136,6 +136,8 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const l = s.levels.get(levelKey(itemId, locationId))
         return l ? clone(l) : null
       },
+      // One transaction at a time: every row is locked already.
+      lockLevel: (itemId, locationId) => tx.inventory.getLevel(itemId, locationId),
       async listLevels(filter = {}) {
         return [...s.levels.values()]
           .filter(
@@ -197,12 +199,13 @@ function createTx(s: State, log: UndoLog): StorageTx {
         )
         return (filter.limit ? rows.slice(-filter.limit) : rows).map(clone)
       },
-      async sumMovements() {
+      async sumMovements(only) {
         const sums = new Map<
           string,
           { itemId: string; locationId: string; bucket: StockBucket; total: number }
         >()
         for (const m of s.movements) {
+          if (only && (m.itemId !== only.itemId || m.locationId !== only.locationId)) continue
           const key = `${levelKey(m.itemId, m.locationId)}\u0000${m.bucket}`
           const row = sums.get(key) ?? {
             itemId: m.itemId,
@@ -267,7 +270,13 @@ function createTx(s: State, log: UndoLog): StorageTx {
         for (const r of s.reservations.values()) {
           if (due.length >= limit) break
           if (r.status !== 'active' || r.expiresAt === null || r.expiresAt > now) continue
-          if (filter && (r.itemId !== filter.itemId || r.locationId !== filter.locationId)) continue
+          if (filter && 'orderIds' in filter && !filter.orderIds.includes(r.orderId)) continue
+          if (
+            filter &&
+            'itemId' in filter &&
+            (r.itemId !== filter.itemId || r.locationId !== filter.locationId)
+          )
+            continue
           due.push(clone(r))
           log.set(s.reservations, r.id, {
             ...r,
@@ -279,10 +288,17 @@ function createTx(s: State, log: UndoLog): StorageTx {
         }
         return due
       },
-      async sumActive() {
+      async listDueOrderIds(now, limit) {
+        const due = [...s.reservations.values()]
+          .filter((r) => r.status === 'active' && r.expiresAt !== null && r.expiresAt <= now)
+          .sort((a, b) => (a.expiresAt?.getTime() ?? 0) - (b.expiresAt?.getTime() ?? 0))
+        return [...new Set(due.map((r) => r.orderId))].slice(0, limit)
+      },
+      async sumActive(only) {
         const sums = new Map<string, { itemId: string; locationId: string; total: number }>()
         for (const r of s.reservations.values()) {
           if (r.status !== 'active') continue
+          if (only && (r.itemId !== only.itemId || r.locationId !== only.locationId)) continue
           const key = levelKey(r.itemId, r.locationId)
           const row = sums.get(key) ?? { itemId: r.itemId, locationId: r.locationId, total: 0 }
           row.total += remainingOf(r)
@@ -312,6 +328,9 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const o = s.orders.get(id)
         return o ? clone(o) : null
       },
+      // One transaction at a time: the order is this transaction's already.
+      lock: (id) => tx.orders.get(id),
+      lockFree: (ids) => tx.orders.getMany([...ids].sort()),
       async getByNumber(number) {
         const id = s.orderNumbers.get(number)
         const o = id ? s.orders.get(id) : undefined

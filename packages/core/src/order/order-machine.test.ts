@@ -3,9 +3,10 @@ import { isOmsError } from '../errors/oms-error'
 import { createOrderMachines, type OrderContext, type OrderMachine } from './order-machine'
 
 /**
- * Expected tables, written out by hand from seed 004 (§2 state machine, the cancellation rules diagram,
- * §8 returns) and DESIGN §3 — not derived from the machine. Each entry: event → [target, effects].
- * Every (state, event) pair missing here must be refused with INVALID_TRANSITION.
+ * Expected tables, written out by hand from the order lifecycle (the state diagram, the cancellation rules
+ * and the return process) — not derived from the machine. Each entry: event → [target, effects], for an
+ * order with nothing packed, nothing sold and no short stock. Every (state, event) pair missing here must
+ * be refused with INVALID_TRANSITION.
  */
 type Table = Record<string, Record<string, [string, string[]]>>
 
@@ -125,6 +126,8 @@ const ctx = (over: Partial<OrderContext> = {}): OrderContext => ({
   channel: 'ecommerce',
   paymentStatus: 'unpaid',
   packedQuantity: 0,
+  soldQuantity: 0,
+  stockShort: false,
   attributes: {},
   ...over,
 })
@@ -177,7 +180,7 @@ describe.each([
   })
 })
 
-describe('cancellation rules (seed 004)', () => {
+describe('cancellation rules', () => {
   test.each(['delivery', 'pickup'] as const)('%s: pending and confirmed may cancel', (flow) => {
     expect(machines[flow].transition('pending', ctx(), { type: 'order.cancel' }).status).toBe('cancelled')
     expect(machines[flow].transition('confirmed', ctx(), { type: 'order.cancel' }).status).toBe('cancelled')
@@ -207,6 +210,36 @@ describe('cancellation rules (seed 004)', () => {
       expect((error as Error).message).toMatch(/return/)
     },
   )
+
+  test('delivery: a packed order may cancel only while its stock is short and nothing of it was sold', () => {
+    const machine = machines.delivery
+    const cancel = { type: 'order.cancel' }
+    expect(machine.transition('packed', ctx({ stockShort: true }), cancel)).toEqual({
+      from: 'packed',
+      status: 'cancelled',
+      actions: ['releaseHolds', 'refundPayment'],
+    })
+    expect(machine.allowedEvents('packed', ctx({ stockShort: true })).sort()).toEqual([
+      'order.cancel',
+      'order.ship',
+    ])
+    for (const refused of [ctx(), ctx({ stockShort: true, soldQuantity: 1 })]) {
+      const error = errorOf(() => machine.transition('packed', refused, cancel))
+      expect(isOmsError(error) && error.code).toBe('INVALID_TRANSITION')
+      expect((error as Error).message).toMatch(/stock is short/)
+    }
+  })
+
+  test('pickup: a no-show is refused once part of the bag was handed over (sold)', () => {
+    const machine = machines.pickup
+    expect(machine.transition('ready_for_pickup', ctx(), { type: 'order.no_show' }).status).toBe('cancelled')
+    const error = errorOf(() =>
+      machine.transition('ready_for_pickup', ctx({ soldQuantity: 1 }), { type: 'order.no_show' }),
+    )
+    expect(isOmsError(error) && error.code).toBe('INVALID_TRANSITION')
+    expect((error as Error).message).toMatch(/handed over/)
+    expect(machine.allowedEvents('ready_for_pickup', ctx({ soldQuantity: 1 }))).toEqual(['order.pick_up'])
+  })
 
   test('an unknown status is refused, not crashed on', () => {
     const error = errorOf(() =>

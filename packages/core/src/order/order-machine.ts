@@ -9,6 +9,13 @@ export interface OrderContext {
   paymentStatus: PaymentStatus
   /** Units already packed; `processing` may only cancel while this is 0. */
   packedQuantity: number
+  /** Units already sold from the order's holds (a partial hand-over); a cancel would have to undo a sale. */
+  soldQuantity: number
+  /**
+   * Whether a row the order holds stock on has less on hand than is held there (a count found less), so
+   * the order cannot be handed over as held. Computed only for states with a transition that asks.
+   */
+  stockShort: boolean
   /** Host data (compliance flags…), for host guards. */
   attributes: Readonly<Record<string, unknown>>
 }
@@ -46,7 +53,9 @@ export type OrderAction = (typeof ORDER_ACTIONS)[number]
 const SHIPPED_HINT =
   'the order has shipped and can no longer be cancelled: request a return once it is delivered'
 const PACKED_HINT =
-  'the order is already packed and can no longer be cancelled: ship it, then request a return'
+  'the order is already packed and can no longer be cancelled: ship it, then request a return (a packed order may be cancelled only while its stock is short, e.g. after a count found less)'
+const SOLD_HINT =
+  'part of the order was already handed over (a sale): complete the hand-over, or record a return'
 
 const cancel = (actions: readonly string[]) => ({ target: 'cancelled', actions })
 
@@ -135,7 +144,14 @@ export const deliveryOrderDefinition: MachineDefinition = {
       hints: { 'order.cancel': 'part of the order is already packed, so it can no longer be cancelled' },
     },
     packed: {
-      on: { 'order.ship': { target: 'shipped', actions: ['commitHolds'] } },
+      on: {
+        'order.ship': { target: 'shipped', actions: ['commitHolds'] },
+        // The way out when the stock went short under a packed order: it cannot ship as held.
+        'order.cancel': {
+          ...cancel(['releaseHolds', 'refundPayment']),
+          guard: ['stockShort', 'nothingSold'],
+        },
+      },
       hints: { 'order.cancel': PACKED_HINT },
     },
     shipped: {
@@ -189,10 +205,15 @@ export const pickupOrderDefinition: MachineDefinition = {
       on: {
         'order.pick_up': { target: 'picked_up', actions: ['commitHolds'] },
         // The customer never came: the bag goes back on the shelf.
-        'order.no_show': { target: 'cancelled', actions: ['releaseHolds', 'refundPayment'] },
+        'order.no_show': {
+          target: 'cancelled',
+          actions: ['releaseHolds', 'refundPayment'],
+          guard: 'nothingSold',
+        },
       },
       hints: {
         'order.cancel': 'the order is bagged for pickup: use order.no_show if the customer does not come',
+        'order.no_show': SOLD_HINT,
       },
     },
     picked_up: {
@@ -206,6 +227,8 @@ export const pickupOrderDefinition: MachineDefinition = {
 
 export const orderGuards = {
   nothingPacked: ({ context }: { context: OrderContext }) => context.packedQuantity === 0,
+  nothingSold: ({ context }: { context: OrderContext }) => context.soldQuantity === 0,
+  stockShort: ({ context }: { context: OrderContext }) => context.stockShort,
 }
 
 export type OrderMachine = StatusMachine<OrderContext, OrderEvent>

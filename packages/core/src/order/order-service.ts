@@ -14,16 +14,29 @@ import {
   idSchema,
   type Order,
   type OrderLine,
+  type Reservation,
+  remainingOf,
 } from '../domain/schemas'
 import {
   ConflictError,
   ForbiddenError,
+  InvalidTransitionError,
+  isOmsError,
   NotFoundError,
   ReservationExpiredError,
+  StaleStateError,
   ValidationError,
 } from '../errors/oms-error'
-import { commitHolds, isLive, releaseHolds, takeHolds } from '../inventory/holds'
-import { recordMovements } from '../inventory/stock-ledger'
+import {
+  commitHolds,
+  type FreedRows,
+  giveBackRows,
+  isLive,
+  releaseHolds,
+  takeHolds,
+} from '../inventory/holds'
+import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-ledger'
+import type { TransitionResult } from '../machines/status-machine'
 import type { NewOutboxEvent, OrderFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
 import type { OrderContext } from './order-machine'
@@ -57,12 +70,17 @@ export async function nextNumber(tx: StorageTx, prefix: 'ORD' | 'FUL', now: Date
   return `${prefix}-${day}-${pad(await tx.sequences.next(`${prefix}-${day}`))}`
 }
 
-export const toOrderContext = (order: Order): OrderContext => ({
+/** The guards' view of a stored order; `orderContextOf` adds what needs its holds. */
+export const toOrderContext = (
+  order: Order,
+  fromHolds: Pick<OrderContext, 'soldQuantity' | 'stockShort'> = { soldQuantity: 0, stockShort: false },
+): OrderContext => ({
   flow: order.flow,
   channel: order.channel,
   paymentStatus: order.paymentStatus,
   packedQuantity: order.packedQuantity,
   attributes: order.attributes,
+  ...fromHolds,
 })
 
 /** Orders: create (with holds), every transition of both flows, reads. */
@@ -272,12 +290,19 @@ export class OrderService {
 
   /** The events the actor may send now: what a UI shows as buttons. */
   async allowedEvents(input: { actor: Actor; orderId: string }): Promise<string[]> {
-    const order = await this.get(input)
     const actor = parseInput(actorSchema, input.actor, 'actor')
-    const machine = this.#ctx.orderMachines[order.flow]
-    return machine
-      .allowedEvents(order.status, toOrderContext(order))
-      .filter((type) => this.#ctx.access.has(actor, permissionForEvent(type)))
+    const orderId = parseInput(idSchema, input.orderId, 'order id')
+    const ctx = this.#ctx
+    return ctx.storage.transaction(
+      async (tx) => {
+        const order = await loadOrder(ctx, tx, actor, orderId, 'order.view')
+        const context = await orderContextOf(ctx, tx, order, await tx.reservations.listByOrder(order.id))
+        return ctx.orderMachines[order.flow]
+          .allowedEvents(order.status, context)
+          .filter((type) => ctx.access.has(actor, permissionForEvent(type)))
+      },
+      { readOnly: true },
+    )
   }
 
   /** Orders the actor can see, newest first. */
@@ -311,7 +336,9 @@ async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> 
 
 /**
  * Loads an order for an actor. For an actor whose reach is limited, a missing order and one out of reach
- * give the same FORBIDDEN, so nothing is revealed.
+ * give the same FORBIDDEN, so nothing is revealed. With `lock`, the order is claimed for the transaction
+ * (`orders.lock`): every command that changes an order or its holds claims it before reading its holds,
+ * so such commands on one order run one after another, each on what the previous one committed.
  */
 export async function loadOrder(
   ctx: OmsContext,
@@ -319,8 +346,9 @@ export async function loadOrder(
   actor: Actor,
   orderId: string,
   permission: Parameters<OmsContext['access']['require']>[1],
+  options: { lock?: boolean } = {},
 ): Promise<Order> {
-  const order = await tx.orders.get(orderId)
+  const order = options.lock ? await tx.orders.lock(orderId) : await tx.orders.get(orderId)
   if (!order) {
     if (ctx.access.isScoped(actor)) throw new ForbiddenError(`${permission} on order ${orderId}`)
     ctx.access.require(actor, permission)
@@ -328,6 +356,35 @@ export async function loadOrder(
   }
   ctx.access.requireOrder(actor, permission, order)
   return order
+}
+
+/** Whether some row the holds hold stock on has a recorded shortage (on hand below what is set aside). */
+async function stockShortUnder(tx: StorageTx, holds: readonly Reservation[]): Promise<boolean> {
+  const rows = new Map<string, { itemId: string; locationId: string }>()
+  for (const h of holds)
+    if (h.status === 'active' && remainingOf(h) > 0) rows.set(levelRowKey(h.itemId, h.locationId), h)
+  for (const row of rows.values()) {
+    const level = await tx.inventory.getLevel(row.itemId, row.locationId)
+    if (level && isShortage(level)) return true
+  }
+  return false
+}
+
+/**
+ * The guards' view of an order: the stored order, what its holds have sold, and — only where the
+ * order's state has a transition that asks — whether its stock went short.
+ */
+export async function orderContextOf(
+  ctx: OmsContext,
+  tx: StorageTx,
+  order: Order,
+  holds: readonly Reservation[],
+): Promise<OrderContext> {
+  const machine = ctx.orderMachines[order.flow]
+  return toOrderContext(order, {
+    soldQuantity: holds.reduce((sum, h) => sum + h.quantityFulfilled, 0),
+    stockShort: machine.usesGuard(order.status, 'stockShort') ? await stockShortUnder(tx, holds) : false,
+  })
 }
 
 /** One event for one order, for `applyOrderEvents`. */
@@ -339,8 +396,8 @@ export interface OrderEventItem {
 }
 
 /**
- * Applies one event to one order inside the caller's transaction: checks access and the machine, applies
- * the effect intents, writes the status (compare-and-swap on version), one history entry and the outbox.
+ * Applies one event to one order inside the caller's transaction: claims the order, checks access and
+ * the machine, applies the effect intents, writes the status, one history entry and the outbox.
  */
 export async function applyOrderEvent(
   ctx: OmsContext,
@@ -349,17 +406,42 @@ export async function applyOrderEvent(
   actor: Actor,
   orderId: string,
   event: OrderEventItem['event'],
-  loaded?: Order,
 ): Promise<Order> {
-  const order = loaded ?? (await loadOrder(ctx, tx, actor, orderId, permissionForEvent(event.type)))
+  const order = await loadOrder(ctx, tx, actor, orderId, permissionForEvent(event.type), { lock: true })
   const [next] = await applyOrderEvents(ctx, tx, now, actor, [{ order, event }])
   return next as Order
 }
 
+/** Holds that can no longer be committed or kept: expired, or past their expiry while still active. */
+const expiredHolds = (holds: readonly Reservation[], now: Date) =>
+  holds.filter((h) => h.status === 'expired' || (h.status === 'active' && !isLive(h, now)))
+
 /**
- * The same for many orders at once, with set-based writes: one query for the holds to release, one
- * compare-and-swap statement for all the orders, one insert each for history and outbox (the sweeper).
- * Throws (the caller's transaction rolls back) on the first illegal transition or lost compare-and-swap.
+ * A refused event, answered with what really happened: a payment for an order whose hold expired (and
+ * was cancelled for it) is `RESERVATION_EXPIRED`, so a payment webhook knows to refund; anything else is
+ * the machine's `INVALID_TRANSITION`, naming the status the order is in now.
+ */
+function refusal(
+  error: unknown,
+  order: Order,
+  event: OrderEventItem['event'],
+  holds: readonly Reservation[],
+) {
+  const paying = event.type === 'payment.succeeded' || event.type === 'order.confirm'
+  if (paying && isOmsError(error) && error.code === 'INVALID_TRANSITION' && order.status === 'cancelled') {
+    const expired = holds.filter((h) => h.status === 'expired').map((h) => h.id)
+    if (expired.length) return new ReservationExpiredError(order.id, expired)
+  }
+  return error
+}
+
+/**
+ * The same for many orders at once, with set-based writes: one query for their holds, one release pass,
+ * every level once in canonical order, one compare-and-swap statement for all the orders, one insert each
+ * for history and outbox (the sweeper). The orders must have been claimed (`orders.lock` / `lockFree`) by
+ * this transaction. `freed` adds stock the caller freed (holds it expired) to the same level pass. Throws
+ * (the caller's transaction rolls back) on the first illegal transition; a lost compare-and-swap is a
+ * `StaleStateError`, so the command runs again on fresh state.
  */
 export async function applyOrderEvents(
   ctx: OmsContext,
@@ -367,27 +449,43 @@ export async function applyOrderEvents(
   now: Date,
   actor: Actor,
   items: readonly OrderEventItem[],
+  options: { freed?: FreedRows } = {},
 ): Promise<Order[]> {
-  const results = items.map(({ order, event, audit }) => {
+  const holdsOf = new Map<string, Reservation[]>()
+  for (const h of await tx.reservations.listByOrders(items.map((i) => i.order.id)))
+    holdsOf.set(h.orderId, [...(holdsOf.get(h.orderId) ?? []), h])
+  const results: Array<OrderEventItem & { result: TransitionResult; holds: Reservation[] }> = []
+  for (const item of items) {
+    const { order, event } = item
     ctx.access.requireOrder(actor, permissionForEvent(event.type), order)
-    const result = ctx.orderMachines[order.flow].transition(order.status, toOrderContext(order), {
-      type: event.type,
-      ...(event.reason ? { reason: event.reason } : {}),
-      ...(event.data ? { data: event.data } : {}),
-    })
-    return { order, event, audit, result }
-  })
+    const holds = holdsOf.get(order.id) ?? []
+    const context = await orderContextOf(ctx, tx, order, holds)
+    let result: TransitionResult
+    try {
+      result = ctx.orderMachines[order.flow].transition(order.status, context, {
+        type: event.type,
+        ...(event.reason ? { reason: event.reason } : {}),
+        ...(event.data ? { data: event.data } : {}),
+      })
+    } catch (error) {
+      throw refusal(error, order, event, holds)
+    }
+    results.push({ ...item, result, holds })
+  }
   const events: NewOutboxEvent[] = []
   const history: HistoryEntry[] = []
+  const freed: FreedRows = [...(options.freed ?? [])]
 
-  // Releases first, for every order that asks, in one read and canonical row order.
-  const releasing = results.filter((r) => r.result.actions.includes('releaseHolds')).map((r) => r.order.id)
-  if (releasing.length) {
-    const active = (await tx.reservations.listByOrders(releasing)).filter((h) => h.status === 'active')
+  // Releases first, for every order that asks, into one level pass at the end.
+  const releasing = results.filter((r) => r.result.actions.includes('releaseHolds'))
+  const active = releasing.flatMap((r) => r.holds.filter((h) => h.status === 'active'))
+  if (active.length) {
     const released = await releaseHolds(
       tx,
       now,
       active.map((hold) => ({ hold })),
+      'released',
+      freed,
     )
     const byOrder = new Map<string, string[]>()
     for (const h of released) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
@@ -404,20 +502,17 @@ export async function applyOrderEvents(
       )
     }
   }
+  await giveBackRows(tx, now, freed)
 
   const nextOrders: Order[] = []
-  for (const { order, event, audit, result } of results) {
+  for (const { order, event, audit, result, holds } of results) {
     let next: Order = { ...order, status: result.status, version: order.version + 1, updatedAt: now }
-    const holds = () => tx.reservations.listByOrder(order.id)
     for (const action of result.actions) {
       switch (action) {
         case 'releaseHolds':
           break
         case 'extendHolds': {
-          const current = await holds()
-          const stale = current.filter(
-            (h) => h.status !== 'committed' && h.status !== 'released' && !isLive(h, now),
-          )
+          const stale = expiredHolds(holds, now)
           if (stale.length)
             throw new ReservationExpiredError(
               order.id,
@@ -427,24 +522,37 @@ export async function applyOrderEvents(
             ctx.policies.confirmedHoldSeconds === null
               ? null
               : new Date(now.getTime() + ctx.policies.confirmedHoldSeconds * 1000)
-          const live = current.filter((h) => h.status === 'active')
+          const live = holds.filter((h) => h.status === 'active')
           const changed = await tx.reservations.update(
             live.map((h) => ({ id: h.id, expected: h, patch: { expiresAt, updatedAt: now } })),
           )
           if (changed.length !== live.length)
-            throw new ConflictError(`order ${order.id}: its holds changed concurrently; retry`)
+            throw new StaleStateError(`the holds of order ${order.id}`, { orderId: order.id })
           break
         }
-        case 'commitHolds':
+        case 'commitHolds': {
+          const stale = expiredHolds(holds, now)
+          if (stale.length)
+            throw new ReservationExpiredError(
+              order.id,
+              stale.map((h) => h.id),
+            )
+          const open = holds.filter((h) => h.status === 'active' && remainingOf(h) > 0)
+          if (open.length === 0 && !holds.some((h) => h.quantityFulfilled > 0)) {
+            throw new InvalidTransitionError(ctx.orderMachines[order.flow].id, order.status, event.type, {
+              hint: 'nothing is held or sold for this order, so there is nothing to hand over: cancel it',
+            })
+          }
           await commitHolds(
             ctx,
             tx,
             now,
             actor,
             order.id,
-            (await holds()).filter((h) => h.status === 'active').map((hold) => ({ hold })),
+            open.map((hold) => ({ hold })),
           )
           break
+        }
         case 'markPaid':
           next = { ...next, paymentStatus: 'paid' }
           break
@@ -467,7 +575,7 @@ export async function applyOrderEvents(
           next = { ...next, paymentStatus: 'refunded' }
           break
         case 'restockReturn': {
-          const sold = (await holds()).filter((h) => h.quantityFulfilled > 0)
+          const sold = holds.filter((h) => h.quantityFulfilled > 0)
           if (sold.length) {
             await recordMovements(
               ctx,
@@ -525,6 +633,8 @@ export async function applyOrderEvents(
     )
   }
 
+  // The orders are claimed by this transaction, so the version compare-and-swap can only miss when a
+  // writer skipped the claim; that is retried on fresh state like any lost compare-and-swap.
   const written =
     nextOrders.length === 1
       ? Number(await tx.orders.update(nextOrders[0] as Order, (items[0] as OrderEventItem).order.version))
@@ -534,15 +644,10 @@ export async function applyOrderEvents(
             expectedVersion: (items[i] as OrderEventItem).order.version,
           })),
         )
-  if (written !== nextOrders.length) {
-    const ids = items.map((i) => i.order.id)
-    throw new ConflictError(
-      ids.length === 1
-        ? `order ${ids[0]} was changed by someone else; read it again and retry`
-        : 'some orders were changed by someone else; retry',
-      { orderIds: ids },
-    )
-  }
+  if (written !== nextOrders.length)
+    throw new StaleStateError(items.length === 1 ? `order ${items[0]?.order.id}` : 'some of the orders', {
+      orderIds: items.map((i) => i.order.id),
+    })
   // The release entries come before the status entry of the same order only in time, not in the chain.
   // Per order: the status change first, then what it caused (refund request, host actions).
   events.sort((a, b) =>

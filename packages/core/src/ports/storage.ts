@@ -35,6 +35,13 @@ export interface LevelWriteOptions {
 export interface InventoryRepository {
   /** Null when the (item, location) pair has never had stock. */
   getLevel(itemId: string, locationId: string): Promise<InventoryLevel | null>
+  /**
+   * Reads a level and keeps other writers of it waiting until this transaction ends (PostgreSQL: a row
+   * lock; single-writer backends hold every row already). Null when the row does not exist. Every write
+   * of a level is itself such a lock, so what the caller then reads of that row's movements and holds
+   * cannot change before it commits.
+   */
+  lockLevel(itemId: string, locationId: string): Promise<InventoryLevel | null>
   listLevels(filter?: {
     itemId?: string
     locationId?: string
@@ -67,10 +74,18 @@ export interface InventoryRepository {
     referenceId?: string
     limit?: number
   }): Promise<Movement[]>
-  /** Sum of movement deltas per (item, location, bucket): what the levels must equal (I3). */
-  sumMovements(): Promise<Array<{ itemId: string; locationId: string; bucket: StockBucket; total: number }>>
+  /** Sum of movement deltas per (item, location, bucket), optionally of one row: what the levels must equal (I3). */
+  sumMovements(
+    row?: LevelRow,
+  ): Promise<Array<{ itemId: string; locationId: string; bucket: StockBucket; total: number }>>
   /** Overwrites a level's projected figures (used only by `reconcileProjections({ repair: true })`). */
   overwriteLevel(level: InventoryLevel): Promise<void>
+}
+
+/** One (item, location) row. */
+export interface LevelRow {
+  itemId: string
+  locationId: string
 }
 
 /** A change to one hold, written only if the hold is still as the caller read it (compare-and-swap). */
@@ -101,18 +116,27 @@ export interface ReservationRepository {
   listActive(filter?: { itemId?: string; locationId?: string }): Promise<Reservation[]>
   /**
    * Applies each change only where the hold still matches `expected`. Returns the holds actually changed;
-   * a hold another writer changed first is left out (the caller decides whether that is a conflict).
+   * a hold another writer changed first is left out. Core never skips such a miss: it runs the whole
+   * command again on fresh state, or fails with a typed error.
    */
   update(changes: readonly ReservationChange[]): Promise<Reservation[]>
   /**
    * Atomically marks up to `limit` active holds whose `expiresAt <= now` as `expired` (what remained is
    * counted as released: `quantityReleased = quantityReserved − quantityFulfilled`) and returns them as
-   * they were before (status `active`), so the caller can give their remaining quantity back. Safe to run concurrently: each hold is returned to one caller
-   * only. `filter` narrows to one (item, location) row for lazy expiry.
+   * they were before (status `active`), so the caller can give their remaining quantity back. Safe to run
+   * concurrently: each hold is returned to one caller only. `filter` narrows to one (item, location) row
+   * (lazy expiry, which skips holds another transaction has locked rather than wait for them) or to the
+   * holds of some orders (the sweeper, which has locked those orders first).
    */
-  expireDue(now: Date, limit: number, filter?: { itemId: string; locationId: string }): Promise<Reservation[]>
-  /** Sum of the remaining quantity of active holds per (item, location): what `reserved` must equal (I2). */
-  sumActive(): Promise<Array<{ itemId: string; locationId: string; total: number }>>
+  expireDue(
+    now: Date,
+    limit: number,
+    filter?: LevelRow | { orderIds: readonly string[] },
+  ): Promise<Reservation[]>
+  /** Orders that have active holds due at `now`, soonest first (no lock taken). */
+  listDueOrderIds(now: Date, limit: number): Promise<string[]>
+  /** Sum of the remaining quantity of active holds per (item, location), optionally of one row (I2). */
+  sumActive(row?: LevelRow): Promise<Array<{ itemId: string; locationId: string; total: number }>>
   /**
    * Orders whose status is in `statuses` that hold an `expired` hold: holds expired lazily (by a reserve on
    * the same row) or by a sweeper, whose order the sweeper must still move on.
@@ -134,6 +158,18 @@ export interface OrderFilter {
 export interface OrderRepository {
   insert(order: Order): Promise<void>
   get(id: string): Promise<Order | null>
+  /**
+   * Reads an order and claims it for this transaction: every other command that changes the order or its
+   * holds claims it first, so they run one after another, each on what the previous one committed
+   * (PostgreSQL: `SELECT … FOR NO KEY UPDATE`, which waits; single-writer backends serialise every write
+   * transaction already). Null when the order does not exist.
+   */
+  lock(id: string): Promise<Order | null>
+  /**
+   * Claims several orders at once in id order, skipping (and leaving out) those another transaction has
+   * claimed: the sweeper takes what is free and comes back for the rest.
+   */
+  lockFree(ids: readonly string[]): Promise<Order[]>
   getByNumber(number: string): Promise<Order | null>
   getMany(ids: readonly string[]): Promise<Order[]>
   /**
@@ -281,6 +317,12 @@ export interface StorageTx {
 export interface TransactionOptions {
   /** A read-only transaction: backends may use a cheaper mode. Default false. */
   readOnly?: boolean
+  /**
+   * `snapshot`: every read of the transaction sees the same committed state (PostgreSQL: REPEATABLE READ;
+   * SQLite and memory transactions are snapshots already). For consistent reports over several tables
+   * while writers run. Default: each statement sees what is committed when it runs (READ COMMITTED).
+   */
+  isolation?: 'snapshot'
 }
 
 /** What a backend can do. */
@@ -294,6 +336,29 @@ export interface StorageCapabilities {
 /**
  * Where Peak OMS keeps its state. Adapters: `createMemoryStorage()` (core), `createSqliteStorage`,
  * `createPgStorage`.
+ *
+ * What serialises on what (every adapter must give the same guarantees):
+ *
+ * - **Holding stock** is one conditional write of the level row (`inventory.applyDeltas` with
+ *   `requireAvailable`); concurrent holds on one row queue on that row's write, and no read comes first.
+ * - **Everything that changes an existing order or its holds** — every order transition, releasing or
+ *   committing a hold, the sweeper — first claims the order (`orders.lock`, or `orders.lockFree` for the
+ *   sweeper, which skips orders someone else holds), then reads the order's holds, then writes holds,
+ *   then levels (each level once, in canonical item/location order), then the order. Two such commands on
+ *   one order therefore run one after the other, each seeing what the other committed; the fixed order
+ *   (orders, holds, levels) keeps them from deadlocking with each other.
+ * - **Lazy expiry** (a new hold that finds expired holds in its way on a row) changes holds without
+ *   claiming their orders: it takes only holds nobody has locked, and a command that finds a hold changed
+ *   under it (a missed compare-and-swap) runs again from the start on fresh state.
+ * - **Ledger writes** (receive, adjust, set, sales, returns) write the level row and append the movement in
+ *   one transaction; the level write is the row's lock.
+ * - **Reconcile** reads one consistent snapshot (`isolation: 'snapshot'`) for its report, and repairs a
+ *   row only inside `inventory.lockLevel`, recomputing that row from its movements and holds at that moment.
+ *
+ * PostgreSQL implements the claims as row locks (`SELECT … FOR NO KEY UPDATE`, `SKIP LOCKED` for the
+ * sweeper and lazy expiry) under READ COMMITTED, plus REPEATABLE READ for snapshots. SQLite runs one write
+ * transaction at a time (`BEGIN IMMEDIATE`), which serialises all of the above by itself; a read
+ * transaction there is a snapshot. The in-memory storage runs one transaction at a time.
  */
 export interface Storage {
   /**

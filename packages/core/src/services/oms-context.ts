@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../access/access-policy'
 import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
 import type { Actor, HistoryEntry } from '../domain/schemas'
-import { ConflictError, IdempotencyMismatchError } from '../errors/oms-error'
+import { ConflictError, IdempotencyMismatchError, StaleStateError } from '../errors/oms-error'
 import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
 import type { OrderMachine } from '../order/order-machine'
 import type { Clock } from '../ports/clock'
@@ -86,10 +86,31 @@ export function hashCommand(command: Record<string, unknown>): string {
     .digest('hex')
 }
 
+/** How often a command runs again on fresh state after losing a compare-and-swap before it gives up. */
+const STALE_RETRIES = 8
+
+/**
+ * Runs `attempt` (one storage transaction) again when it lost a compare-and-swap (`StaleStateError`):
+ * everything the failed run wrote was rolled back, so the next run starts from what is committed now.
+ * After `STALE_RETRIES` runs it fails with a plain `CONFLICT` naming what kept changing.
+ */
+export async function retryOnStale<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let run = 1; ; run++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      if (!(error instanceof StaleStateError)) throw error
+      if (run >= STALE_RETRIES)
+        throw new ConflictError(`${error.message}, ${run} times in a row; try again`, error.details)
+    }
+  }
+}
+
 /**
  * Runs a mutating command in one transaction. With an idempotency key: the same key and payload return
  * the first result and write nothing; the same key with another payload is IDEMPOTENCY_MISMATCH. A command
- * that throws writes nothing, its key included, so it may be retried with the same key.
+ * that throws writes nothing, its key included, so it may be retried with the same key. A command that
+ * lost a compare-and-swap runs again on fresh state (see `retryOnStale`).
  */
 export function runCommand<T>(
   ctx: OmsContext,
@@ -98,22 +119,24 @@ export function runCommand<T>(
   fn: (tx: StorageTx, now: Date) => Promise<T>,
 ): Promise<T> {
   const key = command.idempotencyKey
-  return ctx.storage.transaction(async (tx) => {
-    const now = ctx.clock.now()
-    if (key !== undefined) {
-      const hash = hashCommand(command)
-      const existing = await tx.idempotency.claim(scope, key, hash, now)
-      if (existing) {
-        if (existing.requestHash !== hash) throw new IdempotencyMismatchError(key)
-        if (existing.result === null)
-          throw new ConflictError(`the command with idempotency key ${key} is still running`)
-        return deserialize<T>(existing.result)
+  return retryOnStale(() =>
+    ctx.storage.transaction(async (tx) => {
+      const now = ctx.clock.now()
+      if (key !== undefined) {
+        const hash = hashCommand(command)
+        const existing = await tx.idempotency.claim(scope, key, hash, now)
+        if (existing) {
+          if (existing.requestHash !== hash) throw new IdempotencyMismatchError(key)
+          if (existing.result === null)
+            throw new ConflictError(`the command with idempotency key ${key} is still running`)
+          return deserialize<T>(existing.result)
+        }
       }
-    }
-    const result = await fn(tx, now)
-    if (key !== undefined) await tx.idempotency.complete(scope, key, serialize(result))
-    return result
-  })
+      const result = await fn(tx, now)
+      if (key !== undefined) await tx.idempotency.complete(scope, key, serialize(result))
+      return result
+    }),
+  )
 }
 
 /** Builds an audit row from the actor of the command. */

@@ -39,10 +39,10 @@ export interface World {
 export async function createWorld(
   storage: Storage,
   stock: Record<string, number> = { flower: 10 },
-  options: Partial<Omit<CreateOmsOptions, 'storage' | 'clock'>> = {},
+  options: Partial<Omit<CreateOmsOptions, 'storage' | 'clock'>> & { clock?: FakeClock } = {},
 ): Promise<World> {
-  const clock = createFakeClock()
-  const oms = createOms({ storage, clock, ...options })
+  const { clock = createFakeClock(), ...rest } = options
+  const oms = createOms({ storage, clock, ...rest })
   const storeId = uid('store')
   const locationId = uid('floor')
   const backroomId = uid('back')

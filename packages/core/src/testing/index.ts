@@ -16,3 +16,4 @@ export {
   type SampleStats,
   seedHammerWorld,
 } from './multiprocess'
+export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'

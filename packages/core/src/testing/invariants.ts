@@ -50,7 +50,16 @@ export async function checkInvariants(
         }
         if (status !== order.status)
           problems.push(`I4 order ${order.id}: history ends at ${status}, order is ${order.status}`)
-        for (const r of await tx.reservations.listByOrder(order.id)) checkHold(order, r, problems)
+        const holds = await tx.reservations.listByOrder(order.id)
+        for (const r of holds) checkHold(order, r, problems)
+        if (closedStatuses(machines[order.flow]).has(order.status)) {
+          for (const r of holds.filter((h) => h.status === 'active'))
+            problems.push(`order ${order.id} is ${order.status} but hold ${r.id} is still active`)
+        }
+        if (order.status === 'cancelled') {
+          for (const r of holds.filter((h) => h.quantityFulfilled > 0))
+            problems.push(`order ${order.id} is cancelled but hold ${r.id} sold ${r.quantityFulfilled}`)
+        }
       }
       for (const e of await tx.outbox.list({})) {
         if (e.type.startsWith('order.') && !orderIds.has(e.aggregateId))
@@ -60,6 +69,41 @@ export async function checkInvariants(
     },
     { readOnly: true },
   )
+}
+
+const closed = new WeakMap<OrderMachine, ReadonlySet<string>>()
+
+/**
+ * Statuses in which an order holds nothing any more: the targets of transitions that commit or release
+ * its holds, and every status reachable from them.
+ */
+function closedStatuses(machine: OrderMachine): ReadonlySet<string> {
+  const known = closed.get(machine)
+  if (known) return known
+  const edges = Object.entries(machine.definition.states).flatMap(([from, state]) =>
+    Object.values(state.on ?? {}).flatMap((value) =>
+      (Array.isArray(value) ? value : [value]).map((t: { target: string; actions?: readonly string[] }) => ({
+        from,
+        target: t.target,
+        actions: t.actions ?? [],
+      })),
+    ),
+  )
+  const result = new Set(
+    edges
+      .filter((e) => e.actions.includes('commitHolds') || e.actions.includes('releaseHolds'))
+      .map((e) => e.target),
+  )
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const e of edges)
+      if (result.has(e.from) && !result.has(e.target)) {
+        result.add(e.target)
+        grew = true
+      }
+  }
+  closed.set(machine, result)
+  return result
 }
 
 function checkHold(order: Order, r: Reservation, problems: string[]): void {

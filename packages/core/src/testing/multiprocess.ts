@@ -40,34 +40,53 @@ export interface HammerWorkerConfig {
   lanes: number
 }
 
-const OPS = ['create', 'confirm', 'cancel', 'advance', 'expire', 'adjust', 'release'] as const
+const OPS = [
+  'create',
+  'confirm',
+  'cancel',
+  'advance',
+  'expire',
+  'adjust',
+  'release',
+  'commit',
+  'reconcile',
+] as const
 type Op = (typeof OPS)[number]
 
 /** Share of each operation, in percent. */
 const WEIGHTS: Readonly<Record<Op, number>> = {
-  create: 40,
-  confirm: 15,
-  cancel: 10,
+  create: 34,
+  confirm: 12,
+  cancel: 9,
   advance: 12,
-  expire: 10,
-  adjust: 8,
-  release: 5,
+  expire: 8,
+  adjust: 6,
+  release: 8,
+  commit: 7,
+  reconcile: 4,
 }
 
 /**
- * The `OmsError` codes each operation may legitimately end with under contention. Anything else (another
- * code, a raw database error, any non-`OmsError`) is unexpected and fails the proof.
+ * The `OmsError` codes each operation may legitimately end with under contention: a definite answer about
+ * the state the command met. Anything else (another code — `CONFLICT` included, since the library retries
+ * its own lost compare-and-swaps —, a raw database error, any non-`OmsError`) fails the proof.
  */
 const EXPECTED: Readonly<Record<Op, ReadonlySet<string>>> = {
   create: new Set(['INSUFFICIENT_STOCK']),
-  confirm: new Set(['INVALID_TRANSITION', 'RESERVATION_EXPIRED', 'CONFLICT']),
-  cancel: new Set(['INVALID_TRANSITION', 'CONFLICT']),
-  advance: new Set(['INVALID_TRANSITION', 'CONFLICT']),
-  // the sweeper re-runs a batch a bounded number of times when another sweeper moved an order first
-  expire: new Set(['CONFLICT']),
+  confirm: new Set(['INVALID_TRANSITION', 'RESERVATION_EXPIRED']),
+  cancel: new Set(['INVALID_TRANSITION']),
+  advance: new Set(['INVALID_TRANSITION', 'RESERVATION_EXPIRED']),
+  expire: new Set<string>(),
   adjust: new Set<string>(),
-  release: new Set(['CONFLICT']),
+  release: new Set(['INVALID_TRANSITION']),
+  commit: new Set(['INVALID_TRANSITION', 'RESERVATION_EXPIRED']),
+  reconcile: new Set<string>(),
 }
+
+/** Orders in these statuses may carry sold units (a partial hand-over, then the pick-up). */
+const MAY_HAVE_SOLD: ReadonlySet<string> = new Set(['ready_for_pickup', 'picked_up', 'completed'])
+/** Orders in these statuses hold nothing any more. */
+const HOLDS_NOTHING: ReadonlySet<string> = new Set(['cancelled', 'picked_up', 'completed'])
 
 /** Short holds: this share of the orders holds for one second only, so the sweepers have work. */
 const SHORT_HOLD_PERCENT = 30
@@ -200,7 +219,7 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         return 'OK'
       },
       async cancel() {
-        const order = await recentOrder(['payment_pending', 'confirmed', 'processing'])
+        const order = await recentOrder(['payment_pending', 'confirmed', 'processing', 'ready_for_pickup'])
         if (!order) return 'NOOP'
         await event(order, 'order.cancel')
         return 'OK'
@@ -244,13 +263,37 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         return 'OK'
       },
       async release() {
-        const order = await recentOrder(['payment_pending', 'confirmed'])
+        // Any status: the library decides whether a partial release is allowed there.
+        const order = await recentOrder(['payment_pending', 'confirmed', 'processing', 'ready_for_pickup'])
         if (!order) return 'NOOP'
         const holds = await oms.reservations.listByOrder({ actor, orderId: order.id })
         const hold = pick(holds.filter((h) => h.status === 'active'))
         if (!hold) return 'NOOP'
         await oms.reservations.release({ actor, reservationId: hold.id, quantity: 1, reason: 'hammer' })
         report.released += 1
+        return 'OK'
+      },
+      async commit() {
+        // A partial hand-over of one unit; the library decides in which statuses that is a sale (mostly
+        // bags ready for pickup, so that sales and pick-ups race on the same holds).
+        const order = await recentOrder(
+          random() < 0.75 ? ['ready_for_pickup'] : ['payment_pending', 'confirmed', 'processing'],
+        )
+        if (!order) return 'NOOP'
+        const holds = await oms.reservations.listByOrder({ actor, orderId: order.id })
+        const hold = pick(holds.filter((h) => h.status === 'active'))
+        if (!hold) return 'NOOP'
+        await oms.reservations.commit({ actor, reservationId: hold.id, quantity: 1 })
+        return 'OK'
+      },
+      async reconcile() {
+        // A live reconcile must never see drift, and a live repair must never write stale figures.
+        const repair = random() < 0.4
+        const result = await oms.inventory.reconcileProjections({ actor, repair })
+        for (const d of result.drifts)
+          report.unexpected.push(
+            `worker ${config.worker} reconcile${repair ? ' (repair)' : ''} during traffic reported drift: ${d.field} of ${d.itemId} stored ${d.stored}, expected ${d.expected}`,
+          )
         return 'OK'
       },
     }
@@ -661,11 +704,14 @@ async function verify(
   if (expiredHolds < sweptHolds)
     problems.push(`${expiredHolds} holds expired, the sweepers reported ${sweptHolds}`)
 
-  // Goods leave only through picked-up orders, and on-hand is the seed plus adjustments minus sales.
+  // Goods leave only through handed-over orders, and closed orders hold nothing (no leaked hold).
   for (const h of db.holds) {
-    if (h.quantityFulfilled > 0 && orders.get(h.orderId)?.status !== 'picked_up')
+    const status = orders.get(h.orderId)?.status ?? '(missing)'
+    if (h.quantityFulfilled > 0 && !MAY_HAVE_SOLD.has(status))
+      problems.push(`hold ${h.id} sold ${h.quantityFulfilled} for an order that is ${status}`)
+    if (h.status === 'active' && HOLDS_NOTHING.has(status))
       problems.push(
-        `hold ${h.id} sold ${h.quantityFulfilled} for an order that is ${orders.get(h.orderId)?.status}`,
+        `hold ${h.id} still holds ${h.quantityReserved - h.quantityFulfilled - h.quantityReleased} for an order that is ${status}`,
       )
   }
   let soldUnits = 0

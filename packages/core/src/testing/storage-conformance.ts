@@ -1,6 +1,8 @@
 import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
+import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
+import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { modelSuite } from './suites/model.suite'
 import { ordersSuite } from './suites/orders.suite'
@@ -13,6 +15,8 @@ const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
   reservationsSuite,
+  holdRulesSuite,
+  interleavingsSuite,
   inventorySuite,
   accessAuditNotesSuite,
   idempotencySuite,

@@ -11,4 +11,4 @@ export {
   runPosAdapterContract,
 } from './pos-adapter-contract'
 export { runStorageConformance } from './storage-conformance'
-export type { ConformanceOptions, ConformanceTarget } from './suites/suite'
+export type { ConformanceOptions, ConformanceTarget, InterleavingPeer } from './suites/suite'

@@ -23,6 +23,8 @@ interface ModelOrder {
   id: string
   status: string
   holds: ModelHold[]
+  /** Cancelled by the sweeper because its hold expired. */
+  expired: boolean
 }
 interface Model {
   now: number
@@ -45,6 +47,11 @@ const available = (m: Model, item: ItemName) =>
         .filter((h) => h.item === item && live(m, h))
         .reduce((s, h) => s + remaining(h), 0),
   )
+const held = (o: ModelOrder) =>
+  o.holds.filter((h) => h.status === 'active').reduce((s, h) => s + remaining(h), 0)
+const sold = (o: ModelOrder) => o.holds.reduce((s, h) => s + h.fulfilled, 0)
+/** Statuses in which the order could be cancelled: where a hold may also be partly released. */
+const CANCELLABLE = ['pending', 'payment_pending', 'confirmed', 'processing']
 const releaseAll = (o: ModelOrder) => {
   for (const h of o.holds) {
     if (h.status === 'active') {
@@ -88,13 +95,10 @@ const pick = <T>(list: readonly T[], i: number): T | undefined =>
   list.length ? list[i % list.length] : undefined
 
 class CreateOrder implements Cmd {
-  constructor(
-    readonly item: ItemName,
-    readonly qty: number,
-  ) {}
+  constructor(readonly lines: ReadonlyArray<readonly [ItemName, number]>) {}
   check = () => true
   async run(m: Model, r: Real) {
-    const expectOk = available(m, this.item) >= this.qty
+    const expectOk = this.lines.every(([item, q]) => available(m, item) >= q)
     let id = ''
     const code = await codeOf(
       r.w.oms.orders
@@ -104,25 +108,28 @@ class CreateOrder implements Cmd {
           flow: 'pickup',
           storeId: r.w.storeId,
           currency: 'USD',
-          lines: [{ itemId: r.w.items[this.item] as string, quantity: this.qty, unitPriceMinor: 1000 }],
+          lines: this.lines.map(([item, quantity]) => ({
+            itemId: r.w.items[item] as string,
+            quantity,
+            unitPriceMinor: 1000,
+          })),
         })
         .then(async (o) => {
           id = o.id
-          const [hold] = await r.w.oms.reservations.listByOrder({ actor: actors.manager, orderId: o.id })
+          const holds = await r.w.oms.reservations.listByOrder({ actor: actors.manager, orderId: o.id })
           m.orders.push({
             id: o.id,
             status: o.status,
-            holds: [
-              {
-                id: hold?.id as string,
-                item: this.item,
-                reserved: this.qty,
-                fulfilled: 0,
-                released: 0,
-                expiresAt: m.now + HOLD_MS,
-                status: 'active',
-              },
-            ],
+            expired: false,
+            holds: this.lines.map(([item, quantity]) => ({
+              id: holds.find((h) => h.itemId === r.w.items[item])?.id as string,
+              item,
+              reserved: quantity,
+              fulfilled: 0,
+              released: 0,
+              expiresAt: m.now + HOLD_MS,
+              status: 'active' as const,
+            })),
           })
         }),
     )
@@ -130,7 +137,7 @@ class CreateOrder implements Cmd {
     if (expectOk) expect(id).not.toBe('')
     await compare(m, r)
   }
-  toString = () => `create(${this.item} × ${this.qty})`
+  toString = () => `create(${this.lines.map(([i, q]) => `${i} × ${q}`).join(', ')})`
 }
 
 class Confirm implements Cmd {
@@ -139,11 +146,13 @@ class Confirm implements Cmd {
   async run(m: Model, r: Real) {
     const o = pick(m.orders, this.i) as ModelOrder
     const expected =
-      o.status !== 'payment_pending'
-        ? 'INVALID_TRANSITION'
-        : o.holds.some((h) => due(m, h))
-          ? 'RESERVATION_EXPIRED'
-          : 'OK'
+      o.status === 'cancelled' && o.expired
+        ? 'RESERVATION_EXPIRED'
+        : o.status !== 'payment_pending'
+          ? 'INVALID_TRANSITION'
+          : o.holds.some((h) => due(m, h))
+            ? 'RESERVATION_EXPIRED'
+            : 'OK'
     expect(await codeOf(r.w.oms.orders.confirmPayment({ actor: actors.system, orderId: o.id }))).toBe(
       expected,
     )
@@ -161,7 +170,7 @@ class Cancel implements Cmd {
   check = (m: Readonly<Model>) => m.orders.length > 0
   async run(m: Model, r: Real) {
     const o = pick(m.orders, this.i) as ModelOrder
-    const ok = ['pending', 'payment_pending', 'confirmed', 'processing'].includes(o.status)
+    const ok = CANCELLABLE.includes(o.status)
     expect(
       await codeOf(r.w.oms.orders.cancel({ actor: actors.manager, orderId: o.id, reason: 'model' })),
     ).toBe(ok ? 'OK' : 'INVALID_TRANSITION')
@@ -191,14 +200,67 @@ class StartProcessing implements Cmd {
   toString = () => `startProcessing(${this.i})`
 }
 
+/** ready_for_pickup from processing, picked_up (commits what is held) or no-show from there. */
+class Send implements Cmd {
+  constructor(
+    readonly i: number,
+    readonly type: 'order.ready' | 'order.pick_up' | 'order.no_show',
+  ) {}
+  check = (m: Readonly<Model>) => m.orders.length > 0
+  async run(m: Model, r: Real) {
+    const o = pick(m.orders, this.i) as ModelOrder
+    const from = this.type === 'order.ready' ? 'processing' : 'ready_for_pickup'
+    let expected = o.status === from ? 'OK' : 'INVALID_TRANSITION'
+    if (expected === 'OK' && this.type === 'order.no_show' && sold(o) > 0) expected = 'INVALID_TRANSITION'
+    if (
+      expected === 'OK' &&
+      this.type === 'order.pick_up' &&
+      ITEMS.some(
+        (item) =>
+          m.onHand[item] <
+          o.holds
+            .filter((h) => h.item === item && h.status === 'active')
+            .reduce((s, h) => s + remaining(h), 0),
+      )
+    )
+      expected = 'INSUFFICIENT_STOCK'
+    const code = await codeOf(r.w.oms.orders.send({ actor: actors.manager, orderId: o.id, type: this.type }))
+    expect(code).toBe(expected)
+    if (code === 'OK') {
+      if (this.type === 'order.ready') o.status = 'ready_for_pickup'
+      if (this.type === 'order.no_show') {
+        o.status = 'cancelled'
+        releaseAll(o)
+      }
+      if (this.type === 'order.pick_up') {
+        o.status = 'picked_up'
+        for (const h of o.holds.filter((x) => x.status === 'active')) {
+          m.onHand[h.item] -= remaining(h)
+          h.fulfilled += remaining(h)
+          h.status = 'committed'
+        }
+      }
+    }
+    await compare(m, r)
+  }
+  toString = () => `send(${this.i}, ${this.type})`
+}
+
+/** The hold of line `j` of order `i`, as the model and the database both know it. */
+const holdOf = (m: Model, i: number, j: number) => {
+  const o = pick(m.orders, i) as ModelOrder
+  return { o, h: o.holds[j % o.holds.length] as ModelHold }
+}
+
 class Release implements Cmd {
   constructor(
     readonly i: number,
+    readonly j: number,
     readonly qty: number | undefined,
   ) {}
   check = (m: Readonly<Model>) => m.orders.length > 0
   async run(m: Model, r: Real) {
-    const h = (pick(m.orders, this.i) as ModelOrder).holds[0] as ModelHold
+    const { o, h } = holdOf(m, this.i, this.j)
     const code = await codeOf(
       r.w.oms.reservations.release({
         actor: actors.manager,
@@ -206,34 +268,37 @@ class Release implements Cmd {
         ...(this.qty ? { quantity: this.qty } : {}),
       }),
     )
-    if (h.status !== 'active') expect(code).toBe('CONFLICT')
-    else if (due(m, h)) {
-      // Lazily expired by a later reserve (CONFLICT) or still active (released): the stock is free either
-      // way; a hold that stays active and due makes the sweeper cancel the order.
-      expect(['OK', 'CONFLICT']).toContain(code)
+    const q = this.qty ?? remaining(h)
+    // A due hold of this order may already have been expired lazily by a reserve on its row.
+    const uncertain = o.holds.some((x) => due(m, x))
+    if (h.status !== 'active') expect(code).toBe('INVALID_TRANSITION')
+    else if (uncertain) {
+      expect(['OK', 'VALIDATION', 'INVALID_TRANSITION']).toContain(code)
       if (code === 'OK') {
-        h.released += Math.min(this.qty ?? remaining(h), remaining(h))
+        h.released += q
         if (remaining(h) === 0) h.status = 'released'
       }
-    } else if (this.qty !== undefined && this.qty > remaining(h)) expect(code).toBe('CONFLICT')
+    } else if (q > remaining(h)) expect(code).toBe('VALIDATION')
+    else if (!CANCELLABLE.includes(o.status) || held(o) - q <= 0) expect(code).toBe('INVALID_TRANSITION')
     else {
       expect(code).toBe('OK')
-      h.released += this.qty ?? remaining(h)
+      h.released += q
       if (remaining(h) === 0) h.status = 'released'
     }
     await compare(m, r)
   }
-  toString = () => `release(${this.i}, ${this.qty ?? 'all'})`
+  toString = () => `release(${this.i}/${this.j}, ${this.qty ?? 'all'})`
 }
 
 class Commit implements Cmd {
   constructor(
     readonly i: number,
+    readonly j: number,
     readonly qty: number | undefined,
   ) {}
   check = (m: Readonly<Model>) => m.orders.length > 0
   async run(m: Model, r: Real) {
-    const h = (pick(m.orders, this.i) as ModelOrder).holds[0] as ModelHold
+    const { o, h } = holdOf(m, this.i, this.j)
     const code = await codeOf(
       r.w.oms.reservations.commit({
         actor: actors.manager,
@@ -241,23 +306,25 @@ class Commit implements Cmd {
         ...(this.qty ? { quantity: this.qty } : {}),
       }),
     )
-    if (h.status !== 'active') expect(code).toBe('CONFLICT')
-    else if (due(m, h)) {
-      expect(['RESERVATION_EXPIRED', 'CONFLICT']).toContain(code)
-    } else if (this.qty !== undefined && this.qty > remaining(h)) expect(code).toBe('CONFLICT')
-    else if (m.onHand[h.item] < (this.qty ?? remaining(h))) {
+    const q = this.qty ?? remaining(h)
+    if (h.status !== 'active') expect(code).toBe('INVALID_TRANSITION')
+    else if (due(m, h)) expect(['VALIDATION', 'INVALID_TRANSITION']).toContain(code)
+    else if (q > remaining(h)) expect(code).toBe('VALIDATION')
+    else if (o.status !== 'ready_for_pickup') {
+      // only a hand-over sells: a due hold of an order not handed over may also be gone already
+      expect(code).toBe('INVALID_TRANSITION')
+    } else if (m.onHand[h.item] < q) {
       // a count found less than is held (a shortage): what is not there cannot be sold
       expect(code).toBe('INSUFFICIENT_STOCK')
     } else {
       expect(code).toBe('OK')
-      const q = this.qty ?? remaining(h)
       h.fulfilled += q
       m.onHand[h.item] -= q
       if (remaining(h) === 0) h.status = 'committed'
     }
     await compare(m, r)
   }
-  toString = () => `commit(${this.i}, ${this.qty ?? 'all'})`
+  toString = () => `commit(${this.i}/${this.j}, ${this.qty ?? 'all'})`
 }
 
 class Advance implements Cmd {
@@ -278,6 +345,7 @@ class Expire implements Cmd {
     for (const o of m.orders) {
       if (o.status === 'payment_pending' && o.holds.some((h) => due(m, h))) {
         o.status = 'cancelled'
+        o.expired = true
         releaseAll(o)
       }
     }
@@ -355,14 +423,24 @@ class AddNote implements Cmd {
 const item = fc.constantFrom(...ITEMS)
 const idx = fc.nat({ max: 50 })
 const qty = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined })
+const line = fc.tuple(item, fc.integer({ min: 1, max: 4 }))
 const commands = [
-  fc.tuple(item, fc.integer({ min: 1, max: 4 })).map(([i, q]) => new CreateOrder(i, q)),
-  fc.tuple(item, fc.integer({ min: 1, max: 4 })).map(([i, q]) => new CreateOrder(i, q)),
+  line.map((l) => new CreateOrder([l])),
+  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })).map(
+    ([f, v]) =>
+      new CreateOrder([
+        ['flower', f],
+        ['vape', v],
+      ]),
+  ),
   idx.map((i) => new Confirm(i)),
   idx.map((i) => new Cancel(i)),
   idx.map((i) => new StartProcessing(i)),
-  fc.tuple(idx, qty).map(([i, q]) => new Release(i, q)),
-  fc.tuple(idx, qty).map(([i, q]) => new Commit(i, q)),
+  fc
+    .tuple(idx, fc.constantFrom('order.ready', 'order.pick_up', 'order.no_show'))
+    .map(([i, t]) => new Send(i, t)),
+  fc.tuple(idx, fc.nat(1), qty).map(([i, j, q]) => new Release(i, j, q)),
+  fc.tuple(idx, fc.nat(1), qty).map(([i, j, q]) => new Commit(i, j, q)),
   fc.integer({ min: 1, max: 20 }).map((n) => new Advance(n)),
   fc.constant(new Expire()),
   fc

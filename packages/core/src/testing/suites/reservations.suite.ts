@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import type { Reservation } from '../../domain/schemas'
 import { actors, createWorld, placeOrder } from '../fixtures'
 import type { Suite } from './suite'
 import { expectInvariants, rejectionOf, useStorage } from './use-storage'
@@ -99,54 +100,55 @@ export const reservationsSuite: Suite = (target, options) =>
     })
 
     test('release gives back exactly what it releases; a partial release keeps the rest held', async () => {
-      const w = await createWorld(storage(), { flower: 10 })
-      const order = await placeOrder(w, { flower: 4 })
-      const [hold] = await w.oms.reservations.listByOrder({ actor: actors.manager, orderId: order.id })
+      const w = await createWorld(storage(), { flower: 10, vape: 10 })
+      const order = await placeOrder(w, { flower: 4, vape: 2 })
+      const holds = await w.oms.reservations.listByOrder({ actor: actors.manager, orderId: order.id })
+      const flower = holds.find((h) => h.itemId === w.items.flower) as Reservation
+      const vape = holds.find((h) => h.itemId === w.items.vape) as Reservation
+      const reserved = async (item: string) =>
+        (
+          await w.oms.inventory.level({
+            actor: actors.manager,
+            itemId: w.items[item] as string,
+            locationId: w.locationId,
+          })
+        ).reserved
       const partial = await w.oms.reservations.release({
         actor: actors.manager,
-        reservationId: hold?.id as string,
+        reservationId: flower.id,
         quantity: 1,
       })
       expect(partial).toMatchObject({ status: 'active', quantityReleased: 1 })
-      expect(
-        (
-          await w.oms.inventory.level({
-            actor: actors.manager,
-            itemId: w.items.flower as string,
-            locationId: w.locationId,
-          })
-        ).reserved,
-      ).toBe(3)
-      const error = await rejectionOf(
-        w.oms.reservations.release({ actor: actors.manager, reservationId: hold?.id as string, quantity: 4 }),
+      expect(await reserved('flower')).toBe(3)
+      const tooMuch = await rejectionOf(
+        w.oms.reservations.release({ actor: actors.manager, reservationId: flower.id, quantity: 4 }),
       )
-      expect(error.code).toBe('CONFLICT')
-      const rest = await w.oms.reservations.release({
-        actor: actors.manager,
-        reservationId: hold?.id as string,
-      })
+      expect(tooMuch.code).toBe('VALIDATION')
+      const rest = await w.oms.reservations.release({ actor: actors.manager, reservationId: flower.id })
       expect(rest).toMatchObject({ status: 'released', quantityReleased: 4 })
       const again = await rejectionOf(
-        w.oms.reservations.release({ actor: actors.manager, reservationId: hold?.id as string }),
+        w.oms.reservations.release({ actor: actors.manager, reservationId: flower.id }),
       )
-      expect(again.code).toBe('CONFLICT')
-      expect(
-        (
-          await w.oms.inventory.level({
-            actor: actors.manager,
-            itemId: w.items.flower as string,
-            locationId: w.locationId,
-          })
-        ).reserved,
-      ).toBe(0)
+      expect(again.code).toBe('INVALID_TRANSITION')
+      // the order's last held units: releasing them would leave an order holding nothing
+      const last = await rejectionOf(
+        w.oms.reservations.release({ actor: actors.manager, reservationId: vape.id }),
+      )
+      expect(last).toMatchObject({ code: 'INVALID_TRANSITION' })
+      expect(last.message).toContain('cancel the order instead')
+      expect(await reserved('flower')).toBe(0)
+      expect(await reserved('vape')).toBe(2)
       await expectInvariants(w)
     })
 
-    test('a partial commit sells part and keeps the remainder held', async () => {
+    test('a partial commit sells part of a bag ready for pickup and keeps the remainder held', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await placeOrder(w, { flower: 5 })
+      const a = { actor: actors.manager, orderId: order.id }
       await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
-      const [hold] = await w.oms.reservations.listByOrder({ actor: actors.manager, orderId: order.id })
+      await w.oms.orders.send({ ...a, type: 'order.start_processing' })
+      await w.oms.orders.send({ ...a, type: 'order.ready' })
+      const [hold] = await w.oms.reservations.listByOrder(a)
       const part = await w.oms.reservations.commit({
         actor: actors.manager,
         reservationId: hold?.id as string,
@@ -159,23 +161,31 @@ export const reservationsSuite: Suite = (target, options) =>
         locationId: w.locationId,
       })
       expect(level).toMatchObject({ onHand: 8, reserved: 3, available: 5 })
-      const rest = await w.oms.reservations.commit({
-        actor: actors.manager,
-        reservationId: hold?.id as string,
-      })
-      expect(rest).toMatchObject({ status: 'committed', quantityFulfilled: 5 })
+      // part of the bag is handed over: the customer cannot be a no-show any more
+      const noShow = await rejectionOf(w.oms.orders.send({ ...a, type: 'order.no_show' }))
+      expect(noShow.code).toBe('INVALID_TRANSITION')
+      const picked = await w.oms.orders.send({ ...a, type: 'order.pick_up' })
+      expect(picked.status).toBe('picked_up')
+      const [after] = await w.oms.reservations.listByOrder(a)
+      expect(after).toMatchObject({ status: 'committed', quantityFulfilled: 5 })
       await expectInvariants(w)
     })
 
-    test('an expired hold cannot be committed', async () => {
-      const w = await createWorld(storage(), { flower: 10 })
+    test('a hold past its expiry cannot be committed (RESERVATION_EXPIRED)', async () => {
+      const w = await createWorld(storage(), { flower: 10 }, { policies: { confirmedHoldSeconds: 60 } })
       const order = await placeOrder(w, { flower: 2 })
-      const [hold] = await w.oms.reservations.listByOrder({ actor: actors.manager, orderId: order.id })
-      w.clock.advance(20 * MINUTE)
+      const a = { actor: actors.manager, orderId: order.id }
+      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+      await w.oms.orders.send({ ...a, type: 'order.start_processing' })
+      await w.oms.orders.send({ ...a, type: 'order.ready' })
+      const [hold] = await w.oms.reservations.listByOrder(a)
+      w.clock.advance(2 * MINUTE)
       const error = await rejectionOf(
         w.oms.reservations.commit({ actor: actors.manager, reservationId: hold?.id as string }),
       )
       expect(error.code).toBe('RESERVATION_EXPIRED')
+      const pickUp = await rejectionOf(w.oms.orders.send({ ...a, type: 'order.pick_up' }))
+      expect(pickUp.code).toBe('RESERVATION_EXPIRED')
       await expectInvariants(w)
     })
 

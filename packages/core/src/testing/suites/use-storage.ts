@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import type { Storage } from '../../ports/storage'
 import type { World } from '../fixtures'
 import { checkInvariants } from '../invariants'
@@ -11,6 +11,25 @@ export function useStorage(target: ConformanceTarget): () => Storage {
     storage = await target.createStorage()
   })
   afterEach(async () => {
+    if (storage) await (target.destroy ? target.destroy(storage) : storage.close())
+    storage = null
+  })
+  return () => {
+    if (!storage) throw new Error('storage used outside a test')
+    return storage
+  }
+}
+
+/**
+ * One storage for every test of the enclosing `describe`, for suites whose tests keep to their own rows
+ * (their own store, items and clock) and would otherwise spend most of their time creating storages.
+ */
+export function useSharedStorage(target: ConformanceTarget): () => Storage {
+  let storage: Storage | null = null
+  beforeAll(async () => {
+    storage = await target.createStorage()
+  })
+  afterAll(async () => {
     if (storage) await (target.destroy ? target.destroy(storage) : storage.close())
     storage = null
   })
