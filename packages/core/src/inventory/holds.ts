@@ -1,4 +1,4 @@
-import type { ActingActor, Actor, Order, Reservation } from '../domain/schemas'
+import type { ActingActor, Order, Reservation } from '../domain/schemas'
 import { availableOf, remainingOf } from '../domain/schemas'
 import {
   InsufficientStockError,

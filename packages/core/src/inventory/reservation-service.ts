@@ -7,16 +7,8 @@ import {
   reservationQuantityInputSchema,
 } from '../domain/commands'
 import { parseInput } from '../domain/parse-input'
-import {
-  type ActingActor,
-  type Actor,
-  actorSchema,
-  idSchema,
-  type Order,
-  type Reservation,
-  remainingOf,
-} from '../domain/schemas'
-import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors/oms-error'
+import { type ActingActor, type Actor, type Order, type Reservation, remainingOf } from '../domain/schemas'
+import { InvalidTransitionError, ValidationError } from '../errors/oms-error'
 import { toTransitionList } from '../machines/machine-definition'
 import type { OrderContext, OrderMachine } from '../order/order-machine'
 import { applyOrderEvents, loadOrder, orderContextOf } from '../order/order-service'

@@ -1,5 +1,5 @@
 import type { MovementReason, StockBucket } from '../domain/enums'
-import type { ActingActor, Actor, InventoryLevel, Movement } from '../domain/schemas'
+import type { ActingActor, InventoryLevel, Movement } from '../domain/schemas'
 import { availableOf } from '../domain/schemas'
 import { ConflictError, InsufficientStockError } from '../errors/oms-error'
 import type { LevelDeltas, StorageTx } from '../ports/storage'

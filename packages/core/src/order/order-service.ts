@@ -16,10 +16,7 @@ import type { HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type ActingActor,
-  type Actor,
-  actorSchema,
   type HistoryEntry,
-  idSchema,
   type Order,
   type OrderLine,
   type Reservation,
@@ -30,7 +27,6 @@ import {
   ForbiddenError,
   InvalidTransitionError,
   isOmsError,
-  NotFoundError,
   ReservationExpiredError,
   StaleStateError,
   ValidationError,
