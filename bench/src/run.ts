@@ -13,7 +13,7 @@ const OPS = {
   16: Number(process.env.BENCH_OPS_16 ?? 4000),
 } as const
 const EXPIRE_HOLDS = Number(process.env.BENCH_EXPIRE_HOLDS ?? 100_000)
-const actor: Actor = { id: 'bench', roles: ['system'] }
+const actor: Actor = { id: 'bench', roles: ['system_admin'] }
 
 const fmt = (r: LoadResult) =>
   `${r.perSecond.toFixed(0).padStart(6)} orders/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors ? `  errors ${r.errors} (${r.firstError})` : ''}`

@@ -1,8 +1,8 @@
 import { defineProject } from 'vitest/config'
-import { sourceConditions } from '../../vitest.shared'
+import { sharedTimeouts, sourceConditions } from '../../vitest.shared'
 
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
-  test: { name: 'pos-dutchie' },
+  test: { ...sharedTimeouts, name: 'pos-dutchie' },
 })

@@ -1,9 +1,9 @@
 import { defineProject } from 'vitest/config'
+import { sharedTimeouts } from '../../vitest.shared'
 
 export default defineProject({
   test: {
+    ...sharedTimeouts,
     name: 'packed',
-    // each test runs node or tsc in the scratch project; packing and installing happen in beforeAll
-    testTimeout: 60_000,
   },
 })

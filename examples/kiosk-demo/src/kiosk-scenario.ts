@@ -19,7 +19,7 @@ const manager: Actor = {
   userAgent: 'backoffice/1.0',
 }
 const kiosk = (n: number): Actor => ({ id: `kiosk-${n}`, roles: ['order_manager'], userAgent: `kiosk/${n}` })
-const payments: Actor = { id: 'payments-webhook', roles: ['system'] }
+const payments: Actor = { id: 'payments-webhook', roles: ['payment_service'] }
 
 export interface ScenarioResult {
   timeline: string[]

@@ -85,8 +85,12 @@ describe('blaze: http client', () => {
     h = await startBlazeHarness()
     h.inject('pullProducts', { kind: 'timeout' })
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 50)
-    const error = await h.adapter.pullProducts({ signal: controller.signal }).catch((e: unknown) => e)
+    const pending = h.adapter.pullProducts({ signal: controller.signal }).catch((e: unknown) => e)
+    // abort once the request is at the (stalled) fake, however long the machine took to get it there
+    const fake = h.fake
+    while (fake.requestCount('pullProducts') === 0) await new Promise((r) => setTimeout(r, 5))
+    controller.abort()
+    const error = await pending
     expect(error).toBeInstanceOf(Error)
     expect(h.fake.requestCount('pullProducts')).toBe(1)
     if (isPosError(error)) expect(error.code).toBe('POS_UNAVAILABLE')

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { createOms, isOmsError, OmsError, type StorageTx, SYSTEM_ACTOR } from '@peak-oms/core'
+import { createOms, isOmsError, OmsError, type StorageTx } from '@peak-oms/core'
 import { classifyPgError, toOmsError, toStorageError } from '@peak-oms/storage-sql'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
@@ -245,7 +245,7 @@ if (await pgAvailable()) {
         const oms = createOms({ storage })
         const viaOms = await caught(() =>
           oms.inventory.defineLocation({
-            actor: SYSTEM_ACTOR,
+            actor: { id: 'admin', roles: ['system_admin'] },
             location: { id: 'l1', storeId: 's1', name: 'Front', kind: 'store' },
           }),
         )

@@ -115,6 +115,7 @@ export interface HistoryTable {
   entity_type: string
   entity_id: string
   order_id: string | null
+  store_id: string | null
   action: string
   old_status: string | null
   new_status: string | null

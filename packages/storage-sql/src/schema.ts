@@ -271,10 +271,21 @@ export async function createSchema(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
 }
 
+/**
+ * 0002: the store each audit row belongs to, so a store-scoped reader's query can be limited to its
+ * stores (null: a global row, e.g. the catalog). Rows written before it stay null: visible to unscoped
+ * readers only.
+ */
+async function addHistoryStore(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('oms_history').addColumn('store_id', 'text').execute()
+  await db.schema.createIndex('oms_history_store').on('oms_history').columns(['store_id', 'seq']).execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-init': { up: (db) => createSchema(db, types) },
+    '0002-history-store': { up: (db) => addHistoryStore(db) },
   }
   return { getMigrations: async () => migrations }
 }

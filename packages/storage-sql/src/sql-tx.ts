@@ -10,11 +10,12 @@ import type {
   NewOutboxEvent,
   Note,
   Order,
+  OrderFilter,
   OutboxEvent,
   Reservation,
   StorageTx,
 } from '@peak-oms/core'
-import { type Kysely, type Selectable, sql } from 'kysely'
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
 import type {
   FulfillmentsTable,
@@ -179,6 +180,7 @@ const toHistory = (r: Selectable<HistoryTable>): HistoryEntry => ({
   entityType: r.entity_type as HistoryEntry['entityType'],
   entityId: r.entity_id,
   orderId: r.order_id,
+  storeId: r.store_id,
   action: r.action as HistoryEntry['action'],
   oldStatus: r.old_status,
   newStatus: r.new_status,
@@ -216,6 +218,20 @@ const toOutbox = (r: Selectable<OutboxTable>): OutboxEvent => ({
   leaseOwner: r.lease_owner,
   leaseUntil: readTsOrNull(r.lease_until),
 })
+
+/** The caller's reach on orders: `store_id IN (…) OR customer_id = …`; nothing when neither is given. */
+function withReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_orders', object>>(
+  q: Q,
+  reach: OrderFilter['reach'],
+): Q {
+  if (!reach) return q
+  return q.where((eb) => {
+    const ors = []
+    if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
+    if (reach.customerId !== null) ors.push(eb('customer_id', '=', reach.customerId))
+    return ors.length ? eb.or(ors) : eb.lit(false)
+  }) as Q
+}
 
 const LEVEL_COLUMNS: Record<keyof LevelDeltas, keyof LevelsTable> = {
   onHand: 'on_hand',
@@ -284,6 +300,13 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(n.updatedAt),
   })
 
+  /** The ids of the locations of these stores, as a subquery. */
+  const locationsOf = (storeIds: readonly string[]) =>
+    db
+      .selectFrom('oms_locations')
+      .select('id')
+      .where('store_id', 'in', storeIds.length ? [...storeIds] : [''])
+
   /** One INSERT per table (null when there is nothing to insert), shared by the repositories and `append`. */
   const inserts = {
     reservations: (rows: readonly Reservation[]) =>
@@ -339,6 +362,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
               entity_type: h.entityType,
               entity_id: h.entityId,
               order_id: h.orderId,
+              store_id: h.storeId,
               action: h.action,
               old_status: h.oldStatus,
               new_status: h.newStatus,
@@ -500,6 +524,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
         if (filter.itemIds)
           q = filter.itemIds.length ? q.where('item_id', 'in', [...filter.itemIds]) : q.where(sql.lit(false))
+        if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
+        if (filter.limit !== undefined) q = q.limit(filter.limit)
+        if (filter.offset) q = q.offset(filter.offset)
         return (await q.execute()).map(toLevel)
       },
       async applyDeltas(itemId, locationId, deltas, options) {
@@ -585,6 +612,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
         if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
         if (filter.referenceId) q = q.where('reference_id', '=', filter.referenceId)
+        if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
         if (filter.limit) {
           const rows = await q.orderBy('seq', 'desc').limit(filter.limit).execute()
           return rows.reverse().map(toMovement)
@@ -860,7 +888,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         return written
       },
       async list(filter) {
-        let q = db.selectFrom('oms_orders').selectAll()
+        let q = withReach(db.selectFrom('oms_orders').selectAll(), filter.reach)
         if (filter.storeIds)
           q = filter.storeIds.length
             ? q.where('store_id', 'in', [...filter.storeIds])
@@ -882,6 +910,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .selectFrom('oms_orders')
           .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
           .groupBy('status')
+        q = withReach(q, filter.reach)
         if (filter.storeIds)
           q = filter.storeIds.length
             ? q.where('store_id', 'in', [...filter.storeIds])
@@ -928,6 +957,22 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
       async list(filter) {
         let q = db.selectFrom('oms_history').selectAll().orderBy('seq')
+        const reach = filter.reach
+        if (reach) {
+          q = q.where((eb) => {
+            const ors = []
+            if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
+            if (reach.customerId !== null)
+              ors.push(
+                eb(
+                  'order_id',
+                  'in',
+                  eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
+                ),
+              )
+            return ors.length ? eb.or(ors) : eb.lit(false)
+          })
+        }
         if (filter.orderId) q = q.where('order_id', '=', filter.orderId)
         if (filter.entityId) q = q.where('entity_id', '=', filter.entityId)
         if (filter.action) q = q.where('action', '=', filter.action)

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createOms, isOmsError, OmsError, type StorageTx, SYSTEM_ACTOR } from '@peak-oms/core'
+import { createOms, isOmsError, OmsError, type StorageTx } from '@peak-oms/core'
 import BetterSqlite3 from 'better-sqlite3'
 import { afterAll, describe, expect, test } from 'vitest'
 import { createSqliteStorage, type SqliteStorage } from '../src/index'
@@ -47,7 +47,7 @@ describe('sqlite: setup mistakes are typed errors', () => {
       const oms = createOms({ storage })
       const viaOms = await caught(() =>
         oms.inventory.defineLocation({
-          actor: SYSTEM_ACTOR,
+          actor: { id: 'admin', roles: ['system_admin'] },
           location: { id: 'l1', storeId: 's1', name: 'Front', kind: 'store' },
         }),
       )

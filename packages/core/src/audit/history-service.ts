@@ -1,5 +1,12 @@
+import {
+  type HistoryForOrderInput,
+  historyForOrderInputSchema,
+  type ListHistoryInput,
+  listHistoryInputSchema,
+} from '../domain/commands'
 import { parseInput } from '../domain/parse-input'
-import { type Actor, actorSchema, type HistoryEntry, idSchema } from '../domain/schemas'
+import type { HistoryEntry } from '../domain/schemas'
+import { ForbiddenError } from '../errors/oms-error'
 import { loadOrder } from '../order/order-service'
 import type { OmsContext } from '../services/oms-context'
 
@@ -11,30 +18,34 @@ export class HistoryService {
     this.#ctx = ctx
   }
 
-  /** An order's timeline, oldest first. */
-  async forOrder(input: { actor: Actor; orderId: string }): Promise<HistoryEntry[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const orderId = parseInput(idSchema, input.orderId, 'order id')
+  /** An order's timeline, oldest first (`limit` 500 by default, at most 5000). */
+  async forOrder(input: HistoryForOrderInput): Promise<HistoryEntry[]> {
+    const { actor, orderId, limit } = parseInput(historyForOrderInputSchema, input, 'history read')
     return this.#ctx.storage.transaction(
       async (tx) => {
         await loadOrder(this.#ctx, tx, actor, orderId, 'history.view')
-        return tx.history.list({ orderId })
+        return tx.history.list({ orderId, limit })
       },
       { readOnly: true },
     )
   }
 
-  /** Audit rows by entity or action (inventory actions included), oldest first. */
-  async list(input: {
-    actor: Actor
-    entityId?: string
-    action?: string
-    limit?: number
-  }): Promise<HistoryEntry[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    this.#ctx.access.require(actor, 'history.view', 'view history')
-    this.#ctx.access.require(actor, 'inventory.view', 'view history')
-    const { actor: _a, ...filter } = input
-    return this.#ctx.storage.transaction((tx) => tx.history.list(filter), { readOnly: true })
+  /**
+   * Audit rows by entity or action (inventory actions included), oldest first, limited in the query to
+   * what the actor reaches: rows of its stores (global rows, such as the catalog's, for unscoped staff
+   * only). `limit` 100 by default, at most 1000.
+   */
+  async list(input: ListHistoryInput): Promise<HistoryEntry[]> {
+    const { actor, ...filter } = parseInput(listHistoryInputSchema, input, 'history read')
+    const reach = this.#ctx.access.reach(actor, 'history.view')
+    if (!reach) throw new ForbiddenError('view history', { permission: 'history.view' })
+    return this.#ctx.storage.transaction(
+      (tx) =>
+        tx.history.list({
+          ...filter,
+          ...(reach.all ? {} : { reach: { storeIds: reach.storeIds, customerId: reach.customerId } }),
+        }),
+      { readOnly: true },
+    )
   }
 }

@@ -3,7 +3,11 @@ import {
   actorSchema,
   channelSchema,
   currencySchema,
+  historyActionSchema,
   idSchema,
+  itemSchema,
+  jsonRecordSchema,
+  locationSchema,
   minorUnitsSchema,
   movementReasonSchema,
   noteTextSchema,
@@ -15,6 +19,22 @@ import {
 
 /** Sent with every mutating command: the same key with the same payload returns the first result. */
 export const idempotencyKeySchema = z.string().trim().min(1).max(200)
+
+/** Host data on an order or an event: plain JSON, at most 16 KiB and 8 levels deep. */
+export const hostDataSchema = jsonRecordSchema({ maxBytes: 16_384, maxDepth: 8 })
+
+/** A point in time: a `Date`, or an ISO 8601 string with its offset (`2026-12-01T10:00:00Z`). */
+export const instantSchema = z
+  .union([z.date(), z.iso.datetime({ offset: true })], {
+    error: 'must be a Date or an ISO 8601 date-time with offset',
+  })
+  .transform((value) => (value instanceof Date ? value : new Date(value)))
+  .refine((date) => !Number.isNaN(date.getTime()), 'is not a valid date')
+
+/** A page size: `fallback` when absent, never above `max`. */
+export const pageLimitSchema = (fallback: number, max: number) =>
+  z.number().int().min(1).max(max, `must be at most ${max}`).default(fallback)
+export const pageOffsetSchema = z.number().int().min(0).max(1_000_000).default(0)
 
 const commandBase = {
   actor: actorSchema,
@@ -44,7 +64,7 @@ export const createOrderInputSchema = z.strictObject({
   currency: currencySchema,
   lines: z.array(createOrderLineInputSchema).min(1, 'an order needs at least one line').max(500),
   shippingMinor: minorUnitsSchema.default(0),
-  attributes: z.record(z.string(), z.unknown()).default({}),
+  attributes: hostDataSchema.default({}),
   /** Hold time in seconds; defaults to the channel's policy (15 minutes). */
   holdSeconds: z
     .number()
@@ -59,11 +79,18 @@ export const orderEventInputSchema = z.strictObject({
   ...commandBase,
   orderId: idSchema,
   /** A dot-namespaced event such as `order.start_processing`. */
-  type: z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'must be an event name such as order.cancel'),
+  type: z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+\.[a-z_]+$/, 'must be an event name such as order.cancel'),
   reason: z.string().trim().max(1000).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: hostDataSchema.optional(),
 })
 export type OrderEventInput = z.input<typeof orderEventInputSchema>
+
+/** confirmPayment, failPayment, cancel: an order event whose type the method names. */
+export const orderCommandInputSchema = orderEventInputSchema.omit({ type: true })
+export type OrderCommandInput = z.input<typeof orderCommandInputSchema>
 
 export const addNoteInputSchema = z.strictObject({
   ...commandBase,
@@ -137,3 +164,93 @@ export const expireDueInputSchema = z.strictObject({
   maxHolds: z.number().int().min(1).optional(),
 })
 export type ExpireDueInput = z.input<typeof expireDueInputSchema>
+
+/** A read of one order (get, allowed events, holds, notes). */
+export const orderRefInputSchema = z.strictObject({ actor: actorSchema, orderId: idSchema })
+export type OrderRefInput = z.input<typeof orderRefInputSchema>
+
+export const listOrdersInputSchema = z.strictObject({
+  actor: actorSchema,
+  /** Narrows to these stores (never beyond the actor's own reach). */
+  storeIds: z.array(idSchema).max(1000).optional(),
+  statuses: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+  channel: channelSchema.optional(),
+  customerId: idSchema.optional(),
+  createdFrom: instantSchema.optional(),
+  createdTo: instantSchema.optional(),
+  /** @default 50 (at most 500) */
+  limit: pageLimitSchema(50, 500),
+  offset: pageOffsetSchema,
+})
+export type ListOrdersInput = z.input<typeof listOrdersInputSchema>
+
+export const defineLocationInputSchema = z.strictObject({ ...commandBase, location: locationSchema })
+export type DefineLocationInput = z.input<typeof defineLocationInputSchema>
+
+export const defineItemInputSchema = z.strictObject({ ...commandBase, item: itemSchema })
+export type DefineItemInput = z.input<typeof defineItemInputSchema>
+
+export const setSafetyStockInputSchema = z.strictObject({
+  ...commandBase,
+  itemId: idSchema,
+  locationId: idSchema,
+  safetyStock: quantitySchema,
+})
+export type SetSafetyStockInput = z.input<typeof setSafetyStockInputSchema>
+
+export const levelInputSchema = z.strictObject({ actor: actorSchema, itemId: idSchema, locationId: idSchema })
+export type LevelInput = z.input<typeof levelInputSchema>
+
+export const levelsInputSchema = z.strictObject({
+  actor: actorSchema,
+  itemId: idSchema.optional(),
+  locationId: idSchema.optional(),
+  /** @default 200 (at most 2000) */
+  limit: pageLimitSchema(200, 2000),
+  offset: pageOffsetSchema,
+})
+export type LevelsInput = z.input<typeof levelsInputSchema>
+
+export const availableAcrossInputSchema = z.strictObject({
+  actor: actorSchema,
+  itemId: idSchema,
+  locationIds: z.array(idSchema).max(1000).optional(),
+})
+export type AvailableAcrossInput = z.input<typeof availableAcrossInputSchema>
+
+export const movementsInputSchema = z.strictObject({
+  actor: actorSchema,
+  itemId: idSchema.optional(),
+  locationId: idSchema.optional(),
+  referenceId: idSchema.optional(),
+  /** The most recent this many, oldest first. @default 100 (at most 1000) */
+  limit: pageLimitSchema(100, 1000),
+})
+export type MovementsInput = z.input<typeof movementsInputSchema>
+
+export const reconcileInputSchema = z.strictObject({
+  actor: actorSchema,
+  /** Write the recomputed figures back (each drifted row under its lock). @default false */
+  repair: z.boolean().default(false),
+})
+export type ReconcileInput = z.input<typeof reconcileInputSchema>
+
+export const deleteNoteInputSchema = z.strictObject({ ...commandBase, noteId: idSchema })
+export type DeleteNoteInput = z.input<typeof deleteNoteInputSchema>
+
+export const historyForOrderInputSchema = z.strictObject({
+  actor: actorSchema,
+  orderId: idSchema,
+  /** @default 500 (at most 5000) */
+  limit: pageLimitSchema(500, 5000),
+})
+export type HistoryForOrderInput = z.input<typeof historyForOrderInputSchema>
+
+export const listHistoryInputSchema = z.strictObject({
+  actor: actorSchema,
+  entityId: idSchema.optional(),
+  action: historyActionSchema.optional(),
+  /** @default 100 (at most 1000) */
+  limit: pageLimitSchema(100, 1000),
+})
+export type ListHistoryInput = z.input<typeof listHistoryInputSchema>

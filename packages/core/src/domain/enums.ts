@@ -146,16 +146,23 @@ export const PAYMENT_STATUSES = [
 ] as const
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
 
-/** Roles: order_manager, warehouse_staff, customer_service, customer, store_manager, system_admin. */
-export const ROLES = [
+/**
+ * Roles a caller may hold: order_manager, warehouse_staff, customer_service, customer, store_manager,
+ * system_admin, and payment_service (the payment webhook: confirms and fails payments).
+ */
+export const CALLER_ROLES = [
   'order_manager',
   'warehouse_staff',
   'customer_service',
   'customer',
   'store_manager',
   'system_admin',
-  'system',
+  'payment_service',
 ] as const
+export type CallerRole = (typeof CALLER_ROLES)[number]
+
+/** Every role, including `system`: the library's own actor (sweeper, relay), which no caller can claim. */
+export const ROLES = [...CALLER_ROLES, 'system'] as const
 export type Role = (typeof ROLES)[number]
 
 export const POS_VENDORS = ['treez', 'dutchie', 'blaze'] as const

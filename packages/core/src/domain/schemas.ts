@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import {
+  CALLER_ROLES,
   CHANNELS,
   FULFILLMENT_STATUSES,
   HISTORY_ACTIONS,
@@ -8,7 +9,7 @@ import {
   ORDER_FLOWS,
   PAYMENT_STATUSES,
   RESERVATION_STATUSES,
-  ROLES,
+  type Role,
   STOCK_BUCKETS,
   UNITS,
 } from './enums'
@@ -60,7 +61,8 @@ export const locationKindSchema = z.enum(LOCATION_KINDS)
 export const unitSchema = z.enum(UNITS)
 export const reservationStatusSchema = z.enum(RESERVATION_STATUSES)
 export const paymentStatusSchema = z.enum(PAYMENT_STATUSES)
-export const roleSchema = z.enum(ROLES)
+/** A role a caller may hold (`system` is the library's own and is refused). */
+export const roleSchema = z.enum(CALLER_ROLES)
 
 const timestampSchema = z.date()
 /** Free text shown to people: trimmed, bounded. */
@@ -70,15 +72,69 @@ const externalIdsSchema = z.record(z.string().min(1).max(64), z.string().min(1).
 /** Who runs a command. Every command carries one. */
 export const actorSchema = z.strictObject({
   id: idSchema,
-  roles: z.array(roleSchema).min(1, 'must name at least one role'),
-  /** Staff limited to these stores; absent means every store. */
-  storeIds: z.array(idSchema).optional(),
+  roles: z.array(roleSchema).min(1, 'must name at least one role').max(16),
+  /** Staff limited to these stores; absent means every store, empty means none. */
+  storeIds: z.array(idSchema).max(1000).optional(),
   /** For the `customer` role: the customer this actor is. */
   customerId: idSchema.optional(),
   ip: z.string().max(64).optional(),
   userAgent: z.string().max(512).optional(),
 })
+/** Who runs a command, as a caller passes it to any public method (`system` is not among its roles). */
 export type Actor = z.infer<typeof actorSchema>
+/** The same, as a caller may write it before parsing (identical today; kept for input types). */
+export type CallerActor = z.input<typeof actorSchema>
+/** An actor a service acts as: a caller's, or the library's own `system` actor (the sweeper, the relay). */
+export type ActingActor = Omit<Actor, 'roles'> & { roles: Role[] }
+
+/** A JSON value a caller hands over (attributes, event data): plain JSON, bounded in size and depth. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/**
+ * What a JSON field accepts: only plain JSON values (strings, finite numbers, booleans, null, arrays and
+ * plain objects — no BigInt, functions, class instances, undefined or cycles), nested at most `maxDepth`
+ * deep and at most `maxBytes` long as JSON. Every storage keeps exactly this, so every storage returns it
+ * the same way.
+ */
+export function jsonRecordSchema(limits: { maxBytes: number; maxDepth: number }) {
+  return z.record(z.string().max(200), z.unknown()).superRefine((value, ctx) => {
+    const problem = jsonProblem(value, limits.maxDepth, new Set())
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path })
+      return
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(value)).length
+    if (bytes > limits.maxBytes)
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${bytes} bytes as JSON; at most ${limits.maxBytes} allowed`,
+      })
+  }) as unknown as z.ZodType<Record<string, JsonValue>, Record<string, unknown>>
+}
+
+function jsonProblem(
+  value: unknown,
+  depth: number,
+  seen: Set<object>,
+  path: PropertyKey[] = [],
+): { message: string; path: PropertyKey[] } | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? null : { message: 'must be a finite number', path }
+  if (typeof value !== 'object') return { message: `a ${typeof value} is not JSON`, path }
+  if (depth <= 0) return { message: 'is nested too deeply', path }
+  if (seen.has(value)) return { message: 'refers to itself (a cycle is not JSON)', path }
+  const proto = Object.getPrototypeOf(value)
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+    return { message: 'must be a plain object, array or value', path }
+  seen.add(value)
+  for (const [key, item] of Object.entries(value)) {
+    const problem = jsonProblem(item, depth - 1, seen, [...path, Array.isArray(value) ? Number(key) : key])
+    if (problem) return problem
+  }
+  seen.delete(value)
+  return null
+}
 
 export const locationSchema = z.strictObject({
   id: idSchema,
@@ -291,6 +347,8 @@ export const historyEntrySchema = z.strictObject({
   entityType: z.enum(['order', 'fulfillment', 'inventory', 'reservation', 'note', 'transfer', 'count']),
   entityId: idSchema,
   orderId: idSchema.nullable(),
+  /** The store the entry belongs to, for store-scoped readers; null for global entries (the catalog). */
+  storeId: idSchema.nullable(),
   action: historyActionSchema,
   oldStatus: z.string().nullable(),
   newStatus: z.string().nullable(),

@@ -1,4 +1,4 @@
-import type { Actor, Order, Reservation } from '../domain/schemas'
+import type { ActingActor, Order, Reservation } from '../domain/schemas'
 import { availableOf, remainingOf } from '../domain/schemas'
 import {
   InsufficientStockError,
@@ -191,10 +191,11 @@ export async function commitHolds(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  actor: Actor,
-  orderId: string,
+  actor: ActingActor,
+  order: Pick<Order, 'id' | 'storeId'>,
   holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
 ): Promise<Reservation[]> {
+  const orderId = order.id
   const stale = holds
     .filter(({ hold }) => hold.status === 'active' && !isLive(hold, now))
     .map(({ hold }) => hold.id)
@@ -221,6 +222,7 @@ export async function commitHolds(
     })),
     {
       orderId,
+      storeId: order.storeId,
       action: 'inventory_committed',
       description: `sold ${sold.reduce((s, r) => s + r.quantity, 0)} unit(s) from holds`,
     },

@@ -1,25 +1,36 @@
 import {
   type AdjustInventoryInput,
+  type AvailableAcrossInput,
   adjustInventoryInputSchema,
+  availableAcrossInputSchema,
+  type DefineItemInput,
+  type DefineLocationInput,
+  defineItemInputSchema,
+  defineLocationInputSchema,
+  type LevelInput,
+  type LevelsInput,
+  levelInputSchema,
+  levelsInputSchema,
+  type MovementsInput,
+  movementsInputSchema,
   type ReceiveInventoryInput,
+  type ReconcileInput,
   receiveInventoryInputSchema,
+  reconcileInputSchema,
   type SetInventoryInput,
+  type SetSafetyStockInput,
   setInventoryInputSchema,
+  setSafetyStockInputSchema,
 } from '../domain/commands'
 import type { HistoryAction, MovementReason, StockBucket } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type Actor,
-  actorSchema,
   emptyLevel,
   type InventoryLevel,
   type Item,
-  idSchema,
-  itemSchema,
   type Location,
-  locationSchema,
   type Movement,
-  quantitySchema,
 } from '../domain/schemas'
 import { ForbiddenError, NotFoundError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
@@ -69,26 +80,58 @@ export class InventoryService {
     this.#ctx = ctx
   }
 
-  /** Creates or updates a location (a store, warehouse, vault or sales floor). */
-  async defineLocation(input: { actor: Actor; location: unknown }): Promise<Location> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const location = parseInput(locationSchema, input.location, 'location')
-    this.#ctx.access.require(actor, 'inventory.write', 'define locations')
-    if (!this.#ctx.access.canReachStore(actor, location.storeId))
-      throw new ForbiddenError(`define locations in store ${location.storeId}`)
-    await this.#ctx.storage.transaction((tx) => tx.locations.upsert(location))
-    this.#ctx.catalog.forget('location', location.id)
-    return location
+  /**
+   * Creates or updates a location (a store, warehouse, vault or sales floor). A store-scoped actor may
+   * define locations only in its stores, and may not move a location out of another store.
+   */
+  async defineLocation(input: DefineLocationInput): Promise<Location> {
+    const cmd = parseInput(defineLocationInputSchema, input, 'location')
+    const ctx = this.#ctx
+    const { location } = cmd
+    const check = async (tx: StorageTx) => {
+      ctx.access.requireStore(
+        cmd.actor,
+        'inventory.write',
+        location.storeId,
+        `define locations in store ${location.storeId}`,
+      )
+      const existing = await tx.locations.get(location.id)
+      if (existing && !ctx.access.canReachStore(cmd.actor, 'inventory.write', existing.storeId))
+        throw ctx.access.denied('inventory.write', 'location', location.id)
+    }
+    const defined = await runCommand(
+      ctx,
+      'inventory.defineLocation',
+      cmd,
+      async (tx) => {
+        await check(tx)
+        await tx.locations.upsert(location)
+        return location
+      },
+      check,
+    )
+    ctx.catalog.forget('location', location.id)
+    return defined
   }
 
-  /** Creates or updates an item (a sellable variant / SKU). */
-  async defineItem(input: { actor: Actor; item: unknown }): Promise<Item> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const item = parseInput(itemSchema, input.item, 'item')
-    this.#ctx.access.require(actor, 'inventory.write', 'define items')
-    await this.#ctx.storage.transaction((tx) => tx.items.upsert(item))
-    this.#ctx.catalog.forget('item', item.id)
-    return item
+  /** Creates or updates an item (a sellable variant / SKU). The catalog is shared: unscoped staff only. */
+  async defineItem(input: DefineItemInput): Promise<Item> {
+    const cmd = parseInput(defineItemInputSchema, input, 'item')
+    const ctx = this.#ctx
+    const check = async () => ctx.access.requireGlobal(cmd.actor, 'catalog.write', 'define items')
+    const defined = await runCommand(
+      ctx,
+      'inventory.defineItem',
+      cmd,
+      async (tx) => {
+        await check()
+        await tx.items.upsert(cmd.item)
+        return cmd.item
+      },
+      check,
+    )
+    ctx.catalog.forget('item', cmd.item.id)
+    return defined
   }
 
   /** Goods arrive: on-hand goes up by `quantity`, recorded as a `receive` movement. */
@@ -160,66 +203,73 @@ export class InventoryService {
     entry: Pick<LedgerEntry, 'bucket' | 'delta' | 'reason' | 'expectOnHand'>,
     audit: { action: HistoryAction; description: string },
   ): Promise<StockView> {
-    return runCommand(this.#ctx, scope, cmd, async (tx, now) => {
-      await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
-      if (entry.delta === 0) {
-        // Nothing moves (a set to the value it already has): no movement, just the check and the level.
-        const current =
-          (await tx.inventory.getLevel(cmd.itemId, cmd.locationId)) ??
-          emptyLevel(cmd.itemId, cmd.locationId, now)
-        if (entry.expectOnHand !== undefined && current.onHand !== entry.expectOnHand) {
-          throw onHandConflict(cmd.itemId, cmd.locationId, entry.expectOnHand, current.onHand)
+    return runCommand(
+      this.#ctx,
+      scope,
+      cmd,
+      async (tx, now) => {
+        const location = await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+        if (entry.delta === 0) {
+          // Nothing moves (a set to the value it already has): no movement, just the check and the level.
+          const current =
+            (await tx.inventory.getLevel(cmd.itemId, cmd.locationId)) ??
+            emptyLevel(cmd.itemId, cmd.locationId, now)
+          if (entry.expectOnHand !== undefined && current.onHand !== entry.expectOnHand) {
+            throw onHandConflict(cmd.itemId, cmd.locationId, entry.expectOnHand, current.onHand)
+          }
+          return this.#view(tx, current, now)
         }
-        return this.#view(tx, current, now)
-      }
-      const [level] = await recordMovements(
-        this.#ctx,
-        tx,
-        now,
-        cmd.actor,
-        [
-          {
-            ...entry,
-            itemId: cmd.itemId,
-            locationId: cmd.locationId,
-            packageId: cmd.packageId ?? null,
-            reference: cmd.reference ?? null,
-            note: cmd.note ?? null,
-          },
-        ],
-        audit,
-      )
-      return this.#view(tx, level as InventoryLevel, now)
-    })
+        const [level] = await recordMovements(
+          this.#ctx,
+          tx,
+          now,
+          cmd.actor,
+          [
+            {
+              ...entry,
+              itemId: cmd.itemId,
+              locationId: cmd.locationId,
+              packageId: cmd.packageId ?? null,
+              reference: cmd.reference ?? null,
+              note: cmd.note ?? null,
+            },
+          ],
+          { ...audit, storeId: location.storeId },
+        )
+        return this.#view(tx, level as InventoryLevel, now)
+      },
+      async (tx) => {
+        await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      },
+    )
   }
 
   /** Safety stock is kept out of `available`. */
-  async setSafetyStock(input: {
-    actor: Actor
-    itemId: string
-    locationId: string
-    safetyStock: number
-  }): Promise<StockView> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const safetyStock = parseInput(quantitySchema, input.safetyStock, 'safety stock')
-    return this.#ctx.storage.transaction(async (tx) => {
-      const now = this.#ctx.clock.now()
-      await this.#requireWrite(tx, actor, input.locationId, input.itemId)
-      const level =
-        (await tx.inventory.setSafetyStock(input.itemId, input.locationId, safetyStock, now)) ??
-        (await (async () => {
-          await tx.inventory.applyDeltas(input.itemId, input.locationId, {}, { now })
-          return tx.inventory.setSafetyStock(input.itemId, input.locationId, safetyStock, now)
-        })())
-      return this.#view(tx, level as InventoryLevel, now)
-    })
+  async setSafetyStock(input: SetSafetyStockInput): Promise<StockView> {
+    const cmd = parseInput(setSafetyStockInputSchema, input, 'safety stock')
+    return runCommand(
+      this.#ctx,
+      'inventory.setSafetyStock',
+      cmd,
+      async (tx, now) => {
+        await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+        const level =
+          (await tx.inventory.setSafetyStock(cmd.itemId, cmd.locationId, cmd.safetyStock, now)) ??
+          (await (async () => {
+            await tx.inventory.applyDeltas(cmd.itemId, cmd.locationId, {}, { now })
+            return tx.inventory.setSafetyStock(cmd.itemId, cmd.locationId, cmd.safetyStock, now)
+          })())
+        return this.#view(tx, level as InventoryLevel, now)
+      },
+      async (tx) => {
+        await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      },
+    )
   }
 
   /** The level of one item at one location (zeros when it never had stock). */
-  async level(input: { actor: Actor; itemId: string; locationId: string }): Promise<StockView> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const itemId = parseInput(idSchema, input.itemId, 'item id')
-    const locationId = parseInput(idSchema, input.locationId, 'location id')
+  async level(input: LevelInput): Promise<StockView> {
+    const { actor, itemId, locationId } = parseInput(levelInputSchema, input, 'level read')
     return this.#ctx.storage.transaction(
       async (tx) => {
         const now = this.#ctx.clock.now()
@@ -231,46 +281,58 @@ export class InventoryService {
     )
   }
 
-  /** Levels of an item across locations (or of a location), each with its live availability. */
-  async levels(input: { actor: Actor; itemId?: string; locationId?: string }): Promise<StockView[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
+  /**
+   * Levels of an item across locations (or of a location), each with its live availability, limited in
+   * the query to the stores the actor reaches; a page at a time (`limit` 200 by default, at most 2000).
+   */
+  async levels(input: LevelsInput): Promise<StockView[]> {
+    const { actor, ...filter } = parseInput(levelsInputSchema, input, 'levels read')
+    return this.#levels(actor, filter)
+  }
+
+  /** Available to sell across locations: each location clamped at 0 before summing. */
+  async availableAcross(input: AvailableAcrossInput): Promise<number> {
+    const { actor, itemId, locationIds } = parseInput(availableAcrossInputSchema, input, 'availability read')
+    const views = await this.#levels(actor, { itemId, limit: 10_000, offset: 0 })
+    return views
+      .filter((v) => !locationIds || locationIds.includes(v.locationId))
+      .reduce((sum, v) => sum + v.available, 0)
+  }
+
+  async #levels(
+    actor: Actor,
+    filter: { itemId?: string | undefined; locationId?: string | undefined; limit: number; offset: number },
+  ): Promise<StockView[]> {
+    const storeIds = this.#inventoryReach(actor)
     return this.#ctx.storage.transaction(
       async (tx) => {
         const now = this.#ctx.clock.now()
         const levels = await tx.inventory.listLevels({
-          ...(input.itemId ? { itemId: input.itemId } : {}),
-          ...(input.locationId ? { locationId: input.locationId } : {}),
+          ...(filter.itemId ? { itemId: filter.itemId } : {}),
+          ...(filter.locationId ? { locationId: filter.locationId } : {}),
+          ...(storeIds ? { storeIds } : {}),
+          limit: filter.limit,
+          offset: filter.offset,
         })
-        const reachable = await this.#reachableLocations(tx, actor)
         const views: StockView[] = []
-        for (const l of levels)
-          if (!reachable || reachable.has(l.locationId)) views.push(await this.#view(tx, l, now))
+        for (const l of levels) views.push(await this.#view(tx, l, now))
         return views
       },
       { readOnly: true },
     )
   }
 
-  /** Available to sell across locations: each location clamped at 0 before summing. */
-  async availableAcross(input: { actor: Actor; itemId: string; locationIds?: string[] }): Promise<number> {
-    const views = await this.levels({ actor: input.actor, itemId: input.itemId })
-    return views
-      .filter((v) => !input.locationIds || input.locationIds.includes(v.locationId))
-      .reduce((sum, v) => sum + v.available, 0)
-  }
-
-  async movements(input: {
-    actor: Actor
-    itemId?: string
-    locationId?: string
-    referenceId?: string
-    limit?: number
-  }): Promise<Movement[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
-    const { actor: _a, ...filter } = input
-    return this.#ctx.storage.transaction((tx) => tx.inventory.listMovements(filter), { readOnly: true })
+  /**
+   * Movements (the ledger), the most recent `limit` (100 by default, at most 1000), oldest first, limited
+   * in the query to the stores the actor reaches.
+   */
+  async movements(input: MovementsInput): Promise<Movement[]> {
+    const { actor, ...filter } = parseInput(movementsInputSchema, input, 'movements read')
+    const storeIds = this.#inventoryReach(actor)
+    return this.#ctx.storage.transaction(
+      (tx) => tx.inventory.listMovements({ ...filter, ...(storeIds ? { storeIds } : {}) }),
+      { readOnly: true },
+    )
   }
 
   /**
@@ -278,18 +340,18 @@ export class InventoryService {
    * (reserved = what active holds still hold), and reports each difference. The report reads one
    * consistent snapshot, so traffic running meanwhile never shows as drift. With `repair`, each drifted
    * row is then corrected on its own: under that row's lock, against the row's ledger and holds as they
-   * are at that moment (never the snapshot's figures), so a repair is safe while traffic runs. A healthy
-   * system reports no drift.
+   * are at that moment (never the snapshot's figures), so a repair is safe while traffic runs. It spans
+   * every store: unscoped staff only. A healthy system reports no drift.
    */
-  async reconcileProjections(input: { actor: Actor; repair?: boolean }): Promise<ReconcileResult> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
+  async reconcileProjections(input: ReconcileInput): Promise<ReconcileResult> {
+    const { actor, repair } = parseInput(reconcileInputSchema, input, 'reconcile')
     const ctx = this.#ctx
-    ctx.access.require(actor, input.repair ? 'inventory.write' : 'inventory.view', 'reconcile inventory')
+    ctx.access.requireGlobal(actor, 'maintenance.run', 'reconcile inventory')
     const report = await ctx.storage.transaction((tx) => reconcile(tx, false, ctx.clock.now()), {
       readOnly: true,
       isolation: 'snapshot',
     })
-    if (!input.repair || report.drifts.length === 0) return report
+    if (!repair || report.drifts.length === 0) return report
     const rows = new Map(report.drifts.map((d) => [levelRowKey(d.itemId, d.locationId), d]))
     let repaired = false
     for (const row of rows.values()) {
@@ -299,6 +361,13 @@ export class InventoryService {
       repaired ||= fixed
     }
     return { ...report, repaired }
+  }
+
+  /** The stores `inventory.view` reaches for this actor (undefined: all); FORBIDDEN without it. */
+  #inventoryReach(actor: Actor): readonly string[] | undefined {
+    const reach = this.#ctx.access.reach(actor, 'inventory.view')
+    if (!reach) throw new ForbiddenError('view inventory', { permission: 'inventory.view' })
+    return reach.all ? undefined : reach.storeIds
   }
 
   async #view(tx: StorageTx, level: InventoryLevel, now: Date): Promise<StockView> {
@@ -318,29 +387,28 @@ export class InventoryService {
     }
   }
 
-  async #reachableLocations(tx: StorageTx, actor: Actor): Promise<Set<string> | null> {
-    if (!actor.storeIds) return null
-    const all = await Promise.all(actor.storeIds.map((storeId) => tx.locations.list({ storeId })))
-    return new Set(all.flat().map((l) => l.id))
-  }
-
-  async #requireView(tx: StorageTx, actor: Actor, locationId: string): Promise<void> {
-    this.#ctx.access.require(actor, 'inventory.view', 'view inventory')
-    if (actor.storeIds) {
-      const location = await tx.locations.get(locationId)
-      if (!location || !this.#ctx.access.canReachStore(actor, location.storeId)) {
-        throw new ForbiddenError(`view inventory at ${locationId}`)
-      }
-    }
-  }
-
-  async #requireWrite(tx: StorageTx, actor: Actor, locationId: string, itemId: string): Promise<void> {
-    this.#ctx.access.require(actor, 'inventory.write', 'change inventory')
+  /** A location the actor may read stock at; missing and out of reach answer alike for a limited actor. */
+  async #requireView(tx: StorageTx, actor: Actor, locationId: string): Promise<Location> {
+    const access = this.#ctx.access
     const location = await tx.locations.get(locationId)
-    if (!location) throw new NotFoundError('location', locationId)
-    if (!this.#ctx.access.canReachStore(actor, location.storeId))
-      throw new ForbiddenError(`change inventory at ${locationId}`)
+    if (!location) return access.missing(actor, 'inventory.view', 'location', locationId)
+    if (!access.canReachStore(actor, 'inventory.view', location.storeId))
+      throw access.denied('inventory.view', 'location', locationId)
+    return location
+  }
+
+  /**
+   * A location the actor may change stock at, and an item that exists. The location is checked first, so
+   * a limited actor learns nothing about a location out of its reach, missing or not.
+   */
+  async #requireWrite(tx: StorageTx, actor: Actor, locationId: string, itemId: string): Promise<Location> {
+    const access = this.#ctx.access
+    const location = await tx.locations.get(locationId)
+    if (!location) return access.missing(actor, 'inventory.write', 'location', locationId)
+    if (!access.canReachStore(actor, 'inventory.write', location.storeId))
+      throw access.denied('inventory.write', 'location', locationId)
     if (!(await tx.items.get(itemId))) throw new NotFoundError('item', itemId)
+    return location
   }
 }
 

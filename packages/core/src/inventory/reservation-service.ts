@@ -1,19 +1,14 @@
 import {
   type ExpireDueInput,
   expireDueInputSchema,
+  type OrderRefInput,
+  orderRefInputSchema,
   type ReservationQuantityInput,
   reservationQuantityInputSchema,
 } from '../domain/commands'
 import { parseInput } from '../domain/parse-input'
-import {
-  type Actor,
-  actorSchema,
-  idSchema,
-  type Order,
-  type Reservation,
-  remainingOf,
-} from '../domain/schemas'
-import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors/oms-error'
+import { type ActingActor, type Actor, type Order, type Reservation, remainingOf } from '../domain/schemas'
+import { InvalidTransitionError, ValidationError } from '../errors/oms-error'
 import { toTransitionList } from '../machines/machine-definition'
 import type { OrderContext, OrderMachine } from '../order/order-machine'
 import { applyOrderEvents, loadOrder, orderContextOf } from '../order/order-service'
@@ -44,9 +39,8 @@ export class ReservationService {
     this.#ctx = ctx
   }
 
-  async listByOrder(input: { actor: Actor; orderId: string }): Promise<Reservation[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const orderId = parseInput(idSchema, input.orderId, 'order id')
+  async listByOrder(input: OrderRefInput): Promise<Reservation[]> {
+    const { actor, orderId } = parseInput(orderRefInputSchema, input, 'hold read')
     return this.#ctx.storage.transaction(
       async (tx) => {
         await loadOrder(this.#ctx, tx, actor, orderId, 'order.view')
@@ -64,42 +58,49 @@ export class ReservationService {
   async release(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'release')
     const ctx = this.#ctx
-    return runCommand(ctx, 'reservations.release', cmd, async (tx, now) => {
-      const { hold, order, holds } = await this.#claim(
-        tx,
-        cmd.actor,
-        cmd.reservationId,
-        'reservation.release',
-      )
-      const quantity = cmd.quantity ?? remainingOf(hold)
-      if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
-      const machine = ctx.orderMachines[order.flow]
-      const context = await orderContextOf(ctx, tx, order, holds)
-      if (!machine.can(order.status, context, { type: 'order.cancel' })) {
-        throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
-          hint: 'a hold can be released only while its order could still be cancelled; the goods are being handed over',
-        })
-      }
-      const held = holds.filter((h) => h.status === 'active').reduce((sum, h) => sum + remainingOf(h), 0)
-      if (held - quantity <= 0) {
-        throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
-          hint: 'this would release the last unit the order holds: cancel the order instead',
-        })
-      }
-      const [changed] = await releaseHolds(tx, now, [{ hold, quantity }])
-      const released = (changed as Reservation).quantityReleased - hold.quantityReleased
-      await tx.history.appendMany([
-        historyEntry(ctx, cmd.actor, now, {
-          entityType: 'reservation',
-          entityId: hold.id,
-          orderId: hold.orderId,
-          action: 'inventory_released',
-          description: `released ${released} of hold ${hold.id}${cmd.reason ? ` (${cmd.reason})` : ''}`,
-          additionalData: { reservationId: hold.id, quantity: released },
-        }),
-      ])
-      return changed as Reservation
-    })
+    return runCommand(
+      ctx,
+      'reservations.release',
+      cmd,
+      async (tx, now) => {
+        const { hold, order, holds } = await this.#claim(
+          tx,
+          cmd.actor,
+          cmd.reservationId,
+          'reservation.release',
+        )
+        const quantity = cmd.quantity ?? remainingOf(hold)
+        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+        const machine = ctx.orderMachines[order.flow]
+        const context = await orderContextOf(ctx, tx, order, holds)
+        if (!machine.can(order.status, context, { type: 'order.cancel' })) {
+          throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
+            hint: 'a hold can be released only while its order could still be cancelled; the goods are being handed over',
+          })
+        }
+        const held = holds.filter((h) => h.status === 'active').reduce((sum, h) => sum + remainingOf(h), 0)
+        if (held - quantity <= 0) {
+          throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
+            hint: 'this would release the last unit the order holds: cancel the order instead',
+          })
+        }
+        const [changed] = await releaseHolds(tx, now, [{ hold, quantity }])
+        const released = (changed as Reservation).quantityReleased - hold.quantityReleased
+        await tx.history.appendMany([
+          historyEntry(ctx, cmd.actor, now, {
+            entityType: 'reservation',
+            entityId: hold.id,
+            orderId: hold.orderId,
+            storeId: order.storeId,
+            action: 'inventory_released',
+            description: `released ${released} of hold ${hold.id}${cmd.reason ? ` (${cmd.reason})` : ''}`,
+            additionalData: { reservationId: hold.id, quantity: released },
+          }),
+        ])
+        return changed as Reservation
+      },
+      (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
+    )
   }
 
   /**
@@ -110,20 +111,39 @@ export class ReservationService {
   async commit(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
     const ctx = this.#ctx
-    return runCommand(ctx, 'reservations.commit', cmd, async (tx, now) => {
-      const { hold, order, holds } = await this.#claim(tx, cmd.actor, cmd.reservationId, 'reservation.commit')
-      const quantity = cmd.quantity ?? remainingOf(hold)
-      if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
-      const machine = ctx.orderMachines[order.flow]
-      const context = await orderContextOf(ctx, tx, order, holds)
-      if (!handsOver(machine, order.status, context)) {
-        throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
-          hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
-        })
-      }
-      const [changed] = await commitHolds(ctx, tx, now, cmd.actor, hold.orderId, [{ hold, quantity }])
-      return changed as Reservation
-    })
+    return runCommand(
+      ctx,
+      'reservations.commit',
+      cmd,
+      async (tx, now) => {
+        const { hold, order, holds } = await this.#claim(
+          tx,
+          cmd.actor,
+          cmd.reservationId,
+          'reservation.commit',
+        )
+        const quantity = cmd.quantity ?? remainingOf(hold)
+        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+        const machine = ctx.orderMachines[order.flow]
+        const context = await orderContextOf(ctx, tx, order, holds)
+        if (!handsOver(machine, order.status, context)) {
+          throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
+            hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
+          })
+        }
+        const [changed] = await commitHolds(ctx, tx, now, cmd.actor, order, [{ hold, quantity }])
+        return changed as Reservation
+      },
+      (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
+    )
+  }
+
+  /** A replayed hold command answers only if the actor still reaches the hold's order. */
+  async #recheck(tx: StorageTx, actor: Actor, id: string): Promise<void> {
+    const hold = await tx.reservations.get(id)
+    const order = hold ? await tx.orders.get(hold.orderId) : null
+    if (!order || !this.#ctx.access.canReachOrder(actor, 'reservation.manage', order))
+      throw this.#ctx.access.denied('reservation.manage', 'reservation', id)
   }
 
   /**
@@ -136,14 +156,13 @@ export class ReservationService {
     id: string,
     event: 'reservation.release' | 'reservation.commit',
   ): Promise<{ hold: Reservation; order: Order; holds: Reservation[] }> {
+    const access = this.#ctx.access
     const found = await tx.reservations.get(id)
-    if (!found) {
-      if (this.#ctx.access.isScoped(actor))
-        throw new ForbiddenError(`reservation.manage on reservation ${id}`)
-      this.#ctx.access.require(actor, 'reservation.manage')
-      throw new NotFoundError('reservation', id)
-    }
-    const order = await loadOrder(this.#ctx, tx, actor, found.orderId, 'reservation.manage', { lock: true })
+    if (!found) return access.missing(actor, 'reservation.manage', 'reservation', id)
+    // Out of reach answers exactly like missing: it names the hold asked about, never its order.
+    const order = await tx.orders.lock(found.orderId)
+    if (!order || !access.canReachOrder(actor, 'reservation.manage', order))
+      throw access.denied('reservation.manage', 'reservation', id)
     const holds = await tx.reservations.listByOrder(order.id)
     const hold = holds.find((h) => h.id === id) as Reservation
     if (hold.status !== 'active') {
@@ -166,7 +185,7 @@ export class ReservationService {
   ): Promise<ExpireDueResult> {
     const cmd = parseInput(expireDueInputSchema, input, 'expireDue')
     const actor = cmd.actor ?? SYSTEM_ACTOR
-    this.#ctx.access.require(actor, 'reservation.manage', 'expire reservations')
+    this.#ctx.access.requireGlobal(actor, 'maintenance.run', 'expire reservations')
     const batch = cmd.batchSize ?? this.#ctx.policies.expiryBatchSize
     const expirable = this.#expirableStatuses()
     const total: ExpireDueResult = { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 }
@@ -199,7 +218,7 @@ export class ReservationService {
    * batch again on fresh reads.
    */
   async #sweepBatch(
-    actor: Actor,
+    actor: ActingActor,
     mode: 'due' | 'lazy',
     batch: number,
     expirable: string[],
@@ -271,6 +290,7 @@ export class ReservationService {
                 entityType: 'reservation',
                 entityId: orderId,
                 orderId,
+                storeId: orders.find((o) => o.id === orderId)?.storeId ?? null,
                 action: 'reservation_expired',
                 description: `${ids.length} hold(s) expired`,
                 additionalData: { reservationIds: ids },

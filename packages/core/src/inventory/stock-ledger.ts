@@ -1,5 +1,5 @@
 import type { MovementReason, StockBucket } from '../domain/enums'
-import type { Actor, InventoryLevel, Movement } from '../domain/schemas'
+import type { ActingActor, InventoryLevel, Movement } from '../domain/schemas'
 import { availableOf } from '../domain/schemas'
 import { ConflictError, InsufficientStockError } from '../errors/oms-error'
 import type { LevelDeltas, StorageTx } from '../ports/storage'
@@ -60,10 +60,12 @@ export async function recordMovements(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  actor: Actor,
+  actor: ActingActor,
   entries: readonly LedgerEntry[],
   audit: {
     orderId?: string | null
+    /** The store the change happens in (the audit row's scope). */
+    storeId: string | null
     action: Parameters<typeof historyEntry>[3]['action']
     description: string
   } | null,
@@ -121,6 +123,7 @@ export async function recordMovements(
           entityType: 'inventory',
           entityId: movements[0]?.id ?? ctx.ids(),
           orderId: audit.orderId ?? null,
+          storeId: audit.storeId,
           action: audit.action,
           description: audit.description,
           additionalData: {
@@ -151,6 +154,7 @@ export async function recordMovements(
       historyEntry(ctx, actor, now, {
         entityType: 'inventory',
         entityId: `${l.itemId}@${l.locationId}`,
+        storeId: (await ctx.catalog.location(tx, l.locationId))?.storeId ?? null,
         action: 'inventory_shortage',
         description: `shortage of ${deficit} at ${l.locationId} for item ${l.itemId}: on-hand ${l.onHand} is below reserved ${l.reserved}`,
         additionalData: { itemId: l.itemId, locationId: l.locationId, deficit },

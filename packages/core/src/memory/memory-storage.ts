@@ -23,6 +23,7 @@ import type {
 } from '../ports/storage'
 
 const clone = <T>(value: T): T => structuredClone(value)
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const levelKey = (itemId: string, locationId: string) => `${itemId}\u0000${locationId}`
 
 class State {
@@ -86,6 +87,9 @@ class UndoLog {
 }
 
 const matchesOrder = (order: Order, f: OrderFilter) =>
+  (!f.reach ||
+    f.reach.storeIds.includes(order.storeId) ||
+    (f.reach.customerId !== null && order.customerId === f.reach.customerId)) &&
   (!f.storeIds || f.storeIds.includes(order.storeId)) &&
   (!f.statuses || f.statuses.includes(order.status)) &&
   (!f.channel || order.channel === f.channel) &&
@@ -144,7 +148,13 @@ function createTx(s: State, log: UndoLog): StorageTx {
             (l) =>
               (!filter.itemId || l.itemId === filter.itemId) &&
               (!filter.locationId || l.locationId === filter.locationId) &&
-              (!filter.itemIds || filter.itemIds.includes(l.itemId)),
+              (!filter.itemIds || filter.itemIds.includes(l.itemId)) &&
+              (!filter.storeIds || filter.storeIds.includes(s.locations.get(l.locationId)?.storeId ?? '')),
+          )
+          .sort((a, b) => (a.itemId === b.itemId ? cmp(a.locationId, b.locationId) : cmp(a.itemId, b.itemId)))
+          .slice(
+            filter.offset ?? 0,
+            filter.limit === undefined ? undefined : (filter.offset ?? 0) + filter.limit,
           )
           .map(clone)
       },
@@ -195,7 +205,8 @@ function createTx(s: State, log: UndoLog): StorageTx {
           (m) =>
             (!filter.itemId || m.itemId === filter.itemId) &&
             (!filter.locationId || m.locationId === filter.locationId) &&
-            (!filter.referenceId || m.reference?.id === filter.referenceId),
+            (!filter.referenceId || m.reference?.id === filter.referenceId) &&
+            (!filter.storeIds || filter.storeIds.includes(s.locations.get(m.locationId)?.storeId ?? '')),
         )
         return (filter.limit ? rows.slice(-filter.limit) : rows).map(clone)
       },
@@ -396,8 +407,16 @@ function createTx(s: State, log: UndoLog): StorageTx {
         log.push(s.history, ...entries.map(clone))
       },
       async list(filter) {
+        const reach = filter.reach
+        const reaches = (h: HistoryEntry) =>
+          !reach ||
+          (h.storeId !== null && reach.storeIds.includes(h.storeId)) ||
+          (reach.customerId !== null &&
+            h.orderId !== null &&
+            s.orders.get(h.orderId)?.customerId === reach.customerId)
         const rows = s.history.filter(
           (h) =>
+            reaches(h) &&
             (!filter.orderId || h.orderId === filter.orderId) &&
             (!filter.entityId || h.entityId === filter.entityId) &&
             (!filter.action || h.action === filter.action),

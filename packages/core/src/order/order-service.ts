@@ -1,17 +1,22 @@
-import { permissionForEvent } from '../access/access-policy'
+import type { z } from 'zod'
+import { type Permission, permissionForEvent } from '../access/access-policy'
 import {
   type CreateOrderInput,
   createOrderInputSchema,
+  type ListOrdersInput,
+  listOrdersInputSchema,
+  type OrderCommandInput,
   type OrderEventInput,
+  type OrderRefInput,
+  orderCommandInputSchema,
   orderEventInputSchema,
+  orderRefInputSchema,
 } from '../domain/commands'
 import type { HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
-  type Actor,
-  actorSchema,
+  type ActingActor,
   type HistoryEntry,
-  idSchema,
   type Order,
   type OrderLine,
   type Reservation,
@@ -22,7 +27,6 @@ import {
   ForbiddenError,
   InvalidTransitionError,
   isOmsError,
-  NotFoundError,
   ReservationExpiredError,
   StaleStateError,
   ValidationError,
@@ -98,190 +102,199 @@ export class OrderService {
   async create(input: CreateOrderInput): Promise<Order> {
     const cmd = parseInput(createOrderInputSchema, input, 'order')
     const ctx = this.#ctx
-    ctx.access.require(cmd.actor, 'order.create', 'create orders')
-    if (!ctx.access.canReachStore(cmd.actor, cmd.storeId))
-      throw new ForbiddenError(`create orders in store ${cmd.storeId}`)
-    if (
-      ctx.access.isCustomerOnly(cmd.actor) &&
-      (cmd.customerId ?? cmd.actor.customerId) !== cmd.actor.customerId
-    ) {
-      throw new ForbiddenError('create orders for another customer')
-    }
-    const customerId =
-      cmd.customerId ?? (ctx.access.isCustomerOnly(cmd.actor) ? (cmd.actor.customerId ?? null) : null)
+    // Staff create orders in the stores they reach, for anyone; a customer creates its own orders.
+    const reach = ctx.access.reach(cmd.actor, 'order.create')
+    const inStore = reach !== null && (reach.all || reach.storeIds.includes(cmd.storeId))
+    const customerId = cmd.customerId ?? (inStore ? null : (reach?.customerId ?? null))
+    if (!inStore && (reach?.customerId == null || customerId !== reach.customerId))
+      throw new ForbiddenError('create this order', { permission: 'order.create' })
     const machine = ctx.orderMachines[cmd.flow]
+    const lineAmounts = safeLineAmounts(cmd)
 
-    return runCommand(ctx, 'orders.create', cmd, async (tx, now) => {
-      const locationId = cmd.locationId ?? (await defaultLocation(tx, cmd.storeId))
-      const location = await ctx.catalog.location(tx, locationId)
-      if (!location) throw new NotFoundError('location', locationId)
-      if (location.storeId !== cmd.storeId) {
-        throw new ValidationError('order', [
-          { path: 'locationId', message: `belongs to store ${location.storeId}, not ${cmd.storeId}` },
-        ])
-      }
-      const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
-      const items = new Map((await ctx.catalog.items(tx, itemIds)).map((i) => [i.id, i]))
-      const missing = itemIds.filter((id) => !items.has(id))
-      if (missing.length) {
-        throw new ValidationError(
-          'order',
-          cmd.lines.flatMap((l, i) =>
-            items.has(l.itemId)
-              ? []
-              : [{ path: `lines.${i}.itemId`, message: `item ${l.itemId} does not exist` }],
-          ),
-        )
-      }
-      const lines: OrderLine[] = cmd.lines.map((l, i) => {
-        const gross = l.quantity * l.unitPriceMinor
-        if (l.discountMinor > gross) {
+    return runCommand(
+      ctx,
+      'orders.create',
+      cmd,
+      async (tx, now) => {
+        const locationId = cmd.locationId ?? (await defaultLocation(tx, cmd.storeId))
+        const location = await ctx.catalog.location(tx, locationId)
+        // A location that is missing and one of another store get the same answer: nothing is revealed.
+        if (!location || location.storeId !== cmd.storeId) {
           throw new ValidationError('order', [
-            { path: `lines.${i}.discountMinor`, message: `exceeds the line amount ${gross}` },
+            { path: 'locationId', message: `is not a location of store ${cmd.storeId}` },
           ])
         }
-        const item = items.get(l.itemId)
-        return {
-          id: l.id ?? ctx.ids(),
-          itemId: l.itemId,
-          sku: l.sku ?? item?.sku ?? null,
-          name: l.name ?? item?.name ?? null,
-          quantity: l.quantity,
-          unitPriceMinor: l.unitPriceMinor,
-          discountMinor: l.discountMinor,
-          taxMinor: l.taxMinor,
-          totalMinor: gross - l.discountMinor + l.taxMinor,
-        }
-      })
-      const subtotal = lines.reduce((s, l) => s + l.quantity * l.unitPriceMinor, 0)
-      const discount = lines.reduce((s, l) => s + l.discountMinor, 0)
-      const tax = lines.reduce((s, l) => s + l.taxMinor, 0)
-      const order: Order = {
-        id: ctx.ids(),
-        number: await nextNumber(tx, 'ORD', now),
-        channel: cmd.channel,
-        flow: cmd.flow,
-        storeId: cmd.storeId,
-        locationId,
-        customerId,
-        lines,
-        totals: {
-          subtotalMinor: subtotal,
-          discountMinor: discount,
-          taxMinor: tax,
-          shippingMinor: cmd.shippingMinor,
-          totalMinor: subtotal - discount + tax + cmd.shippingMinor,
-          currency: cmd.currency,
-        },
-        paymentStatus: 'unpaid',
-        status: machine.definition.initial,
-        cancellationReason: null,
-        packedQuantity: 0,
-        version: 1,
-        externalIds: {},
-        attributes: cmd.attributes,
-        idempotencyKey: cmd.idempotencyKey ?? null,
-        createdAt: now,
-        updatedAt: now,
-      }
-      const checkout = machine.transition(order.status, toOrderContext(order), { type: 'order.checkout' })
-      const holdSeconds =
-        cmd.holdSeconds ?? ctx.policies.holdSecondsByChannel[cmd.channel] ?? ctx.policies.holdSeconds
-      const expiresAt = new Date(now.getTime() + holdSeconds * 1000)
-      const holds = checkout.actions.includes('reserveInventory')
-        ? await takeHolds(
-            ctx,
-            tx,
-            now,
-            order,
-            lines.map((l, lineIndex) => ({
-              orderLineId: l.id,
-              itemId: l.itemId,
-              locationId,
-              quantity: l.quantity,
-              lineIndex,
-              sku: l.sku,
-            })),
-            expiresAt,
+        const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
+        const items = new Map((await ctx.catalog.items(tx, itemIds)).map((i) => [i.id, i]))
+        const missing = itemIds.filter((id) => !items.has(id))
+        if (missing.length) {
+          throw new ValidationError(
+            'order',
+            cmd.lines.flatMap((l, i) =>
+              items.has(l.itemId)
+                ? []
+                : [{ path: `lines.${i}.itemId`, message: `item ${l.itemId} does not exist` }],
+            ),
           )
-        : []
-      const created = { ...order, status: checkout.status }
-      // Holds, order, audit and event in one append (one round trip where the backend can).
-      await tx.append({
-        reservations: holds,
-        orders: [created],
-        history: [
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'order',
-            entityId: order.id,
-            orderId: order.id,
-            action: 'created',
-            oldStatus: null,
-            newStatus: order.status,
-            description: `order ${order.number} created (${order.channel}, ${order.flow})`,
-            additionalData: {
+        }
+        const lines: OrderLine[] = cmd.lines.map((l, i) => {
+          const total = lineAmounts.lines[i] as number
+          const item = items.get(l.itemId)
+          return {
+            id: l.id ?? ctx.ids(),
+            itemId: l.itemId,
+            sku: l.sku ?? item?.sku ?? null,
+            name: l.name ?? item?.name ?? null,
+            quantity: l.quantity,
+            unitPriceMinor: l.unitPriceMinor,
+            discountMinor: l.discountMinor,
+            taxMinor: l.taxMinor,
+            totalMinor: total,
+          }
+        })
+        const { subtotal, discount, tax, total } = lineAmounts
+        const order: Order = {
+          id: ctx.ids(),
+          number: await nextNumber(tx, 'ORD', now),
+          channel: cmd.channel,
+          flow: cmd.flow,
+          storeId: cmd.storeId,
+          locationId,
+          customerId,
+          lines,
+          totals: {
+            subtotalMinor: subtotal,
+            discountMinor: discount,
+            taxMinor: tax,
+            shippingMinor: cmd.shippingMinor,
+            totalMinor: total,
+            currency: cmd.currency,
+          },
+          paymentStatus: 'unpaid',
+          status: machine.definition.initial,
+          cancellationReason: null,
+          packedQuantity: 0,
+          version: 1,
+          externalIds: {},
+          attributes: cmd.attributes,
+          idempotencyKey: cmd.idempotencyKey ?? null,
+          createdAt: now,
+          updatedAt: now,
+        }
+        const checkout = machine.transition(order.status, toOrderContext(order), { type: 'order.checkout' })
+        const holdSeconds =
+          cmd.holdSeconds ?? ctx.policies.holdSecondsByChannel[cmd.channel] ?? ctx.policies.holdSeconds
+        const expiresAt = new Date(now.getTime() + holdSeconds * 1000)
+        const holds = checkout.actions.includes('reserveInventory')
+          ? await takeHolds(
+              ctx,
+              tx,
+              now,
+              order,
+              lines.map((l, lineIndex) => ({
+                orderLineId: l.id,
+                itemId: l.itemId,
+                locationId,
+                quantity: l.quantity,
+                lineIndex,
+                sku: l.sku,
+              })),
+              expiresAt,
+            )
+          : []
+        const created = { ...order, status: checkout.status }
+        // Holds, order, audit and event in one append (one round trip where the backend can).
+        await tx.append({
+          reservations: holds,
+          orders: [created],
+          history: [
+            historyEntry(ctx, cmd.actor, now, {
+              entityType: 'order',
+              entityId: order.id,
+              orderId: order.id,
+              storeId: order.storeId,
+              action: 'created',
+              oldStatus: null,
+              newStatus: order.status,
+              description: `order ${order.number} created (${order.channel}, ${order.flow})`,
+              additionalData: {
+                number: order.number,
+                totalMinor: order.totals.totalMinor,
+                currency: order.totals.currency,
+              },
+            }),
+            historyEntry(ctx, cmd.actor, now, {
+              entityType: 'order',
+              entityId: order.id,
+              orderId: order.id,
+              storeId: order.storeId,
+              action: 'inventory_reserved',
+              oldStatus: order.status,
+              newStatus: created.status,
+              description: `held ${holds.reduce((s, h) => s + h.quantityReserved, 0)} unit(s) until ${expiresAt.toISOString()}`,
+              additionalData: { reservationIds: holds.map((h) => h.id), expiresAt: expiresAt.toISOString() },
+            }),
+          ],
+          outbox: [
+            outboxEvent(ctx, now, 'order.created', order.id, {
+              orderId: order.id,
               number: order.number,
+              status: created.status,
+              storeId: order.storeId,
+              channel: order.channel,
               totalMinor: order.totals.totalMinor,
-              currency: order.totals.currency,
-            },
-          }),
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'order',
-            entityId: order.id,
-            orderId: order.id,
-            action: 'inventory_reserved',
-            oldStatus: order.status,
-            newStatus: created.status,
-            description: `held ${holds.reduce((s, h) => s + h.quantityReserved, 0)} unit(s) until ${expiresAt.toISOString()}`,
-            additionalData: { reservationIds: holds.map((h) => h.id), expiresAt: expiresAt.toISOString() },
-          }),
-        ],
-        outbox: [
-          outboxEvent(ctx, now, 'order.created', order.id, {
-            orderId: order.id,
-            number: order.number,
-            status: created.status,
-            storeId: order.storeId,
-            channel: order.channel,
-            totalMinor: order.totals.totalMinor,
-            expiresAt: expiresAt.toISOString(),
-          }),
-        ],
-      })
-      return created
-    })
+              expiresAt: expiresAt.toISOString(),
+            }),
+          ],
+        })
+        return created
+      },
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, 'order.view'),
+    )
   }
 
   /** Sends any event of the order's machine (e.g. `order.start_processing`); see `allowedEvents`. */
   async send(input: OrderEventInput): Promise<Order> {
-    const cmd = parseInput(orderEventInputSchema, input, 'order event')
-    return runCommand(this.#ctx, `orders.event`, cmd, (tx, now) =>
-      applyOrderEvent(this.#ctx, tx, now, cmd.actor, cmd.orderId, {
-        type: cmd.type,
-        reason: cmd.reason,
-        data: cmd.data,
-      }),
-    )
+    return this.#send(parseInput(orderEventInputSchema, input, 'order event'))
   }
 
   /** Payment succeeded: `payment_pending` → `confirmed`; holds stop expiring. RESERVATION_EXPIRED if they already did. */
-  async confirmPayment(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
-    return this.send({ ...input, type: 'payment.succeeded' })
+  async confirmPayment(input: OrderCommandInput): Promise<Order> {
+    return this.#sendAs('payment.succeeded', input)
   }
 
   /** Payment failed: the order is cancelled and its holds released. */
-  async failPayment(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
-    return this.send({ ...input, type: 'payment.failed' })
+  async failPayment(input: OrderCommandInput): Promise<Order> {
+    return this.#sendAs('payment.failed', input)
   }
 
   /** Cancels under the cancellation rules (pending/confirmed yes; processing only while nothing is packed; shipped never). */
-  async cancel(input: Omit<OrderEventInput, 'type'>): Promise<Order> {
-    return this.send({ ...input, type: 'order.cancel' })
+  async cancel(input: OrderCommandInput): Promise<Order> {
+    return this.#sendAs('order.cancel', input)
   }
 
-  async get(input: { actor: Actor; orderId: string }): Promise<Order> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const orderId = parseInput(idSchema, input.orderId, 'order id')
+  #sendAs(type: string, input: OrderCommandInput): Promise<Order> {
+    return this.#send({ ...parseInput(orderCommandInputSchema, input, 'order event'), type })
+  }
+
+  #send(cmd: z.output<typeof orderEventInputSchema>): Promise<Order> {
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'orders.event',
+      cmd,
+      (tx, now) =>
+        applyOrderEvent(ctx, tx, now, cmd.actor, cmd.orderId, {
+          type: cmd.type,
+          reason: cmd.reason,
+          data: cmd.data,
+        }),
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, permissionForEvent(cmd.type)),
+    )
+  }
+
+  async get(input: OrderRefInput): Promise<Order> {
+    const { actor, orderId } = parseInput(orderRefInputSchema, input, 'order read')
     return this.#ctx.storage.transaction(
       async (tx) => loadOrder(this.#ctx, tx, actor, orderId, 'order.view'),
       { readOnly: true },
@@ -289,9 +302,8 @@ export class OrderService {
   }
 
   /** The events the actor may send now: what a UI shows as buttons. */
-  async allowedEvents(input: { actor: Actor; orderId: string }): Promise<string[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    const orderId = parseInput(idSchema, input.orderId, 'order id')
+  async allowedEvents(input: OrderRefInput): Promise<string[]> {
+    const { actor, orderId } = parseInput(orderRefInputSchema, input, 'order read')
     const ctx = this.#ctx
     return ctx.storage.transaction(
       async (tx) => {
@@ -299,29 +311,37 @@ export class OrderService {
         const context = await orderContextOf(ctx, tx, order, await tx.reservations.listByOrder(order.id))
         return ctx.orderMachines[order.flow]
           .allowedEvents(order.status, context)
-          .filter((type) => ctx.access.has(actor, permissionForEvent(type)))
+          .filter((type) => ctx.access.canReachOrder(actor, permissionForEvent(type), order))
       },
       { readOnly: true },
     )
   }
 
-  /** Orders the actor can see, newest first. */
-  async list(
-    input: { actor: Actor } & Omit<OrderFilter, 'storeIds'> & { storeIds?: string[] },
-  ): Promise<Order[]> {
-    const actor = parseInput(actorSchema, input.actor, 'actor')
-    this.#ctx.access.require(actor, 'order.view', 'view orders')
-    const { actor: _a, ...filter } = input
-    const storeIds = actor.storeIds
-      ? (filter.storeIds ?? actor.storeIds).filter((s) => actor.storeIds?.includes(s))
-      : filter.storeIds
+  /**
+   * Orders the actor can see, newest first, a page at a time (`limit` 50 by default, at most 500). The
+   * actor's reach is part of the query: its stores, or its own orders as a customer.
+   */
+  async list(input: ListOrdersInput): Promise<Order[]> {
+    const { actor, ...filter } = parseInput(listOrdersInputSchema, input, 'order list')
+    const reach = this.#ctx.access.reach(actor, 'order.view')
+    if (!reach) throw new ForbiddenError('view orders', { permission: 'order.view' })
     const scoped: OrderFilter = {
       ...filter,
-      ...(storeIds ? { storeIds } : {}),
-      ...(this.#ctx.access.isCustomerOnly(actor) ? { customerId: actor.customerId ?? '\u0000none' } : {}),
+      ...(reach.all ? {} : { reach: { storeIds: reach.storeIds, customerId: reach.customerId } }),
     }
     return this.#ctx.storage.transaction((tx) => tx.orders.list(scoped), { readOnly: true })
   }
+}
+
+/** A replayed command's result is returned only if the actor may still act on (or see) its order now. */
+export async function recheckOrder(
+  ctx: OmsContext,
+  tx: StorageTx,
+  actor: ActingActor,
+  orderId: string,
+  permission: Permission,
+): Promise<void> {
+  await loadOrder(ctx, tx, actor, orderId, permission)
 }
 
 async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {
@@ -330,8 +350,48 @@ async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> 
     locations.find((l) => l.kind === 'sales_floor') ??
     locations.find((l) => l.kind === 'store') ??
     locations[0]
-  if (!pick) throw new NotFoundError('location for store', storeId)
+  if (!pick)
+    throw new ValidationError('order', [{ path: 'storeId', message: 'has no location to hold stock at' }])
   return pick.id
+}
+
+const safe = (n: number) => Number.isSafeInteger(n)
+
+/**
+ * Every amount of an order, in integer minor units, each checked to stay a safe integer (an amount above
+ * 2^53 would silently lose cents): the line totals, subtotal, discount, tax and total. A line whose
+ * discount exceeds its amount, or any amount out of range, is VALIDATION naming the field.
+ */
+function safeLineAmounts(cmd: {
+  lines: ReadonlyArray<{ quantity: number; unitPriceMinor: number; discountMinor: number; taxMinor: number }>
+  shippingMinor: number
+}) {
+  const tooLarge = (path: string): never => {
+    throw new ValidationError('order', [{ path, message: 'makes an amount too large to count exactly' }])
+  }
+  const lines: number[] = []
+  let subtotal = 0
+  let discount = 0
+  let tax = 0
+  for (const [i, l] of cmd.lines.entries()) {
+    const gross = l.quantity * l.unitPriceMinor
+    if (!safe(gross)) tooLarge(`lines.${i}.unitPriceMinor`)
+    if (l.discountMinor > gross) {
+      throw new ValidationError('order', [
+        { path: `lines.${i}.discountMinor`, message: `exceeds the line amount ${gross}` },
+      ])
+    }
+    const total = gross - l.discountMinor + l.taxMinor
+    if (!safe(total)) tooLarge(`lines.${i}.taxMinor`)
+    lines.push(total)
+    subtotal += gross
+    discount += l.discountMinor
+    tax += l.taxMinor
+    if (!safe(subtotal) || !safe(tax)) tooLarge(`lines.${i}`)
+  }
+  const total = subtotal - discount + tax + cmd.shippingMinor
+  if (!safe(total)) tooLarge('shippingMinor')
+  return { lines, subtotal, discount, tax, total }
 }
 
 /**
@@ -343,17 +403,13 @@ async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> 
 export async function loadOrder(
   ctx: OmsContext,
   tx: StorageTx,
-  actor: Actor,
+  actor: ActingActor,
   orderId: string,
-  permission: Parameters<OmsContext['access']['require']>[1],
+  permission: Permission,
   options: { lock?: boolean } = {},
 ): Promise<Order> {
   const order = options.lock ? await tx.orders.lock(orderId) : await tx.orders.get(orderId)
-  if (!order) {
-    if (ctx.access.isScoped(actor)) throw new ForbiddenError(`${permission} on order ${orderId}`)
-    ctx.access.require(actor, permission)
-    throw new NotFoundError('order', orderId)
-  }
+  if (!order) return ctx.access.missing(actor, permission, 'order', orderId)
   ctx.access.requireOrder(actor, permission, order)
   return order
 }
@@ -403,7 +459,7 @@ export async function applyOrderEvent(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  actor: Actor,
+  actor: ActingActor,
   orderId: string,
   event: OrderEventItem['event'],
 ): Promise<Order> {
@@ -447,7 +503,7 @@ export async function applyOrderEvents(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  actor: Actor,
+  actor: ActingActor,
   items: readonly OrderEventItem[],
   options: { freed?: FreedRows } = {},
 ): Promise<Order[]> {
@@ -489,12 +545,14 @@ export async function applyOrderEvents(
     )
     const byOrder = new Map<string, string[]>()
     for (const h of released) byOrder.set(h.orderId, [...(byOrder.get(h.orderId) ?? []), h.id])
+    const storeOf = new Map(items.map((i) => [i.order.id, i.order.storeId]))
     for (const [orderId, ids] of byOrder) {
       history.push(
         historyEntry(ctx, actor, now, {
           entityType: 'reservation',
           entityId: orderId,
           orderId,
+          storeId: storeOf.get(orderId) ?? null,
           action: 'inventory_released',
           description: `released ${ids.length} hold(s)`,
           additionalData: { reservationIds: ids },
@@ -548,7 +606,7 @@ export async function applyOrderEvents(
             tx,
             now,
             actor,
-            order.id,
+            order,
             open.map((hold) => ({ hold })),
           )
           break
@@ -590,7 +648,12 @@ export async function applyOrderEvents(
                 reason: 'return_restock' as const,
                 reference: { kind: 'order' as const, id: order.id },
               })),
-              { orderId: order.id, action: 'returned', description: 'returned goods restocked' },
+              {
+                orderId: order.id,
+                storeId: order.storeId,
+                action: 'returned',
+                description: 'returned goods restocked',
+              },
             )
           }
           break
@@ -615,6 +678,7 @@ export async function applyOrderEvents(
         entityType: 'order',
         entityId: order.id,
         orderId: order.id,
+        storeId: order.storeId,
         action: EVENT_ACTIONS[event.type] ?? 'status_changed',
         oldStatus: order.status,
         newStatus: next.status,

@@ -1,3 +1,5 @@
+import { z } from 'zod'
+import { parseInput } from '../domain/parse-input'
 import type { Logger } from '../ports/logger'
 import type { OutboxEvent } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
@@ -18,6 +20,25 @@ export interface RelayOptions {
   /** First retry delay after a handler fails; doubles each attempt, with jitter, up to 5 minutes. @default 1000 */
   retryBaseMs?: number
 }
+
+const relayOptionsSchema = z.strictObject({
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  leaseMs: z.number().int().min(100).max(3_600_000).optional(),
+  retryBaseMs: z.number().int().min(1).max(3_600_000).optional(),
+})
+const drainOptionsSchema = relayOptionsSchema.extend({
+  onProgress: z
+    .custom<(total: RelayResult) => void>((v) => typeof v === 'function', 'must be a function')
+    .optional(),
+  maxPasses: z.number().int().min(1).max(1_000_000).optional(),
+})
+const startOptionsSchema = relayOptionsSchema.extend({
+  intervalMs: z.number().int().min(10).max(86_400_000).optional(),
+})
+const subscribeSchema = z.strictObject({
+  handler: z.custom<EventHandler>((v) => typeof v === 'function', 'must be a function'),
+  options: z.strictObject({ types: z.array(z.string().min(1).max(128)).max(200).optional() }),
+})
 
 export interface RelayResult {
   delivered: number
@@ -45,7 +66,8 @@ export class OutboxRelay {
 
   /** Calls `handler` for every event (or only `types`). Returns a function that unsubscribes. */
   subscribe(handler: EventHandler, options: { types?: readonly string[] } = {}): () => void {
-    const entry = { handler, types: options.types ? new Set(options.types) : null }
+    const parsed = parseInput(subscribeSchema, { handler, options }, 'subscription')
+    const entry = { handler, types: parsed.options.types ? new Set(parsed.options.types) : null }
     this.#handlers.add(entry)
     return () => {
       this.#handlers.delete(entry)
@@ -53,7 +75,8 @@ export class OutboxRelay {
   }
 
   /** One claim-and-deliver pass. */
-  async relayOnce(options: RelayOptions = {}): Promise<RelayResult> {
+  async relayOnce(input: RelayOptions = {}): Promise<RelayResult> {
+    const options = parseInput(relayOptionsSchema, input, 'relay options')
     const leaseMs = options.leaseMs ?? 30_000
     const claimed = await this.#ctx.storage.transaction((tx) =>
       tx.outbox.claim({
@@ -98,11 +121,13 @@ export class OutboxRelay {
 
   /** Relays until a pass finds nothing deliverable now; reports progress after each pass. */
   async drain(
-    options: RelayOptions & { onProgress?: (total: RelayResult) => void; maxPasses?: number } = {},
+    input: RelayOptions & { onProgress?: (total: RelayResult) => void; maxPasses?: number } = {},
   ): Promise<RelayResult> {
+    const { onProgress, maxPasses, ...relay } = parseInput(drainOptionsSchema, input, 'drain options')
+    const options = { ...relay, onProgress, maxPasses }
     const total: RelayResult = { delivered: 0, failed: 0 }
     for (let pass = 0; pass < (options.maxPasses ?? 10_000); pass++) {
-      const r = await this.relayOnce(options)
+      const r = await this.relayOnce(relay)
       total.delivered += r.delivered
       total.failed += r.failed
       options.onProgress?.({ ...total })
@@ -112,7 +137,8 @@ export class OutboxRelay {
   }
 
   /** Relays in the background every `intervalMs` until `stop()`. */
-  start(options: RelayOptions & { intervalMs?: number } = {}): void {
+  start(input: RelayOptions & { intervalMs?: number } = {}): void {
+    const { intervalMs, ...options } = parseInput(startOptionsSchema, input, 'relay options')
     if (this.#timer) return
     const tick = () => {
       this.#running = this.drain(options)
@@ -123,7 +149,7 @@ export class OutboxRelay {
           ),
         )
         .finally(() => {
-          if (this.#timer) this.#timer = setTimeout(tick, options.intervalMs ?? 1000)
+          if (this.#timer) this.#timer = setTimeout(tick, intervalMs ?? 1000)
         })
     }
     this.#timer = setTimeout(tick, 0)

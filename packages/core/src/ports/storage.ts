@@ -42,10 +42,14 @@ export interface InventoryRepository {
    * cannot change before it commits.
    */
   lockLevel(itemId: string, locationId: string): Promise<InventoryLevel | null>
+  /** Levels in (item, location) order; `storeIds` keeps those at locations of these stores. */
   listLevels(filter?: {
     itemId?: string
     locationId?: string
     itemIds?: readonly string[]
+    storeIds?: readonly string[]
+    limit?: number
+    offset?: number
   }): Promise<InventoryLevel[]>
   /**
    * Applies `deltas` to the level in ONE conditional write, creating the level at zero first if it does not
@@ -68,10 +72,12 @@ export interface InventoryRepository {
   ): Promise<InventoryLevel | null>
   /** Appends to the ledger. Append-only. */
   insertMovements(movements: readonly Movement[]): Promise<void>
+  /** Movements oldest first (with `limit`, the most recent that many); `storeIds` as for levels. */
   listMovements(filter: {
     itemId?: string
     locationId?: string
     referenceId?: string
+    storeIds?: readonly string[]
     limit?: number
   }): Promise<Movement[]>
   /** Sum of movement deltas per (item, location, bucket), optionally of one row: what the levels must equal (I3). */
@@ -145,6 +151,11 @@ export interface ReservationRepository {
 }
 
 export interface OrderFilter {
+  /**
+   * The caller's reach, applied in the query: orders of these stores OR of this customer. Absent: every
+   * order (an unscoped actor).
+   */
+  reach?: { storeIds: readonly string[]; customerId: string | null }
   storeIds?: readonly string[]
   statuses?: readonly string[]
   channel?: string
@@ -201,6 +212,8 @@ export interface HistoryRepository {
     entityId?: string
     action?: string
     limit?: number
+    /** The caller's reach, in the query: rows of these stores OR of this customer's orders. */
+    reach?: { storeIds: readonly string[]; customerId: string | null }
   }): Promise<HistoryEntry[]>
 }
 

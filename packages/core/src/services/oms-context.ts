@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { AccessPolicy } from '../access/access-policy'
 import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
-import type { Actor, HistoryEntry } from '../domain/schemas'
+import type { ActingActor, HistoryEntry } from '../domain/schemas'
 import { ConflictError, IdempotencyMismatchError, StaleStateError } from '../errors/oms-error'
 import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
 import type { OrderMachine } from '../order/order-machine'
@@ -77,10 +77,22 @@ const canonical = (value: unknown): unknown => {
   return value
 }
 
-/** A stable hash of a command's payload (key order does not matter; the key itself and the actor's ip/agent are left out). */
+/**
+ * A stable hash of a command's payload and of who sends it: key order does not matter; the idempotency key
+ * itself and the actor's ip and user agent are left out, while the actor's id, roles, stores and customer
+ * are in, so the same key from the same id in another role or scope is a different command.
+ */
 export function hashCommand(command: Record<string, unknown>): string {
   const { idempotencyKey: _key, actor, ...rest } = command
-  const who = actor && typeof actor === 'object' ? { id: (actor as Actor).id } : null
+  const a = actor as ActingActor | undefined
+  const who = a
+    ? {
+        id: a.id,
+        roles: [...a.roles].sort(),
+        storeIds: a.storeIds ? [...a.storeIds].sort() : null,
+        customerId: a.customerId ?? null,
+      }
+    : null
   return createHash('sha256')
     .update(JSON.stringify(canonical({ ...rest, actor: who })))
     .digest('hex')
@@ -107,33 +119,39 @@ export async function retryOnStale<T>(attempt: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs a mutating command in one transaction. With an idempotency key: the same key and payload return
- * the first result and write nothing; the same key with another payload is IDEMPOTENCY_MISMATCH. A command
- * that throws writes nothing, its key included, so it may be retried with the same key. A command that
- * lost a compare-and-swap runs again on fresh state (see `retryOnStale`).
+ * Runs a mutating command in one transaction. With an idempotency key, keys are per caller (the actor's
+ * id): the same key and payload from the same actor return the first result — after `recheck` has checked
+ * that the actor may still see it — and write nothing; the same key with another payload, or from the
+ * same id in another role, store scope or customer, is IDEMPOTENCY_MISMATCH. A command that throws
+ * writes nothing, its key included, so it may be retried with the same key. A command that lost a
+ * compare-and-swap runs again on fresh state (see `retryOnStale`).
  */
 export function runCommand<T>(
   ctx: OmsContext,
   scope: string,
-  command: { idempotencyKey?: string | undefined } & Record<string, unknown>,
+  command: { actor: ActingActor; idempotencyKey?: string | undefined } & Record<string, unknown>,
   fn: (tx: StorageTx, now: Date) => Promise<T>,
+  recheck: (tx: StorageTx, result: T) => Promise<void>,
 ): Promise<T> {
   const key = command.idempotencyKey
   return retryOnStale(() =>
     ctx.storage.transaction(async (tx) => {
       const now = ctx.clock.now()
-      if (key !== undefined) {
+      const ownKey = key === undefined ? undefined : `${command.actor.id}\u001f${key}`
+      if (ownKey !== undefined) {
         const hash = hashCommand(command)
-        const existing = await tx.idempotency.claim(scope, key, hash, now)
+        const existing = await tx.idempotency.claim(scope, ownKey, hash, now)
         if (existing) {
-          if (existing.requestHash !== hash) throw new IdempotencyMismatchError(key)
+          if (existing.requestHash !== hash) throw new IdempotencyMismatchError(key as string)
           if (existing.result === null)
             throw new ConflictError(`the command with idempotency key ${key} is still running`)
-          return deserialize<T>(existing.result)
+          const result = deserialize<T>(existing.result)
+          await recheck(tx, result)
+          return result
         }
       }
       const result = await fn(tx, now)
-      if (key !== undefined) await tx.idempotency.complete(scope, key, serialize(result))
+      if (ownKey !== undefined) await tx.idempotency.complete(scope, ownKey, serialize(result))
       return result
     }),
   )
@@ -142,9 +160,9 @@ export function runCommand<T>(
 /** Builds an audit row from the actor of the command. */
 export function historyEntry(
   ctx: OmsContext,
-  actor: Actor,
+  actor: ActingActor,
   now: Date,
-  entry: Pick<HistoryEntry, 'entityType' | 'entityId' | 'action' | 'description'> &
+  entry: Pick<HistoryEntry, 'entityType' | 'entityId' | 'action' | 'description' | 'storeId'> &
     Partial<Pick<HistoryEntry, 'orderId' | 'oldStatus' | 'newStatus' | 'additionalData'>>,
 ): HistoryEntry {
   return {
@@ -172,4 +190,4 @@ export function outboxEvent(
 }
 
 /** The actor the library uses for its own work (sweeper, relay). */
-export const SYSTEM_ACTOR: Actor = { id: 'system', roles: ['system'] }
+export const SYSTEM_ACTOR: ActingActor = { id: 'system', roles: ['system'] }

@@ -1,5 +1,5 @@
 import { type CreateOmsOptions, createOms, type Oms } from '../create-oms'
-import type { Actor, Order } from '../domain/schemas'
+import type { CallerActor, Order } from '../domain/schemas'
 import type { Storage } from '../ports/storage'
 import { createFakeClock, type FakeClock } from './fake-clock'
 
@@ -7,13 +7,19 @@ let counter = 0
 /** A unique id prefix so tests never collide, even on a shared database. */
 export const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`
 
+/** Actors for tests, one per role a caller may hold. */
 export const actors = {
-  manager: { id: 'manager-1', roles: ['order_manager'] } satisfies Actor,
-  system: { id: 'system', roles: ['system'] } satisfies Actor,
-  warehouse: { id: 'picker-1', roles: ['warehouse_staff'] } satisfies Actor,
-  service: { id: 'cs-1', roles: ['customer_service'] } satisfies Actor,
-  customer: (customerId: string): Actor => ({ id: `user-${customerId}`, roles: ['customer'], customerId }),
-  storeManager: (storeIds: string[]): Actor => ({
+  manager: { id: 'manager-1', roles: ['order_manager'] } satisfies CallerActor,
+  /** The payment webhook: confirms and fails payments. */
+  payments: { id: 'payment-webhook', roles: ['payment_service'] } satisfies CallerActor,
+  warehouse: { id: 'picker-1', roles: ['warehouse_staff'] } satisfies CallerActor,
+  service: { id: 'cs-1', roles: ['customer_service'] } satisfies CallerActor,
+  customer: (customerId: string): CallerActor => ({
+    id: `user-${customerId}`,
+    roles: ['customer'],
+    customerId,
+  }),
+  storeManager: (storeIds: string[]): CallerActor => ({
     id: `sm-${storeIds.join('-')}`,
     roles: ['store_manager'],
     storeIds,
@@ -70,7 +76,7 @@ export function placeOrder(
   world: World,
   lines: Record<string, number>,
   extra: {
-    actor?: Actor
+    actor?: CallerActor
     flow?: 'pickup' | 'delivery'
     idempotencyKey?: string
     customerId?: string

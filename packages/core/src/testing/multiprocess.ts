@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { createOms, type Oms } from '../create-oms'
-import type { Actor, Order, Reservation } from '../domain/schemas'
+import type { CallerActor, Order, Reservation } from '../domain/schemas'
 import { isOmsError, type OmsError } from '../errors/oms-error'
 import type { Clock } from '../ports/clock'
 import type { Storage } from '../ports/storage'
@@ -146,7 +146,7 @@ function describeError(error: unknown): string {
 async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<HammerReport> {
   const started = Date.now()
   const { world } = config
-  const actor: Actor = actors.manager
+  const actor: CallerActor = actors.manager
   const oms = createOms({ storage })
   const skewed: Clock = { now: () => new Date(Date.now() + SWEEPER_SKEW_MS) }
   const sweeper = createOms({ storage, clock: skewed })

@@ -1,7 +1,10 @@
 import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
+import { accessExamplesSuite } from './suites/access-examples.suite'
+import { accessMatrixSuite } from './suites/access-matrix.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
+import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { modelSuite } from './suites/model.suite'
@@ -19,6 +22,9 @@ const suites: Suite[] = [
   interleavingsSuite,
   inventorySuite,
   accessAuditNotesSuite,
+  accessMatrixSuite,
+  accessExamplesSuite,
+  inputFuzzSuite,
   idempotencySuite,
   outboxSuite,
   modelSuite,

@@ -87,7 +87,7 @@ export const accessAuditNotesSuite: Suite = (target) =>
     test('warehouse staff move orders through fulfilment but cannot cancel or take payments', async () => {
       const w = await createWorld(storage(), { flower: 5 })
       const order = await placeOrder(w, { flower: 1 })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
       expect(await w.oms.orders.allowedEvents({ actor: actors.warehouse, orderId: order.id })).toEqual([
         'order.start_processing',
       ])

@@ -88,7 +88,7 @@ async function orderIn(
   const flow = status === 'packed' || status === 'shipped' ? 'delivery' : 'pickup'
   let order = await placeOrder(w, lines, { flow })
   for (const type of PATHS[status]) {
-    const actor = type.startsWith('payment.') ? actors.system : actors.manager
+    const actor = type.startsWith('payment.') ? actors.payments : actors.manager
     order = await w.oms.orders.send({ actor, orderId: order.id, type })
   }
   expect(order.status).toBe(status)
@@ -193,9 +193,13 @@ export const holdRulesSuite: Suite = (target) =>
       w.clock.advance(16 * MINUTE)
       expect((await w.oms.reservations.expireDue()).ordersMoved).toBe(2)
       const [first, second] = orders as [Order, Order]
-      const paid = await rejectionOf(w.oms.orders.confirmPayment({ actor: actors.system, orderId: first.id }))
+      const paid = await rejectionOf(
+        w.oms.orders.confirmPayment({ actor: actors.payments, orderId: first.id }),
+      )
       expect(paid.code).toBe('RESERVATION_EXPIRED')
-      const failed = await rejectionOf(w.oms.orders.failPayment({ actor: actors.system, orderId: second.id }))
+      const failed = await rejectionOf(
+        w.oms.orders.failPayment({ actor: actors.payments, orderId: second.id }),
+      )
       expect(failed).toMatchObject({
         code: 'INVALID_TRANSITION',
         details: expect.objectContaining({ from: 'cancelled' }),

@@ -47,14 +47,14 @@ export const idempotencySuite: Suite = (target, options) =>
     test('re-sending the event that produced the current state with its key is a no-op', async () => {
       const w = await createWorld(storage(), { flower: 5 })
       const order = await placeOrder(w, { flower: 1 })
-      const cmd = { actor: actors.system, orderId: order.id, idempotencyKey: 'psp-evt-123' }
+      const cmd = { actor: actors.payments, orderId: order.id, idempotencyKey: 'psp-evt-123' }
       const paid = await w.oms.orders.confirmPayment(cmd)
       const before = await snapshotStorage(w.storage)
       expect(await w.oms.orders.confirmPayment(cmd)).toEqual(paid)
       expect(await snapshotStorage(w.storage)).toBe(before)
       // without the key, the second payment event is an illegal transition
       expect(
-        (await rejectionOf(w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id }))).code,
+        (await rejectionOf(w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id }))).code,
       ).toBe('INVALID_TRANSITION')
     })
 

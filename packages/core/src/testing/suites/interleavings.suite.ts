@@ -67,13 +67,13 @@ const FIRST: readonly First[] = [
     name: 'confirm payment',
     from: 'payment_pending',
     points: TRANSITION_POINTS,
-    run: (oms, r) => oms.orders.confirmPayment({ actor: actors.system, orderId: r.order.id }),
+    run: (oms, r) => oms.orders.confirmPayment({ actor: actors.payments, orderId: r.order.id }),
   },
   {
     name: 'fail payment',
     from: 'payment_pending',
     points: TRANSITION_POINTS,
-    run: (oms, r) => oms.orders.failPayment({ actor: actors.system, orderId: r.order.id }),
+    run: (oms, r) => oms.orders.failPayment({ actor: actors.payments, orderId: r.order.id }),
   },
   { name: 'pick up', from: 'ready_for_pickup', points: TRANSITION_POINTS, run: event('order.pick_up') },
   { name: 'no-show', from: 'ready_for_pickup', points: TRANSITION_POINTS, run: event('order.no_show') },
@@ -152,7 +152,7 @@ async function arrange(w: World, from: StartState): Promise<Refs> {
   const order = await placeOrder(w, { flower: 3, vape: 2 }, { flow, holdSeconds: HOLD_SECONDS })
   const send = (type: string) => w.oms.orders.send({ actor: actors.manager, orderId: order.id, type })
   if (from !== 'payment_pending')
-    await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+    await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
   if (from === 'ready_for_pickup' || from === 'packed') await send('order.start_processing')
   if (from === 'ready_for_pickup') await send('order.ready')
   if (from === 'packed') await send('order.pack')
@@ -318,7 +318,7 @@ export const interleavingsSuite: Suite = (target) =>
       const w = await nextWorld()
       const order = await placeOrder(w, { flower: 2 }, { holdSeconds: HOLD_SECONDS })
       const send = (type: string) => w.oms.orders.send({ actor: actors.manager, orderId: order.id, type })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
       if (from === 'ready_for_pickup') {
         await send('order.start_processing')
         await send('order.ready')

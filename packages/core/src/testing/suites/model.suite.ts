@@ -153,7 +153,7 @@ class Confirm implements Cmd {
           : o.holds.some((h) => due(m, h))
             ? 'RESERVATION_EXPIRED'
             : 'OK'
-    expect(await codeOf(r.w.oms.orders.confirmPayment({ actor: actors.system, orderId: o.id }))).toBe(
+    expect(await codeOf(r.w.oms.orders.confirmPayment({ actor: actors.payments, orderId: o.id }))).toBe(
       expected,
     )
     if (expected === 'OK') {

@@ -212,7 +212,7 @@ export const ordersSuite: Suite = (target, options) =>
       const w = await createWorld(storage(), { flower: 5 })
       const order = await placeOrder(w, { flower: 5 })
       const failed = await w.oms.orders.failPayment({
-        actor: actors.system,
+        actor: actors.payments,
         orderId: order.id,
         reason: 'card declined',
       })
@@ -234,7 +234,7 @@ export const ordersSuite: Suite = (target, options) =>
     test('cancellation rules: confirmed yes, packed and shipped no (use a return)', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const a = await placeOrder(w, { flower: 1 }, { flow: 'delivery' })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: a.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: a.id })
       const cancelled = await w.oms.orders.cancel({
         actor: actors.manager,
         orderId: a.id,
@@ -245,7 +245,7 @@ export const ordersSuite: Suite = (target, options) =>
       expect(events.map((e) => e.type)).toContain('payment.refund_requested')
 
       const b = await placeOrder(w, { flower: 1 }, { flow: 'delivery' })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: b.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: b.id })
       for (const type of ['order.start_processing', 'order.pack', 'order.ship'])
         await w.oms.orders.send({ actor: actors.manager, orderId: b.id, type })
       const refused = await rejectionOf(w.oms.orders.cancel({ actor: actors.manager, orderId: b.id }))

@@ -14,7 +14,7 @@ export const outboxSuite: Suite = (target) =>
       w.oms.events.subscribe((e) => void seen.push(e))
       const a = await placeOrder(w, { flower: 1 })
       const b = await placeOrder(w, { flower: 1 })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: a.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: a.id })
       await w.oms.orders.cancel({ actor: actors.manager, orderId: b.id })
       await w.oms.orders.send({ actor: actors.manager, orderId: a.id, type: 'order.start_processing' })
       await w.oms.events.drain()
@@ -34,7 +34,7 @@ export const outboxSuite: Suite = (target) =>
     test('a failing handler is retried later; later events of that order wait for it', async () => {
       const w = await createWorld(storage(), { flower: 5 })
       const a = await placeOrder(w, { flower: 1 })
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: a.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: a.id })
       let fail = true
       const seen: string[] = []
       w.oms.events.subscribe((e) => {

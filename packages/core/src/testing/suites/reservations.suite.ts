@@ -54,7 +54,7 @@ export const reservationsSuite: Suite = (target, options) =>
       expect(second.status).toBe('payment_pending')
       // the first order cannot be paid any more: its stock went to the second
       const error = await rejectionOf(
-        w.oms.orders.confirmPayment({ actor: actors.system, orderId: first.id }),
+        w.oms.orders.confirmPayment({ actor: actors.payments, orderId: first.id }),
       )
       expect(error.code).toBe('RESERVATION_EXPIRED')
       // the sweeper moves the first order on
@@ -71,7 +71,7 @@ export const reservationsSuite: Suite = (target, options) =>
         placeOrder(w, { flower: 3 }),
         placeOrder(w, { flower: 1 }),
       ])
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: (orders[2] as { id: string }).id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: (orders[2] as { id: string }).id })
       w.clock.advance(15 * MINUTE)
       const runs = await Promise.all([
         w.oms.reservations.expireDue(),
@@ -145,7 +145,7 @@ export const reservationsSuite: Suite = (target, options) =>
       const w = await createWorld(storage(), { flower: 10 })
       const order = await placeOrder(w, { flower: 5 })
       const a = { actor: actors.manager, orderId: order.id }
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
       await w.oms.orders.send({ ...a, type: 'order.start_processing' })
       await w.oms.orders.send({ ...a, type: 'order.ready' })
       const [hold] = await w.oms.reservations.listByOrder(a)
@@ -175,7 +175,7 @@ export const reservationsSuite: Suite = (target, options) =>
       const w = await createWorld(storage(), { flower: 10 }, { policies: { confirmedHoldSeconds: 60 } })
       const order = await placeOrder(w, { flower: 2 })
       const a = { actor: actors.manager, orderId: order.id }
-      await w.oms.orders.confirmPayment({ actor: actors.system, orderId: order.id })
+      await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
       await w.oms.orders.send({ ...a, type: 'order.start_processing' })
       await w.oms.orders.send({ ...a, type: 'order.ready' })
       const [hold] = await w.oms.reservations.listByOrder(a)

@@ -1,0 +1,622 @@
+import { describe, expect, test } from 'vitest'
+import { createOms, type Oms } from '../../create-oms'
+import { CALLER_ROLES, type CallerRole } from '../../domain/enums'
+import type { CallerActor, Order } from '../../domain/schemas'
+import { isOmsError } from '../../errors/oms-error'
+import type { Storage } from '../../ports/storage'
+import { createFakeClock } from '../fake-clock'
+import { actors, uid } from '../fixtures'
+import type { Suite } from './suite'
+import { useStorage } from './use-storage'
+
+/**
+ * The access model, written down once as the test's own table (not read from the library): which role holds
+ * which permission. A `customer` reaches the orders whose customer it is; every other role reaches the stores
+ * in `storeIds` (every store when absent, none when empty). Global permissions need a role that reaches every
+ * store.
+ */
+const ALL = [
+  'order.view',
+  'order.create',
+  'order.fulfil',
+  'order.cancel',
+  'order.payment',
+  'order.return',
+  'order.refund',
+  'note.view_internal',
+  'note.write',
+  'note.manage',
+  'history.view',
+  'inventory.view',
+  'inventory.write',
+  'catalog.write',
+  'reservation.manage',
+  'maintenance.run',
+  'fulfillment.manage',
+  'sync.manage',
+] as const
+type Perm = (typeof ALL)[number]
+
+const GRANTS: Record<CallerRole, readonly Perm[]> = {
+  system_admin: ALL,
+  order_manager: ALL,
+  store_manager: ALL,
+  warehouse_staff: ['order.view', 'order.fulfil', 'fulfillment.manage', 'inventory.view'],
+  customer_service: ['order.view', 'note.view_internal', 'note.write', 'history.view'],
+  customer: ['order.view', 'order.create', 'order.cancel', 'order.return'],
+  payment_service: ['order.view', 'order.payment'],
+}
+
+const OWN_STORE = 's1'
+const OTHER_STORE = 's2'
+const OWN_CUSTOMER = 'c1'
+const OTHER_CUSTOMER = 'c2'
+
+/** Every kind of caller: each role unscoped and limited to the own store, plus the awkward cases. */
+const ACTORS: ReadonlyArray<[string, CallerActor]> = [
+  ...CALLER_ROLES.flatMap(
+    (role): Array<[string, CallerActor]> =>
+      role === 'customer'
+        ? [['customer', { id: 'a-customer', roles: ['customer'], customerId: OWN_CUSTOMER }]]
+        : [
+            [role, { id: `a-${role}`, roles: [role] }],
+            [`${role} of s1`, { id: `a-${role}-s1`, roles: [role], storeIds: [OWN_STORE] }],
+          ],
+  ),
+  [
+    'customer and warehouse staff of s1',
+    {
+      id: 'a-mixed',
+      roles: ['customer', 'warehouse_staff'],
+      storeIds: [OWN_STORE],
+      customerId: OWN_CUSTOMER,
+    },
+  ],
+  ['store manager of no store', { id: 'a-nowhere', roles: ['store_manager'], storeIds: [] }],
+]
+
+interface Target {
+  storeId: string
+  customerId: string
+}
+const ORDER_TARGETS: readonly Target[] = [
+  { storeId: OWN_STORE, customerId: OWN_CUSTOMER },
+  { storeId: OWN_STORE, customerId: OTHER_CUSTOMER },
+  { storeId: OTHER_STORE, customerId: OWN_CUSTOMER },
+  { storeId: OTHER_STORE, customerId: OTHER_CUSTOMER },
+]
+
+const grants = (actor: CallerActor, perm: Perm) => actor.roles.filter((r) => GRANTS[r].includes(perm))
+
+/** Whether `perm` reaches this order (or, with no customer, this store's stock) for the actor. */
+function reaches(actor: CallerActor, perm: Perm, target: Partial<Target> & { storeId: string }): boolean {
+  return grants(actor, perm).some((role) =>
+    role === 'customer'
+      ? target.customerId !== undefined && actor.customerId === target.customerId
+      : actor.storeIds === undefined || actor.storeIds.includes(target.storeId),
+  )
+}
+/** Whether `perm` reaches every store (global operations; a miss may say NOT_FOUND). */
+const everywhere = (actor: CallerActor, perm: Perm) =>
+  grants(actor, perm).some((role) => role !== 'customer') && actor.storeIds === undefined
+
+type Outcome = 'OK' | 'FORBIDDEN' | 'NOT_FOUND'
+const expectedFor = (
+  actor: CallerActor,
+  perms: readonly Perm[],
+  target: (Target & { missing?: boolean }) | null,
+): Outcome => {
+  if (target === null) return perms.every((p) => everywhere(actor, p)) ? 'OK' : 'FORBIDDEN'
+  // A miss is decided by the permission the method is entered with (the first one).
+  if (target.missing) return everywhere(actor, perms[0] as Perm) ? 'NOT_FOUND' : 'FORBIDDEN'
+  return perms.every((p) => reaches(actor, p, target)) ? 'OK' : 'FORBIDDEN'
+}
+
+/** The world every case runs in: two stores with a sales floor each, one item stocked in both. */
+interface World {
+  oms: Oms
+  storage: Storage
+  item: string
+  floors: Record<string, string>
+  stores: Record<string, string>
+  customers: Record<string, string>
+}
+
+async function world(storage: Storage): Promise<World> {
+  const oms = createOms({ storage, clock: createFakeClock() })
+  const tag = uid('m')
+  const stores = { [OWN_STORE]: `${tag}-s1`, [OTHER_STORE]: `${tag}-s2` }
+  const customers = { [OWN_CUSTOMER]: `${tag}-c1`, [OTHER_CUSTOMER]: `${tag}-c2` }
+  const floors: Record<string, string> = {}
+  const item = `${tag}-item`
+  await oms.inventory.defineItem({
+    actor: actors.manager,
+    item: { id: item, sku: item, name: 'Item', unit: 'each' },
+  })
+  for (const [key, storeId] of Object.entries(stores)) {
+    const id = `${tag}-${key}-floor`
+    floors[key] = id
+    await oms.inventory.defineLocation({
+      actor: actors.manager,
+      location: { id, storeId, name: 'Floor', kind: 'sales_floor' },
+    })
+    await oms.inventory.receive({ actor: actors.manager, itemId: item, locationId: id, quantity: 10_000 })
+  }
+  return { oms, storage, item, floors, stores, customers }
+}
+
+/** The same caller, with the world's store and customer ids in place of s1/s2/c1/c2. */
+function inWorld(w: World, actor: CallerActor): CallerActor {
+  return {
+    ...actor,
+    ...(actor.storeIds ? { storeIds: actor.storeIds.map((s) => w.stores[s] as string) } : {}),
+    ...(actor.customerId ? { customerId: w.customers[actor.customerId] as string } : {}),
+  }
+}
+
+type OrderState = 'payment_pending' | 'confirmed' | 'ready_for_pickup'
+
+interface Arranged {
+  order: Order
+  holdId: string
+  noteId: string
+}
+
+async function arrange(w: World, target: Target, state: OrderState): Promise<Arranged> {
+  const m = actors.manager
+  const order = await w.oms.orders.create({
+    actor: m,
+    channel: 'kiosk',
+    flow: 'pickup',
+    storeId: w.stores[target.storeId] as string,
+    customerId: w.customers[target.customerId] as string,
+    currency: 'USD',
+    lines: [{ itemId: w.item, quantity: 3, unitPriceMinor: 100 }],
+  })
+  const send = (type: string) => w.oms.orders.send({ actor: m, orderId: order.id, type })
+  if (state !== 'payment_pending')
+    await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
+  if (state === 'ready_for_pickup') {
+    await send('order.start_processing')
+    await send('order.ready')
+  }
+  const [hold] = await w.oms.reservations.listByOrder({ actor: m, orderId: order.id })
+  // written by someone else, so changing it needs note.manage as well
+  const note = await w.oms.notes.add({
+    actor: { id: 'another-author', roles: ['order_manager'] },
+    orderId: order.id,
+    text: 'note',
+  })
+  return { order, holdId: hold?.id as string, noteId: note.id }
+}
+
+/** A method whose target is one order (and what it holds or notes). */
+interface OrderMethod {
+  kind: 'order'
+  perms: readonly Perm[]
+  state: OrderState
+  mutates: boolean
+  call(oms: Oms, actor: CallerActor, a: Arranged | null): Promise<unknown>
+}
+/** A method whose target is one location of a store. */
+interface LocationMethod {
+  kind: 'location'
+  perms: readonly Perm[]
+  /** What a missing location means for this method, where it is not a miss (defining one creates it). */
+  missing?: (actor: CallerActor) => Outcome
+  call(w: World, actor: CallerActor, locationId: string, storeId: string): Promise<unknown>
+}
+/** A method over everything (global operations), or creating an order for a store and customer. */
+interface GlobalMethod {
+  kind: 'global'
+  perms: readonly Perm[]
+  call(w: World, actor: CallerActor): Promise<unknown>
+}
+interface CreateMethod {
+  kind: 'create'
+  call(w: World, actor: CallerActor, target: Target): Promise<unknown>
+}
+/** A read of many rows: the caller sees exactly those of what it reaches. */
+interface ListMethod {
+  kind: 'list'
+  perms: readonly Perm[]
+  /** What the world's order targets look like in the result (the ids it returns for them). */
+  visible(
+    w: World,
+    actor: CallerActor,
+    orders: ReadonlyArray<{ target: Target; order: Order }>,
+  ): Promise<string[]>
+  /** Which of them the access model lets the actor see. */
+  expected(actor: CallerActor, orders: ReadonlyArray<{ target: Target; order: Order }>, w: World): string[]
+}
+type MethodSpec = OrderMethod | LocationMethod | GlobalMethod | CreateMethod | ListMethod
+
+const MISSING = 'no-such-target'
+const orderId = (a: Arranged | null) => a?.order.id ?? MISSING
+
+const event = (type: string, perm: Perm, state: OrderState): OrderMethod => ({
+  kind: 'order',
+  perms: [perm],
+  state,
+  mutates: true,
+  call: (oms, actor, a) => oms.orders.send({ actor, orderId: orderId(a), type }),
+})
+
+const ordersVisible = (
+  orders: ReadonlyArray<{ target: Target; order: Order }>,
+  actor: CallerActor,
+  perm: Perm,
+) => orders.filter((o) => reaches(actor, perm, o.target)).map((o) => o.order.id)
+
+/**
+ * Every public method of `createOms` and how its access is decided. The coverage test fails when a service
+ * gains a method that is not listed here.
+ */
+export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
+  'orders.create': {
+    kind: 'create',
+    call: (w, actor, t) =>
+      w.oms.orders.create({
+        actor,
+        channel: 'ecommerce',
+        flow: 'pickup',
+        storeId: w.stores[t.storeId] as string,
+        customerId: w.customers[t.customerId] as string,
+        currency: 'USD',
+        lines: [{ itemId: w.item, quantity: 1, unitPriceMinor: 100 }],
+      }),
+  },
+  'orders.send': event('order.start_processing', 'order.fulfil', 'confirmed'),
+  'orders.send (no-show)': event('order.no_show', 'order.fulfil', 'ready_for_pickup'),
+  'orders.confirmPayment': {
+    kind: 'order',
+    perms: ['order.payment'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.orders.confirmPayment({ actor, orderId: orderId(a) }),
+  },
+  'orders.failPayment': {
+    kind: 'order',
+    perms: ['order.payment'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.orders.failPayment({ actor, orderId: orderId(a) }),
+  },
+  'orders.cancel': {
+    kind: 'order',
+    perms: ['order.cancel'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.orders.cancel({ actor, orderId: orderId(a) }),
+  },
+  'orders.get': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.orders.get({ actor, orderId: orderId(a) }),
+  },
+  'orders.allowedEvents': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.orders.allowedEvents({ actor, orderId: orderId(a) }),
+  },
+  'orders.list': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor) => (await w.oms.orders.list({ actor, limit: 500 })).map((o) => o.id).sort(),
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'reservations.listByOrder': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.reservations.listByOrder({ actor, orderId: orderId(a) }),
+  },
+  'reservations.release': {
+    kind: 'order',
+    perms: ['reservation.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.reservations.release({ actor, reservationId: a?.holdId ?? MISSING, quantity: 1 }),
+  },
+  'reservations.commit': {
+    kind: 'order',
+    perms: ['reservation.manage'],
+    state: 'ready_for_pickup',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.reservations.commit({ actor, reservationId: a?.holdId ?? MISSING, quantity: 1 }),
+  },
+  'reservations.expireDue': {
+    kind: 'global',
+    perms: ['maintenance.run'],
+    call: (w, actor) => w.oms.reservations.expireDue({ actor }),
+  },
+  'inventory.defineLocation': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    // an unknown id in the own store is a new location there
+    missing: (actor) => (reaches(actor, 'inventory.write', { storeId: OWN_STORE }) ? 'OK' : 'FORBIDDEN'),
+    call: (w, actor, locationId, storeId) =>
+      w.oms.inventory.defineLocation({
+        actor,
+        location: { id: locationId, storeId, name: 'Renamed', kind: 'sales_floor' },
+      }),
+  },
+  'inventory.defineItem': {
+    kind: 'global',
+    perms: ['catalog.write'],
+    call: (w, actor) =>
+      w.oms.inventory.defineItem({ actor, item: { id: w.item, sku: w.item, name: 'Item', unit: 'each' } }),
+  },
+  'inventory.receive': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: (w, actor, locationId) =>
+      w.oms.inventory.receive({ actor, itemId: w.item, locationId, quantity: 1 }),
+  },
+  'inventory.adjust': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: (w, actor, locationId) =>
+      w.oms.inventory.adjust({ actor, itemId: w.item, locationId, delta: 1, reason: 'adjust_correction' }),
+  },
+  'inventory.set': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) => {
+      const level = await w.oms.inventory
+        .level({ actor: actors.manager, itemId: w.item, locationId })
+        .catch(() => null)
+      return w.oms.inventory.set({
+        actor,
+        itemId: w.item,
+        locationId,
+        expected: level?.onHand ?? 0,
+        quantity: (level?.onHand ?? 0) + 1,
+      })
+    },
+  },
+  'inventory.setSafetyStock': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: (w, actor, locationId) =>
+      w.oms.inventory.setSafetyStock({ actor, itemId: w.item, locationId, safetyStock: 1 }),
+  },
+  'inventory.level': {
+    kind: 'location',
+    perms: ['inventory.view'],
+    call: (w, actor, locationId) => w.oms.inventory.level({ actor, itemId: w.item, locationId }),
+  },
+  'inventory.levels': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) =>
+      (await w.oms.inventory.levels({ actor, itemId: w.item })).map((l) => l.locationId),
+    expected: (actor, _orders, w) =>
+      [OWN_STORE, OTHER_STORE]
+        .filter((s) => reaches(actor, 'inventory.view', { storeId: s }))
+        .map((s) => w.floors[s] as string),
+  },
+  'inventory.availableAcross': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    // what it sums is what the caller reaches: each floor here has a distinct, known availability
+    visible: async (w, actor) => [String(await w.oms.inventory.availableAcross({ actor, itemId: w.item }))],
+    expected: () => [],
+  },
+  'inventory.movements': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) =>
+      [
+        ...new Set(
+          (await w.oms.inventory.movements({ actor, itemId: w.item, limit: 1000 })).map((m) => m.locationId),
+        ),
+      ].sort(),
+    expected: (actor, _orders, w) =>
+      [OWN_STORE, OTHER_STORE]
+        .filter((s) => reaches(actor, 'inventory.view', { storeId: s }))
+        .map((s) => w.floors[s] as string)
+        .sort(),
+  },
+  'inventory.reconcileProjections': {
+    kind: 'global',
+    perms: ['maintenance.run'],
+    call: (w, actor) => w.oms.inventory.reconcileProjections({ actor }),
+  },
+  'inventory.reconcileProjections (repair)': {
+    kind: 'global',
+    perms: ['maintenance.run'],
+    call: (w, actor) => w.oms.inventory.reconcileProjections({ actor, repair: true }),
+  },
+  'notes.add': {
+    kind: 'order',
+    perms: ['note.write'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.notes.add({ actor, orderId: orderId(a), text: 'hello' }),
+  },
+  'notes.update': {
+    kind: 'order',
+    perms: ['note.write', 'note.manage'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.notes.update({ actor, noteId: a?.noteId ?? MISSING, text: 'edited' }),
+  },
+  'notes.delete': {
+    kind: 'order',
+    perms: ['note.write', 'note.manage'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) => oms.notes.delete({ actor, noteId: a?.noteId ?? MISSING }),
+  },
+  'notes.list': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.notes.list({ actor, orderId: orderId(a) }),
+  },
+  'history.forOrder': {
+    kind: 'order',
+    perms: ['history.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.history.forOrder({ actor, orderId: orderId(a) }),
+  },
+  'history.list': {
+    kind: 'list',
+    perms: ['history.view'],
+    visible: async (w, actor, orders) => {
+      const ids = new Set(orders.map((o) => o.order.id))
+      const rows = await w.oms.history.list({ actor, action: 'created', limit: 1000 })
+      return rows.flatMap((h) => (h.orderId && ids.has(h.orderId) ? [h.orderId] : [])).sort()
+    },
+    expected: (actor, orders) => ordersVisible(orders, actor, 'history.view').sort(),
+  },
+}
+
+/** Services of `createOms` whose methods take an actor; `events` (the host's relay) takes none. */
+export const ACTOR_SERVICES = ['orders', 'reservations', 'inventory', 'notes', 'history'] as const
+
+async function outcome(run: () => Promise<unknown>): Promise<Outcome | string> {
+  try {
+    await run()
+    return 'OK'
+  } catch (error) {
+    if (isOmsError(error)) return error.code
+    throw error
+  }
+}
+
+/**
+ * Access as an enumerated matrix: every public method × every kind of caller (each role, unscoped and
+ * limited to one store, a customer, mixed roles, no store at all) × every target (own and other store ×
+ * own and other customer, and a target that does not exist), each outcome decided by the table above.
+ */
+export const accessMatrixSuite: Suite = (target) =>
+  describe('access matrix', () => {
+    const storage = useStorage(target)
+
+    test('lists every public method of every service', async () => {
+      const oms = createOms({ storage: storage() })
+      const methods = ACTOR_SERVICES.flatMap((service) =>
+        Object.getOwnPropertyNames(Object.getPrototypeOf(oms[service]))
+          .filter((name) => name !== 'constructor')
+          .map((name) => `${service}.${name}`),
+      )
+      const listed = new Set(Object.keys(ACCESS_MATRIX).map((key) => key.split(' ')[0]))
+      expect(methods.filter((m) => !listed.has(m))).toEqual([])
+      expect([...listed].filter((m) => !methods.includes(m as string))).toEqual([])
+    })
+
+    for (const [name, spec] of Object.entries(ACCESS_MATRIX)) {
+      test(name, async () => {
+        const w = await world(storage())
+        const cells: string[] = []
+        const check = (who: string, where: string, got: string, want: string) => {
+          if (got !== want) cells.push(`${who} on ${where}: got ${got}, expected ${want}`)
+        }
+        if (spec.kind === 'order') {
+          const targets = new Map<Target, Arranged>()
+          for (const t of ORDER_TARGETS) targets.set(t, await arrange(w, t, spec.state))
+          for (const [who, actor] of ACTORS) {
+            for (const t of ORDER_TARGETS) {
+              const got = await outcome(() => spec.call(w.oms, inWorld(w, actor), targets.get(t) as Arranged))
+              check(who, `${t.storeId}/${t.customerId}`, got, expectedFor(actor, spec.perms, t))
+              // a success changed the target: the next caller gets a fresh one
+              if (got === 'OK' && spec.mutates) targets.set(t, await arrange(w, t, spec.state))
+            }
+            const got = await outcome(() => spec.call(w.oms, inWorld(w, actor), null))
+            check(
+              who,
+              'a missing target',
+              got,
+              expectedFor(actor, spec.perms, { storeId: '', customerId: '', missing: true }),
+            )
+          }
+        } else if (spec.kind === 'location') {
+          for (const [who, actor] of ACTORS) {
+            for (const store of [OWN_STORE, OTHER_STORE]) {
+              const got = await outcome(() =>
+                spec.call(w, inWorld(w, actor), w.floors[store] as string, w.stores[store] as string),
+              )
+              check(who, store, got, expectedFor(actor, spec.perms, { storeId: store, customerId: '' }))
+            }
+            const got = await outcome(() =>
+              spec.call(w, inWorld(w, actor), `${MISSING}-location`, w.stores[OWN_STORE] as string),
+            )
+            const want = spec.missing
+              ? spec.missing(actor)
+              : expectedFor(actor, spec.perms, { storeId: '', customerId: '', missing: true })
+            check(who, 'a missing location', got, want)
+          }
+        } else if (spec.kind === 'global') {
+          for (const [who, actor] of ACTORS) {
+            check(
+              who,
+              'everything',
+              await outcome(() => spec.call(w, inWorld(w, actor))),
+              expectedFor(actor, spec.perms, null),
+            )
+          }
+        } else if (spec.kind === 'create') {
+          for (const [who, actor] of ACTORS) {
+            for (const t of ORDER_TARGETS) {
+              // staff create in the stores they reach, for anyone; a customer creates its own orders
+              const allowed =
+                reaches(actor, 'order.create', { storeId: t.storeId }) ||
+                (grants(actor, 'order.create').includes('customer') && actor.customerId === t.customerId)
+              check(
+                who,
+                `${t.storeId}/${t.customerId}`,
+                await outcome(() => spec.call(w, inWorld(w, actor), t)),
+                allowed ? 'OK' : 'FORBIDDEN',
+              )
+            }
+          }
+        } else {
+          const orders: Array<{ target: Target; order: Order }> = []
+          for (const t of ORDER_TARGETS)
+            orders.push({ target: t, order: (await arrange(w, t, 'payment_pending')).order })
+          // distinct availability per floor, so a sum shows which floors it counted
+          await w.oms.inventory.adjust({
+            actor: actors.manager,
+            itemId: w.item,
+            locationId: w.floors[OTHER_STORE] as string,
+            delta: 5000,
+            reason: 'adjust_correction',
+          })
+          for (const [who, actor] of ACTORS) {
+            const may = spec.perms.some((p) => grants(actor, p).length > 0)
+            const real = inWorld(w, actor)
+            let got: string
+            try {
+              got = JSON.stringify(await spec.visible(w, real, orders))
+            } catch (error) {
+              if (!isOmsError(error)) throw error
+              got = error.code
+            }
+            let want: string
+            if (!may) want = 'FORBIDDEN'
+            else if (name === 'inventory.availableAcross') {
+              // 10,000 on each floor, 5,000 more on the other; two orders of 3 hold on each
+              const per: Record<string, number> = { [OWN_STORE]: 10_000 - 6, [OTHER_STORE]: 15_000 - 6 }
+              const sum = [OWN_STORE, OTHER_STORE]
+                .filter((s) => reaches(actor, 'inventory.view', { storeId: s }))
+                .reduce((acc, s) => acc + (per[s] as number), 0)
+              want = JSON.stringify([String(sum)])
+            } else want = JSON.stringify(spec.expected(actor, orders, w))
+            check(who, 'the list', got, want)
+          }
+        }
+        expect(cells).toEqual([])
+      }, 120_000)
+    }
+  })
