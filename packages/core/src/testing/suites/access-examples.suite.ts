@@ -215,8 +215,15 @@ export const accessExamplesSuite: Suite = (target) =>
       const note = await w.oms.notes.add({ actor: actors.manager, orderId: theirs.id, text: 'n' })
       const [hold] = await w.oms.reservations.listByOrder({ actor: actors.manager, orderId: theirs.id })
       const own = manager([w.storeId])
-      const same = async (a: Promise<unknown>, b: Promise<unknown>, realId: string, missingId: string) => {
-        const [x, y] = [await rejectionOf(a), await rejectionOf(b)]
+      // thunks, run one after the other: a promise created early could reject before anyone awaits it
+      const same = async (
+        a: () => Promise<unknown>,
+        b: () => Promise<unknown>,
+        realId: string,
+        missingId: string,
+      ) => {
+        const x = await rejectionOf(a())
+        const y = await rejectionOf(b())
         expect(x.code).toBe('FORBIDDEN')
         expect(y.code).toBe('FORBIDDEN')
         expect(x.message.replace(realId, 'ID')).toBe(y.message.replace(missingId, 'ID'))
@@ -224,37 +231,37 @@ export const accessExamplesSuite: Suite = (target) =>
         expect(JSON.stringify(x)).not.toContain(two.storeId)
       }
       await same(
-        w.oms.notes.update({ actor: own, noteId: note.id, text: 'x' }),
-        w.oms.notes.update({ actor: own, noteId: 'no-note', text: 'x' }),
+        () => w.oms.notes.update({ actor: own, noteId: note.id, text: 'x' }),
+        () => w.oms.notes.update({ actor: own, noteId: 'no-note', text: 'x' }),
         note.id,
         'no-note',
       )
       await same(
-        w.oms.notes.delete({ actor: own, noteId: note.id }),
-        w.oms.notes.delete({ actor: own, noteId: 'no-note' }),
+        () => w.oms.notes.delete({ actor: own, noteId: note.id }),
+        () => w.oms.notes.delete({ actor: own, noteId: 'no-note' }),
         note.id,
         'no-note',
       )
       await same(
-        w.oms.reservations.release({ actor: own, reservationId: hold?.id as string, quantity: 1 }),
-        w.oms.reservations.release({ actor: own, reservationId: 'no-hold', quantity: 1 }),
+        () => w.oms.reservations.release({ actor: own, reservationId: hold?.id as string, quantity: 1 }),
+        () => w.oms.reservations.release({ actor: own, reservationId: 'no-hold', quantity: 1 }),
         hold?.id as string,
         'no-hold',
       )
       await same(
-        w.oms.reservations.commit({ actor: own, reservationId: hold?.id as string }),
-        w.oms.reservations.commit({ actor: own, reservationId: 'no-hold' }),
+        () => w.oms.reservations.commit({ actor: own, reservationId: hold?.id as string }),
+        () => w.oms.reservations.commit({ actor: own, reservationId: 'no-hold' }),
         hold?.id as string,
         'no-hold',
       )
       await same(
-        w.oms.inventory.receive({
+        () => w.oms.inventory.receive({
           actor: own,
           itemId: w.items.flower as string,
           locationId: two.floorId,
           quantity: 1,
         }),
-        w.oms.inventory.receive({
+        () => w.oms.inventory.receive({
           actor: own,
           itemId: w.items.flower as string,
           locationId: 'no-floor',
