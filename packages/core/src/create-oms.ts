@@ -20,6 +20,8 @@ import { type Logger, silentLogger } from './ports/logger'
 import type { Notifier } from './ports/notifier'
 import type { Storage } from './ports/storage'
 import { DEFAULT_POLICIES, defaultIds, type OmsContext, type OmsPolicies } from './services/oms-context'
+import { resolveSyncOptions, type SyncOptions } from './sync/sync-config'
+import { SyncService } from './sync/sync-service'
 
 export interface CreateOmsOptions {
   storage: Storage
@@ -39,6 +41,11 @@ export interface CreateOmsOptions {
   roles?: Partial<Record<Role, Iterable<Permission>>>
   /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
   notifier?: Notifier
+  /**
+   * POS connections for `oms.sync`: orders of their stores are queued for them in the transaction that
+   * creates or cancels the order. Without it nothing is queued.
+   */
+  sync?: SyncOptions
 }
 
 /** The library's grouped services. */
@@ -50,9 +57,11 @@ export interface Oms {
   history: HistoryService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
+  /** The POS sync engine: workers (`runOnce`, `drain`, `start`, `stop`) and the operator's override. */
+  sync: SyncService
   /** The machines in use (built-in plus host extensions). */
   machines: Pick<OmsContext, 'orderMachines' | 'fulfillmentMachine'>
-  /** Stops the relay and closes the storage. */
+  /** Stops the relay and the sync worker and closes the storage. */
   close(): Promise<void>
 }
 
@@ -79,8 +88,10 @@ export function createOms(options: CreateOmsOptions): Oms {
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
+    sync: resolveSyncOptions(options.sync),
   }
   const events = new OutboxRelay(ctx)
+  const sync = new SyncService(ctx)
   const oms: Oms = {
     orders: new OrderService(ctx),
     reservations: new ReservationService(ctx),
@@ -88,8 +99,10 @@ export function createOms(options: CreateOmsOptions): Oms {
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
     events,
+    sync,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
     async close() {
+      await sync.stop()
       await events.stop()
       await ctx.storage.close()
     },

@@ -281,11 +281,60 @@ async function addHistoryStore(db: AnyDb): Promise<void> {
   await db.schema.createIndex('oms_history_store').on('oms_history').columns(['store_id', 'seq']).execute()
 }
 
+/**
+ * 0004: the POS sync job table. One pending job per (pos, kind, entity) (the partial unique index is what
+ * coalesces a repeated enqueue); claims look for due jobs and for the earliest open job of each entity.
+ */
+async function addSyncJobs(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const serial = sql.raw(t.serial)
+  await db.schema
+    .createTable('oms_sync_jobs')
+    .addColumn('seq', serial, serialPk(t))
+    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('pos', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('entity_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('next_attempt_at', ts, (c) => c.notNull())
+    .addColumn('last_error_code', 'text')
+    .addColumn('last_error_message', 'text')
+    .addColumn('last_failed_at', ts)
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_until', ts)
+    .addColumn('note', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addColumn('finished_at', ts)
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_one_pending')
+    .on('oms_sync_jobs')
+    .columns(['pos', 'kind', 'entity_id'])
+    .unique()
+    .where(sql.ref('status'), '=', 'pending')
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_open_entity')
+    .on('oms_sync_jobs')
+    .columns(['pos', 'entity_id', 'seq'])
+    .where(sql.ref('status'), 'in', sql`('pending', 'running', 'dead')`)
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_status')
+    .on('oms_sync_jobs')
+    .columns(['status', 'pos', 'seq'])
+    .execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-init': { up: (db) => createSchema(db, types) },
     '0002-history-store': { up: (db) => addHistoryStore(db) },
+    '0004-sync': { up: (db) => addSyncJobs(db, types) },
   }
   return { getMigrations: async () => migrations }
 }

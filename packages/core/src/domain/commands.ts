@@ -254,3 +254,68 @@ export const listHistoryInputSchema = z.strictObject({
   limit: pageLimitSchema(100, 1000),
 })
 export type ListHistoryInput = z.input<typeof listHistoryInputSchema>
+
+// POS sync (operator commands; the worker loop takes no actor).
+const syncJobStatusSchema = z.enum(['pending', 'running', 'succeeded', 'dead', 'skipped'])
+const syncJobKindSchema = z.enum([
+  'push_order',
+  'update_order',
+  'cancel_order',
+  'pull_products',
+  'pull_inventory_full',
+  'pull_inventory_incremental',
+  'pull_sales',
+  'pull_order_status',
+])
+const posNameSchema = z.string().trim().min(1).max(32)
+
+export const listSyncJobsInputSchema = z.strictObject({
+  actor: actorSchema,
+  statuses: z.array(syncJobStatusSchema).max(5).optional(),
+  pos: posNameSchema.optional(),
+  kind: syncJobKindSchema.optional(),
+  /** An order id, or what a pull is about (`inventory`, `products`, `sales`, `order-status`). */
+  entityId: idSchema.optional(),
+  /** @default 100 (at most 1000) */
+  limit: z.number().int().min(1).max(1000).default(100),
+  offset: z.number().int().min(0).max(1_000_000).default(0),
+})
+export type ListSyncJobsInput = z.input<typeof listSyncJobsInputSchema>
+
+export const syncJobCommandInputSchema = z.strictObject({
+  actor: actorSchema,
+  jobId: idSchema,
+  /** Why: kept on the job and in the audit trail. */
+  reason: z.string().trim().min(1).max(500).optional(),
+})
+export type SyncJobCommandInput = z.input<typeof syncJobCommandInputSchema>
+
+export const skipSyncJobInputSchema = syncJobCommandInputSchema.extend({
+  reason: z.string().trim().min(1).max(500),
+})
+export type SkipSyncJobInput = z.input<typeof skipSyncJobInputSchema>
+
+export const rePushOrderInputSchema = z.strictObject({
+  actor: actorSchema,
+  orderId: idSchema,
+  /** Only to these POS connections. @default every POS the order goes to */
+  pos: z.array(posNameSchema).min(1).max(32).optional(),
+})
+export type RePushOrderInput = z.input<typeof rePushOrderInputSchema>
+
+export const requestPullInputSchema = z.strictObject({
+  actor: actorSchema,
+  kind: z.enum([
+    'pull_products',
+    'pull_inventory_full',
+    'pull_inventory_incremental',
+    'pull_sales',
+    'pull_order_status',
+  ]),
+  /** @default every POS connection */
+  pos: z.array(posNameSchema).min(1).max(32).optional(),
+})
+export type RequestPullInput = z.input<typeof requestPullInputSchema>
+
+export const syncHealthInputSchema = z.strictObject({ actor: actorSchema })
+export type SyncHealthInput = z.input<typeof syncHealthInputSchema>

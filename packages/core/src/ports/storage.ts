@@ -10,6 +10,7 @@ import type {
   Order,
   Reservation,
 } from '../domain/schemas'
+import type { SyncJobRepository } from '../sync/sync-job'
 
 /** Signed changes to one inventory level, applied in one conditional write. */
 export interface LevelDeltas {
@@ -235,6 +236,8 @@ export interface ItemRepository {
   upsert(item: Item): Promise<void>
   get(id: string): Promise<Item | null>
   getMany(ids: readonly string[]): Promise<Item[]>
+  /** Items whose `externalIds[system]` is one of `externalIds` (a POS pull mapping its product ids). */
+  findByExternalIds(system: string, externalIds: readonly string[]): Promise<Item[]>
 }
 
 /** A domain event written in the same transaction as the change it describes. */
@@ -325,6 +328,8 @@ export interface StorageTx {
   outbox: OutboxRepository
   sequences: SequenceRepository
   idempotency: IdempotencyRepository
+  /** POS sync jobs: written in the transaction of the change that causes them. */
+  syncJobs: SyncJobRepository
 }
 
 export interface TransactionOptions {

@@ -1,0 +1,226 @@
+import type { Order } from '../domain/schemas'
+import { isOmsError } from '../errors/oms-error'
+import { type LedgerEntry, recordMovements } from '../inventory/stock-ledger'
+import { applyOrderEvent } from '../order/order-service'
+import { type PosAdapter, type PosOrderStatus, pullAllPages } from '../ports/pos-adapter'
+import { type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
+import type { SyncJob } from './sync-job'
+import { externalKeys, orderContextFor, recordSynced } from './sync-worker'
+
+/** Stock rows written per transaction during an inventory pull. */
+const PULL_CHUNK = 200
+
+/**
+ * Pulls the POS's stock (every page, outside any transaction) and makes it our on-hand: for each product
+ * and location we know at this POS (`externalIds[pos]` on the item and the location), the difference
+ * between the POS's quantity and our on-hand lands as a `pos_sync` movement. Holds are left as they are;
+ * where they now exceed on-hand the row is a recorded shortage (`inventory.shortage`). Products or
+ * locations we do not map are counted and left out. An incremental pull asks only for what changed since
+ * the previous successful inventory pull, where the adapter can.
+ */
+export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
+  let since: Date | undefined
+  if (job.kind === 'pull_inventory_incremental' && adapter.capabilities.incrementalInventory) {
+    since = await ctx.storage.transaction(
+      async (tx) => {
+        const last = [
+          ...(await tx.syncJobs.list({
+            pos: job.pos,
+            kind: 'pull_inventory_full',
+            statuses: ['succeeded'],
+            newestFirst: true,
+            limit: 1,
+          })),
+          ...(await tx.syncJobs.list({
+            pos: job.pos,
+            kind: 'pull_inventory_incremental',
+            statuses: ['succeeded'],
+            newestFirst: true,
+            limit: 1,
+          })),
+        ]
+          .map((j) => j.createdAt)
+          .sort((a, b) => b.getTime() - a.getTime())[0]
+        return last
+      },
+      { readOnly: true },
+    )
+  }
+  // The POS's answer first, whole: a pull that fails half-way changes nothing.
+  const levels = new Map<
+    string,
+    { externalProductId: string; externalLocationId: string; quantity: number }
+  >()
+  for await (const page of pullAllPages((o) => adapter.pullInventory(o), since ? { since } : {})) {
+    for (const l of page) {
+      const key = `${l.externalProductId}\u0000${l.externalLocationId}`
+      const prior = levels.get(key)
+      levels.set(key, { ...l, quantity: (prior?.quantity ?? 0) + l.quantity })
+    }
+  }
+  const rows = [...levels.values()]
+  let changed = 0
+  let unmapped = 0
+  for (let i = 0; i < rows.length; i += PULL_CHUNK) {
+    const chunk = rows.slice(i, i + PULL_CHUNK)
+    const result = await retryOnStale(() =>
+      ctx.storage.transaction(async (tx) => {
+        const now = ctx.clock.now()
+        const locations = new Map<string, { id: string; storeId: string }>()
+        for (const l of await tx.locations.list()) {
+          const ext = l.externalIds[job.pos]
+          if (ext) locations.set(ext, l)
+        }
+        const items = new Map<string, string>()
+        for (const item of await tx.items.findByExternalIds(job.pos, [
+          ...new Set(chunk.map((r) => r.externalProductId)),
+        ]))
+          items.set(item.externalIds[job.pos] as string, item.id)
+        const byStore = new Map<string, LedgerEntry[]>()
+        let missing = 0
+        for (const r of chunk) {
+          const itemId = items.get(r.externalProductId)
+          const location = locations.get(r.externalLocationId)
+          if (!itemId || !location) {
+            missing += 1
+            continue
+          }
+          const level = await tx.inventory.lockLevel(itemId, location.id)
+          const onHand = level?.onHand ?? 0
+          const delta = r.quantity - onHand
+          if (delta === 0) continue
+          const entries = byStore.get(location.storeId) ?? []
+          entries.push({
+            itemId,
+            locationId: location.id,
+            bucket: 'on_hand',
+            delta,
+            reason: 'pos_sync',
+            expectOnHand: onHand,
+            reference: { kind: 'pos_document', id: job.id },
+            note: `${job.pos} reports ${r.quantity}`,
+          })
+          byStore.set(location.storeId, entries)
+        }
+        let written = 0
+        for (const [storeId, entries] of byStore) {
+          await recordMovements(ctx, tx, now, SYSTEM_ACTOR, entries, {
+            storeId,
+            action: 'pos_synced',
+            description: `${job.pos} inventory pull: ${entries.length} row(s) set to the POS's on-hand`,
+          })
+          written += entries.length
+        }
+        return { written, missing }
+      }),
+    )
+    changed += result.written
+    unmapped += result.missing
+  }
+  return `${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+}
+
+/** Our events that take an order towards what the POS says, tried in this order at each step. */
+const TOWARDS: Partial<Record<PosOrderStatus, { events: readonly string[]; reason: string }>> = {
+  completed: {
+    events: [
+      'payment.succeeded',
+      'order.start_processing',
+      'order.ready',
+      'order.pick_up',
+      'order.pack',
+      'order.ship',
+      'order.deliver',
+      'order.complete',
+    ],
+    reason: 'completed at the POS',
+  },
+  cancelled: { events: ['order.cancel', 'order.no_show'], reason: 'cancelled at the POS' },
+  rejected: { events: ['order.cancel', 'order.no_show'], reason: 'rejected by the POS' },
+}
+
+/** Statuses whose orders may still change at the POS. */
+const OPEN_STATUSES = [
+  'pending',
+  'payment_pending',
+  'confirmed',
+  'processing',
+  'ready_for_pickup',
+  'picked_up',
+  'packed',
+  'shipped',
+  'in_transit',
+  'out_for_delivery',
+  'delivered',
+]
+
+/**
+ * Reads the POS status of our open orders that are on this POS and moves each order through its machine
+ * to match: completed at the counter walks the order to `completed` (committing its holds as the sale),
+ * cancelled or rejected there cancels it here. Each step is an ordinary order event by the system actor,
+ * audited like any other; a step the machine refuses stops that order where it is.
+ */
+export async function applyPosStatus(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
+  const orders = await ctx.storage.transaction(
+    async (tx) =>
+      (await tx.orders.list({ statuses: OPEN_STATUSES, limit: 1000 })).filter((o) => o.externalIds[job.pos]),
+    { readOnly: true },
+  )
+  let moved = 0
+  for (const order of orders) {
+    const ref = await adapter.getOrderStatus(
+      order.externalIds[job.pos] as string,
+      orderContextFor(order, job.pos),
+    )
+    const plan = TOWARDS[ref.status]
+    if (!plan) continue
+    const steps = await retryOnStale(() =>
+      ctx.storage.transaction(async (tx) => {
+        const now = ctx.clock.now()
+        let current = (await tx.orders.lock(order.id)) as Order
+        let taken = 0
+        for (let step = 0; step < plan.events.length + 2; step++) {
+          const allowed = ctx.orderMachines[current.flow].allowedEvents(current.status, {
+            flow: current.flow,
+            channel: current.channel,
+            paymentStatus: current.paymentStatus,
+            packedQuantity: current.packedQuantity,
+            attributes: current.attributes,
+            soldQuantity: 0,
+            stockShort: false,
+          })
+          const next = plan.events.find((e) => allowed.includes(e))
+          if (!next) break
+          try {
+            current = await applyOrderEvent(ctx, tx, now, SYSTEM_ACTOR, order.id, {
+              type: next,
+              reason: plan.reason,
+            })
+          } catch (error) {
+            if (isOmsError(error) && error.code === 'INVALID_TRANSITION') break
+            throw error
+          }
+          taken += 1
+        }
+        if (taken > 0) {
+          await recordSynced(
+            ctx,
+            tx,
+            now,
+            current,
+            job,
+            `${job.pos} says ${ref.raw}: order is now ${current.status}`,
+            {
+              externalId: ref.externalId,
+              posStatus: ref.status,
+              [externalKeys(job.pos).id]: ref.externalId,
+            },
+          )
+        }
+        return taken
+      }),
+    )
+    if (steps > 0) moved += 1
+  }
+  return `${orders.length} order(s) checked, ${moved} moved`
+}
