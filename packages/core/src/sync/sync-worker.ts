@@ -364,11 +364,12 @@ export class SyncWorker {
           const next: Order = { ...order, externalIds, version: order.version + 1, updatedAt: now }
           if (!(await tx.orders.update(next, order.version))) throw new StaleStateError(`order ${order.id}`)
         }
+        // A new order version gets its entry in the order's status chain (the status itself is unchanged).
         await recordSynced(
           ctx,
           tx,
           now,
-          order,
+          changed ? { ...order, keepsStatus: true } : order,
           job,
           `${what} at ${job.pos}: ticket ${ref.externalId} (${ref.raw})`,
           {
@@ -381,12 +382,15 @@ export class SyncWorker {
   }
 }
 
-/** The audit row of a sync step on an order. */
+/**
+ * The audit row of a sync step on an order. `keepsStatus`: the step wrote a new version of the order (its
+ * external ids), so the row joins the order's status chain, from its status to the same status.
+ */
 export async function recordSynced(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  order: Pick<Order, 'id' | 'storeId'>,
+  order: Pick<Order, 'id' | 'storeId' | 'status'> & { keepsStatus?: boolean },
   job: Pick<SyncJob, 'id' | 'pos' | 'kind'>,
   description: string,
   data: Record<string, unknown> = {},
@@ -397,6 +401,7 @@ export async function recordSynced(
       entityId: order.id,
       orderId: order.id,
       storeId: order.storeId,
+      ...(order.keepsStatus ? { oldStatus: order.status, newStatus: order.status } : {}),
       action: 'pos_synced',
       description,
       additionalData: { jobId: job.id, pos: job.pos, kind: job.kind, ...data },
