@@ -9,7 +9,7 @@ import {
   FakeBlazeServer,
   INVENTORY_MAIN,
   INVENTORY_SAFE,
-} from './fake-blaze-server'
+} from '../src/testing/fake-blaze-server'
 
 export const BLUE_DREAM = '65f1c0a2e4b0a1b2c3d4e5f6'
 export const GUMMIES = '65f1c0a2e4b0a1b2c3d4e7a0'

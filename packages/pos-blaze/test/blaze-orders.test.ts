@@ -1,5 +1,6 @@
 import { isPosError, ValidationError } from '@peak-oms/core'
 import { afterEach, describe, expect, test } from 'vitest'
+import { DEFAULT_CONSUMER, type FakeConsumer, type JsonObject } from '../src/testing/fake-blaze-server'
 import {
   BLUE_DREAM,
   type BlazeHarness,
@@ -8,7 +9,6 @@ import {
   OG_KUSH,
   startBlazeHarness,
 } from './blaze-harness'
-import { DEFAULT_CONSUMER, type FakeConsumer, type JsonObject } from './fake-blaze-server'
 
 const SECOND_CONSUMER: FakeConsumer = {
   id: '65f39f00e4b0a1b2c3d4ee99',

@@ -7,8 +7,13 @@ import {
 } from '@peak-oms/core'
 import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, describe, expect, test } from 'vitest'
+import {
+  defaultFakeProducts,
+  fakeBlazeProduct,
+  INVENTORY_MAIN,
+  INVENTORY_SAFE,
+} from '../src/testing/fake-blaze-server'
 import { BLUE_DREAM, type BlazeHarness, GUMMIES, OG_KUSH, startBlazeHarness } from './blaze-harness'
-import { defaultFakeProducts, fakeBlazeProduct, INVENTORY_MAIN, INVENTORY_SAFE } from './fake-blaze-server'
 
 const DAY = 24 * 3_600_000
 const WEEK = 7 * DAY

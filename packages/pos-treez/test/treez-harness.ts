@@ -9,7 +9,7 @@ import {
   startFakeTreezServer,
   type TreezProductRecord,
   type TreezStockRecord,
-} from './fake-treez-server'
+} from '../src/testing/fake-treez-server'
 import productExample from './fixtures/product-list-page.json'
 
 let keys: { privateKey: KeyObject; publicKey: KeyObject; pem: string } | undefined

@@ -18,3 +18,4 @@ export {
   seedHammerWorld,
 } from './multiprocess'
 export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'
+export type { PosFault } from './pos-fault'

@@ -2,7 +2,7 @@ import { type KeyObject, randomUUID, verify } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { PosOperation } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing/vitest'
+import type { PosFault } from '@peak-oms/core/testing'
 import ticketTemplate from './fixtures/ticket-create-response.json'
 
 /**
