@@ -208,6 +208,9 @@ export async function startBlazeHarness(
     retry: { retries: 3, minTimeout: 10, maxTimeout: 40 },
     rateLimit: { requests: 1000, windowMs: 1000 },
     logger,
+    // The expected catalogue counts every inventory (the safe too); the default, sellable stock only, has
+    // its own test in blaze-pull.test.ts.
+    quantitySource: 'quantities',
     ...options.adapter,
   })
   return {

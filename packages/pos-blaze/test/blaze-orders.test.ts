@@ -1,5 +1,7 @@
 import { isPosError, ValidationError } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, describe, expect, test } from 'vitest'
+import { createBlazeAdapter } from '../src/index'
 import { DEFAULT_CONSUMER, type FakeConsumer, type JsonObject } from '../src/testing/fake-blaze-server'
 import {
   BLUE_DREAM,
@@ -40,6 +42,7 @@ describe('blaze: orders', () => {
       externalNumber: '10452',
       status: 'submitted',
       raw: 'Placed',
+      externalCustomerId: DEFAULT_CONSUMER.id,
     })
     const cart = cartOf(h, ref.externalId)
     expect(cart).toMatchObject({
@@ -78,6 +81,29 @@ describe('blaze: orders', () => {
     expect(cartOf(h, ref.externalId).consumerId).toBe(SECOND_CONSUMER.id)
     expect((await h.adapter.getOrderStatus(ref.externalId)).externalId).toBe(ref.externalId)
     expect((await h.adapter.findOrder('ORD-20261122-0103'))?.externalId).toBe(ref.externalId)
+  })
+
+  test('after a restart (a new adapter), the customer kept with the ref is enough to read, find and cancel', async () => {
+    h = await startBlazeHarness({ fake: { consumers: [DEFAULT_CONSUMER, SECOND_CONSUMER] } })
+    const ref = await h.adapter.pushOrder({
+      ...harnessOrder('ORD-20261122-0107'),
+      externalCustomerId: SECOND_CONSUMER.id,
+    })
+    expect(ref.externalCustomerId).toBe(SECOND_CONSUMER.id)
+    // A fresh instance remembers nothing: without the context it asks the wrong consumer.
+    const restarted = createBlazeAdapter({
+      baseUrl: h.fake.baseUrl,
+      partnerKey: h.fake.partnerKey,
+      developerKey: h.fake.developerKey,
+      cuid: DEFAULT_CONSUMER.id,
+      clock: h.clock ?? createFakeClock(),
+      retry: { retries: 0 },
+    })
+    expect(await restarted.findOrder('ORD-20261122-0107')).toBeNull()
+    const context = { externalCustomerId: ref.externalCustomerId ?? null }
+    expect((await restarted.findOrder('ORD-20261122-0107', context))?.externalId).toBe(ref.externalId)
+    expect((await restarted.getOrderStatus(ref.externalId, context)).status).toBe('submitted')
+    expect((await restarted.cancelOrder(ref.externalId, 'changed mind', context)).status).toBe('cancelled')
   })
 
   test('without a configured cuid an order needs externalCustomerId', async () => {

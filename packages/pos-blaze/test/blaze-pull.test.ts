@@ -80,6 +80,17 @@ describe('blaze: product and inventory pulls', () => {
     expect(new Set(h.fake.requests.map((r) => r.path))).toEqual(new Set(['/store/inventory/products']))
   })
 
+  test('by default stock is what BLAZE calls sellable: the safe inventory is not counted', async () => {
+    h = await startBlazeHarness({ adapter: { quantitySource: undefined } })
+    const { items } = await all((o) => h.adapter.pullInventory({ ...o, pageSize: 100 }))
+    expect(items.length).toBeGreaterThan(0)
+    expect(items.filter((l) => l.externalLocationId === INVENTORY_SAFE)).toEqual([])
+    const counted = await startBlazeHarness()
+    const { items: everything } = await all((o) => counted.adapter.pullInventory({ ...o, pageSize: 100 }))
+    await counted.close()
+    expect(everything.some((l) => l.externalLocationId === INVENTORY_SAFE)).toBe(true)
+  })
+
   test('a location map limits and renames inventories, reporting 0 where a product has none', async () => {
     h = await startBlazeHarness({ adapter: { locations: { [INVENTORY_SAFE]: 'safe' } } })
     const { items } = await all((o) => h.adapter.pullInventory({ ...o, pageSize: 100 }))

@@ -1,6 +1,6 @@
 import {
-  type FieldIssue,
   ConfigurationError,
+  type FieldIssue,
   isPosError,
   type Logger,
   type PosAdapter,
