@@ -5,18 +5,18 @@ import { dutchieAuthorization } from '../src/dutchie-auth'
 import type { DutchieConfig } from '../src/dutchie-config'
 import { createDutchieAdapter, type DutchieAdapter } from '../src/index'
 import {
-  type FakeDutchieOptions,
-  type FakeDutchieRoute,
-  FakeDutchieServer,
-} from '../src/testing/fake-dutchie-server'
-import {
   expectedLocationInventory,
   expectedProducts,
   FIXTURE_LOCATION,
   fixtureCustomers,
   fixtureInventory,
   fixtureProducts,
-} from './dutchie-fixtures'
+} from '../src/testing/dutchie-fixtures'
+import {
+  type FakeDutchieOptions,
+  type FakeDutchieRoute,
+  FakeDutchieServer,
+} from '../src/testing/fake-dutchie-server'
 
 export const LOCATION_KEY = 'lk_live_7Hq2ZpV9xW4mN8sT'
 export const INTEGRATOR_KEY = 'ik_9c4e1f7a2b6d8e0f'

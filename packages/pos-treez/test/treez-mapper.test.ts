@@ -2,6 +2,7 @@ import { type Clock, type PosOrderInput, ValidationError } from '@peak-oms/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createTreezToken, TREEZ_STATUS_MAP, TREEZ_TICKET_STATUSES } from '../src/index'
 import type { FakeTreezServer } from '../src/testing/fake-treez-server'
+import productExample from '../src/testing/fixtures/product-list-page.json'
 import createResponseExample from '../src/testing/fixtures/ticket-create-response.json'
 import { resolveTreezConfig, type TreezConfig } from '../src/treez-config'
 import {
@@ -20,7 +21,6 @@ import {
   treezTicketCreatedSchema,
 } from '../src/treez-schemas'
 import errorExample from './fixtures/error-400-ticket-format.json'
-import productExample from './fixtures/product-list-page.json'
 import stockExample from './fixtures/stock-page.json'
 import createRequestExample from './fixtures/ticket-create-request.json'
 import {

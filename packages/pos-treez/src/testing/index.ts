@@ -3,3 +3,4 @@
  * inject, for tests of a host's wiring and of the sync engine. Not for production.
  */
 export * from './fake-treez-server'
+export * from './treez-fixtures'
