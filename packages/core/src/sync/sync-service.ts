@@ -165,7 +165,7 @@ export class SyncService extends SyncWorker {
         .sort((a, b) => a.getTime() - b.getTime())[0]
       const queueDepth = (pending?.count ?? 0) + (running?.count ?? 0)
       const oldestJobAgeMs = oldest ? Math.max(0, now - oldest.getTime()) : null
-      const failing = lastFailureAt !== null && (lastSuccessAt === null || lastFailureAt > lastSuccessAt)
+      const failing = lastFailureAt !== null && (lastSuccessAt === null || lastFailureAt >= lastSuccessAt)
       const state =
         failing && queueDepth > 0
           ? 'down'
