@@ -19,3 +19,10 @@ export {
 } from './multiprocess'
 export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'
 export type { PosFault } from './pos-fault'
+export {
+  runSyncHammer,
+  runSyncHammerWorker,
+  type SyncHammerOptions,
+  type SyncHammerOutcome,
+  type SyncHammerWorkerConfig,
+} from './sync-multiprocess'
