@@ -31,8 +31,9 @@ export interface FakePosTicket {
 
 /**
  * An in-memory POS for tests of the sync engine and of a host's wiring: tickets, stock per (product,
- * location), and faults injected per call. It dedupes creates by order number (as the real adapters
- * promise, by idempotency key or look-up), so a test can count tickets per order.
+ * location), and faults injected per call. Like a POS that honours idempotency keys, it dedupes creates by
+ * `idempotencyKey` only: a caller that changed the key between attempts would get a second ticket, which a
+ * test sees with `ticketsFor(orderNumber)`.
  */
 export class FakePos implements PosAdapter {
   readonly vendor: string
@@ -134,7 +135,7 @@ export class FakePos implements PosAdapter {
 
   async pushOrder(order: PosOrderInput): Promise<PosOrderRef> {
     const lost = this.#fault('pushOrder')
-    let t = this.tickets.find((x) => x.orderNumber === order.orderNumber)
+    let t = this.tickets.find((x) => x.idempotencyKey === order.idempotencyKey)
     if (!t) {
       t = {
         externalId: `t${this.#next++}`,

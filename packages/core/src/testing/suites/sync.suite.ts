@@ -1,9 +1,11 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { Order } from '../../domain/schemas'
 import type { SyncOptions } from '../../sync/sync-config'
 import type { SyncJob } from '../../sync/sync-job'
-import { FakePos } from '../fake-pos'
+import { FakePos, type FakePosFault } from '../fake-pos'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
+import { checkInvariants } from '../invariants'
 import type { Suite } from './suite'
 import { expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -57,7 +59,61 @@ const jobsOf = (w: World, order: Pick<Order, 'id'>) =>
   w.oms.sync.listJobs({ actor: actors.manager, entityId: order.id, limit: 1000 })
 const summary = (jobs: SyncJob[]) => jobs.map((j) => `${j.pos}:${j.kind}:${j.status}`)
 
-export const syncSuite: Suite = (target) =>
+/** One step of the fault property. */
+type Step =
+  | { kind: 'create'; quantity: number }
+  | { kind: 'cancel'; pick: number }
+  | { kind: 'run'; batch: number }
+  | { kind: 'fault'; fault: FakePosFault }
+  | { kind: 'crash'; limit: number }
+  | { kind: 'advance'; ms: number }
+  | { kind: 'outage'; down: boolean }
+  | { kind: 'counterSale'; quantity: number }
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('create' as const), quantity: fc.integer({ min: 1, max: 3 }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('run' as const), batch: fc.integer({ min: 1, max: 3 }) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('fault' as const),
+      fault: fc.oneof(
+        fc.constant<FakePosFault>('lost_response'),
+        fc.constant<FakePosFault>('down'),
+        fc
+          .integer({ min: 1, max: 90_000 })
+          .map((ms): FakePosFault => ({ kind: 'throttled', retryAfterMs: ms })),
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('crash' as const), limit: fc.integer({ min: 1, max: 2 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 120_000 }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('outage' as const), down: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('counterSale' as const),
+      quantity: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+)
+
+let propertyRun = 0
+
+export const syncSuite: Suite = (target, options) =>
   describe('POS sync', () => {
     const storage = useStorage(target)
 
@@ -320,6 +376,108 @@ export const syncSuite: Suite = (target) =>
         'alpha:cancel_order:succeeded',
       ])
       await expectInvariants(w)
+    })
+
+    const runs = Math.max(10, Math.round(options.numRuns / 10))
+    test(`under lost responses, resets, 429s, worker deaths and outages every order ends with one ticket and our stock is the POS's (${runs} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 30 }), async (steps) => {
+          const name = `fc${propertyRun++}`
+          const w = await createSyncWorld(storage(), [name], { flower: 30, gummies: 30 })
+          const pos = w.pos[name] as FakePos
+          pos.setStock(`${name}-flower`, 'floor', 30)
+          pos.setStock(`${name}-gummies`, 'floor', 30)
+          const orders: Order[] = []
+          for (const step of steps) {
+            switch (step.kind) {
+              case 'create':
+                try {
+                  orders.push(await placeOrder(w, { flower: step.quantity }))
+                } catch (error) {
+                  expect((error as { code?: string }).code).toBe('INSUFFICIENT_STOCK')
+                }
+                break
+              case 'cancel': {
+                const order = orders[step.pick % Math.max(1, orders.length)]
+                if (
+                  order &&
+                  (await w.oms.orders.get({ actor: actors.manager, orderId: order.id })).status !==
+                    'cancelled'
+                )
+                  await w.oms.orders.cancel({ actor: actors.manager, orderId: order.id })
+                break
+              }
+              case 'run':
+                await w.oms.sync.runOnce({ batchSize: step.batch })
+                break
+              case 'fault':
+                pos.faults.push(step.fault)
+                break
+              case 'crash':
+                // a worker claims and dies: its jobs wait for the lease to end
+                await w.storage.transaction((tx) =>
+                  tx.syncJobs.claim({
+                    owner: 'dying',
+                    limit: step.limit,
+                    leaseMs: 60_000,
+                    now: w.clock.now(),
+                    pos: [name],
+                  }),
+                )
+                break
+              case 'advance':
+                w.clock.advance(step.ms)
+                break
+              case 'outage':
+                pos.offline = step.down
+                break
+              case 'counterSale': {
+                const key = `${name}-gummies@floor`
+                pos.stock.set(key, Math.max(0, (pos.stock.get(key) ?? 0) - step.quantity))
+                break
+              }
+            }
+          }
+          // The POS comes back for good; time passes until the queue is empty, then a full pull.
+          pos.offline = false
+          pos.faults.length = 0
+          await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full', pos: [name] })
+          for (let i = 0; i < 50; i++) {
+            w.clock.advance(15 * 60_000)
+            const r = await w.oms.sync.drain({ pos: [name] })
+            if (r.remaining === 0) break
+          }
+          const jobs = await w.oms.sync.listJobs({ actor: actors.manager, pos: name, limit: 1000 })
+          expect(jobs.filter((j) => j.status !== 'succeeded' && j.status !== 'skipped')).toEqual([])
+          for (const o of orders) {
+            const order = await w.oms.orders.get({ actor: actors.manager, orderId: o.id })
+            const tickets = pos.ticketsFor(o.number)
+            const skipped = jobs.some((j) => j.entityId === o.id && j.status === 'skipped')
+            // one ticket; none only when the order was cancelled before its push ever started
+            expect(tickets.length, o.number).toBe(skipped ? 0 : 1)
+            if (tickets[0]) expect(order.externalIds[name]).toBe(tickets[0].externalId)
+            if (order.status === 'cancelled' && tickets[0]) expect(tickets[0].status).toBe('cancelled')
+          }
+          expect(pos.creates).toBe(pos.tickets.length)
+          // the pull after the last change: our on-hand is the POS's, row by row
+          await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full', pos: [name] })
+          await w.oms.sync.drain({ pos: [name] })
+          for (const item of ['flower', 'gummies']) {
+            const level = await w.oms.inventory.level({
+              actor: actors.manager,
+              itemId: w.items[item] as string,
+              locationId: w.locationId,
+            })
+            expect(level.onHand, item).toBe(pos.stock.get(`${name}-${item}@floor`))
+          }
+          expect(
+            await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now(), {
+              orderIds: orders.map((o) => o.id),
+            }),
+          ).toEqual([])
+        }),
+        { numRuns: runs },
+      )
     })
 
     test('concurrent workers never run one job twice at the same time', async () => {
