@@ -4,6 +4,7 @@ import { type Actor, createOms, type Oms } from '@peak-oms/core'
 import pg from 'pg'
 import { type Backend, openPg, openSqlite } from './backends'
 import { type LoadResult, runLoad } from './load'
+import { benchSyncDrain } from './sync-drain'
 
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SPREAD_ITEMS = 1000
@@ -162,6 +163,9 @@ const only = process.env.BENCH_ONLY
 const skipOrders = process.env.BENCH_SKIP_ORDERS === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
+const syncLines: string[] = []
+const skipSync = process.env.BENCH_SKIP_SYNC === '1'
+const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
 console.log(
   `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
 )
@@ -176,10 +180,18 @@ for (const open of backends) {
   console.log(`${backend.name}: order creation with reservation`)
   if (!skipOrders) await benchBackend(backend, orderLines)
   await backend.close()
-  const fresh = await open()
-  console.log(`${fresh.name}: expireDue over ${EXPIRE_HOLDS} holds`)
-  await benchExpiry(fresh, expiryLines)
-  await fresh.close()
+  if (!skipExpiry) {
+    const fresh = await open()
+    console.log(`${fresh.name}: expireDue over ${EXPIRE_HOLDS} holds`)
+    await benchExpiry(fresh, expiryLines)
+    await fresh.close()
+  }
+  if (!skipSync) {
+    const forSync = await open()
+    console.log(`${forSync.name}: POS sync drain`)
+    await benchSyncDrain(forSync, syncLines)
+    await forSync.close()
+  }
   console.log()
 }
 console.log('Markdown rows for BENCHMARKS.md:\n')
@@ -191,3 +203,6 @@ for (const l of orderLines) console.log(l)
 console.log('\n| backend | holds expired | orders cancelled | time | reserved after |')
 console.log('| --- | --- | --- | --- | --- |')
 for (const l of expiryLines) console.log(l)
+console.log('\n| backend | workers | jobs | succeeded | time | jobs/s | tickets |')
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+for (const l of syncLines) console.log(l)
