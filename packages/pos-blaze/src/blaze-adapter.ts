@@ -267,6 +267,15 @@ export class BlazeAdapter implements PosAdapter {
         vendorCode: current.cartStatus,
       })
     }
+    if (current.transactionId) {
+      // The sale has started at the counter: only a void of the transaction undoes it, and that needs an
+      // employee and a terminal (`DELETE /transactions/{id}`), which a partner integration does not have.
+      throw new PosError(
+        'POS_REJECTED',
+        'the cart has a transaction at the counter: void it at the POS (a partner key cannot void transactions)',
+        { vendor: VENDOR, operation: 'cancelOrder', vendorCode: 'HAS_TRANSACTION' },
+      )
+    }
     let answer: BlazeConsumerCart | null = null
     try {
       answer = await this.http.request({

@@ -106,6 +106,16 @@ describe('blaze: orders', () => {
     expect((await restarted.cancelOrder(ref.externalId, 'changed mind', context)).status).toBe('cancelled')
   })
 
+  test('a cart with a transaction at the counter is not cancelled: POS_REJECTED saying to void it at the POS', async () => {
+    h = await startBlazeHarness()
+    const ref = await h.adapter.pushOrder(harnessOrder('ORD-20261122-0108'))
+    h.fake.patchCart(ref.externalId, { transactionId: '65f39f00e4b0a1b2c3d4ff01' })
+    const error = await h.adapter.cancelOrder(ref.externalId, 'changed mind').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'POS_REJECTED', details: { vendorCode: 'HAS_TRANSACTION' } })
+    expect((error as Error).message).toContain('void it at the POS')
+    expect(h.fake.requests.some((r) => r.method === 'DELETE')).toBe(false)
+  })
+
   test('without a configured cuid an order needs externalCustomerId', async () => {
     h = await startBlazeHarness({ adapter: { cuid: undefined } })
     await expect(h.adapter.pushOrder(harnessOrder('ORD-20261122-0104'))).rejects.toBeInstanceOf(
