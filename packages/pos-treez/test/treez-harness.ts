@@ -25,20 +25,7 @@ import {
   P5,
 } from '../src/testing/treez-fixtures'
 
-export {
-  CERTIFICATE_ID,
-  CUSTOMER_ID,
-  CUSTOMER_NOTE,
-  DISPENSARY,
-  fixtureProducts,
-  fixtureStock,
-  ORGANIZATION_ID,
-  P1,
-  P2,
-  P3,
-  P4,
-  P5,
-}
+export * from '../src/testing/treez-fixtures'
 
 let keys: { privateKey: KeyObject; publicKey: KeyObject; pem: string } | undefined
 

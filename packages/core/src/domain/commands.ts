@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SYNC_JOB_KINDS, SYNC_JOB_STATUSES, type SyncJobKind } from '../sync/sync-job'
 import {
   actorSchema,
   channelSchema,
@@ -256,17 +257,9 @@ export const listHistoryInputSchema = z.strictObject({
 export type ListHistoryInput = z.input<typeof listHistoryInputSchema>
 
 // POS sync (operator commands; the worker loop takes no actor).
-const syncJobStatusSchema = z.enum(['pending', 'running', 'succeeded', 'dead', 'skipped'])
-const syncJobKindSchema = z.enum([
-  'push_order',
-  'update_order',
-  'cancel_order',
-  'pull_products',
-  'pull_inventory_full',
-  'pull_inventory_incremental',
-  'pull_sales',
-  'pull_order_status',
-])
+type PullKind = Extract<SyncJobKind, `pull_${string}`>
+const syncJobStatusSchema = z.enum(SYNC_JOB_STATUSES)
+const syncJobKindSchema = z.enum(SYNC_JOB_KINDS)
 const posNameSchema = z.string().trim().min(1).max(32)
 
 export const listSyncJobsInputSchema = z.strictObject({
@@ -305,13 +298,7 @@ export type RePushOrderInput = z.input<typeof rePushOrderInputSchema>
 
 export const requestPullInputSchema = z.strictObject({
   actor: actorSchema,
-  kind: z.enum([
-    'pull_products',
-    'pull_inventory_full',
-    'pull_inventory_incremental',
-    'pull_sales',
-    'pull_order_status',
-  ]),
+  kind: z.enum(SYNC_JOB_KINDS.filter((k) => k.startsWith('pull_')) as [PullKind, ...PullKind[]]),
   /** @default every POS connection */
   pos: z.array(posNameSchema).min(1).max(32).optional(),
 })

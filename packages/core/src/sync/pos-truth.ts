@@ -1,3 +1,4 @@
+import { ORDER_STATUSES } from '../domain/enums'
 import type { Order } from '../domain/schemas'
 import { isOmsError } from '../errors/oms-error'
 import { type LedgerEntry, recordMovements } from '../inventory/stock-ledger'
@@ -139,20 +140,8 @@ const TOWARDS: Partial<Record<PosOrderStatus, { events: readonly string[]; reaso
   rejected: { events: ['order.cancel', 'order.no_show'], reason: 'rejected by the POS' },
 }
 
-/** Statuses whose orders may still change at the POS. */
-const OPEN_STATUSES = [
-  'pending',
-  'payment_pending',
-  'confirmed',
-  'processing',
-  'ready_for_pickup',
-  'picked_up',
-  'packed',
-  'shipped',
-  'in_transit',
-  'out_for_delivery',
-  'delivered',
-]
+/** Statuses whose orders may still change at the POS: every built-in one but the ends of the road. */
+const OPEN_STATUSES = ORDER_STATUSES.filter((st) => !['completed', 'cancelled', 'refunded'].includes(st))
 
 /**
  * Reads the POS status of our open orders that are on this POS and moves each order through its machine
