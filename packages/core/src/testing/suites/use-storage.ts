@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { isOmsError } from '../../errors/oms-error'
 import type { Storage } from '../../ports/storage'
 import type { World } from '../fixtures'
 import { checkInvariants } from '../invariants'
@@ -55,4 +56,15 @@ export async function rejectionOf(
     return error as Error & { code?: string }
   }
   throw new Error('expected a rejection, but the call succeeded')
+}
+
+/** The code a call ends with: 'OK', or the `OmsError` code it rejects with (any other error is rethrown). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'OK'
+  } catch (error) {
+    if (isOmsError(error)) return error.code
+    throw error
+  }
 }
