@@ -18,6 +18,10 @@ const PULL_CHUNK = 200
  * where they now exceed on-hand the row is a recorded shortage (`inventory.shortage`). Products or
  * locations we do not map are counted and left out. An incremental pull asks only for what changed since
  * the previous successful inventory pull, where the adapter can.
+ *
+ * Orders of ours completed at the POS are moved first (`applyPosStatus`), so their holds become our sale
+ * before the stock is compared and the sale is not counted twice. A ticket completed between that status
+ * read and the stock read is still seen twice until the next pull corrects it (a `pos_sync` movement back).
  */
 export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
   let since: Date | undefined
@@ -47,6 +51,9 @@ export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosA
       { readOnly: true },
     )
   }
+  // Orders the POS completed at the counter become our sales first: their stock then left both sides, and
+  // the pull below finds no difference for them instead of counting the sale a second time.
+  const statuses = await applyPosStatus(ctx, job, adapter)
   // The POS's answer first, whole: a pull that fails half-way changes nothing.
   const levels = new Map<
     string,
@@ -118,7 +125,7 @@ export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosA
     changed += result.written
     unmapped += result.missing
   }
-  return `${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+  return `${statuses}; ${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
 }
 
 /** Our events that take an order towards what the POS says, tried in this order at each step. */

@@ -338,7 +338,7 @@ export const syncSuite: Suite = (target, options) =>
       const events = await w.storage.transaction((tx) => tx.outbox.list({}))
       expect(events.filter((e) => e.type === 'inventory.shortage').map((e) => e.payload.deficit)).toEqual([1])
       const [pulled] = await w.oms.sync.listJobs({ actor: actors.manager, kind: 'pull_inventory_full' })
-      expect(pulled?.note).toBe('3 stock row(s) read, 2 changed, 1 not mapped')
+      expect(pulled?.note).toBe('1 order(s) checked, 0 moved; 3 stock row(s) read, 2 changed, 1 not mapped')
       // a second pull of the same figures changes nothing
       await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
       await w.oms.sync.drain()
@@ -347,6 +347,34 @@ export const syncSuite: Suite = (target, options) =>
           tx.inventory.listMovements({ itemId: w.items.gummies as string }),
         ),
       ).toHaveLength(2)
+      await expectInvariants(w)
+    })
+
+    test('an order completed at the counter is our sale once, whether the status or the stock is pulled first', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'], { flower: 10, gummies: 10 })
+      const pos = w.pos.alpha as FakePos
+      const order = await placeOrder(w, { flower: 3 })
+      await w.oms.sync.drain()
+      pos.setStock('alpha-flower', 'floor', 10)
+      pos.setStock('alpha-gummies', 'floor', 10)
+      // the customer pays and picks up at the counter: the POS's stock drops with the ticket
+      ;(pos.ticketsFor(order.number)[0] as { status: string }).status = 'completed'
+      pos.setStock('alpha-flower', 'floor', 7)
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
+      await w.oms.sync.drain()
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_order_status' })
+      await w.oms.sync.drain()
+      const level = await w.oms.inventory.level({
+        actor: actors.manager,
+        itemId: w.items.flower as string,
+        locationId: w.locationId,
+      })
+      expect([level.onHand, level.reserved]).toEqual([7, 0])
+      expect((await w.oms.orders.get({ actor: actors.manager, orderId: order.id })).status).toBe('completed')
+      const movements = await w.storage.transaction((tx) =>
+        tx.inventory.listMovements({ itemId: w.items.flower as string }),
+      )
+      expect(movements.map((m) => m.reason)).toEqual(['receive', 'sale'])
       await expectInvariants(w)
     })
 
