@@ -7,6 +7,7 @@ import type { PosAdapter, PosOrderContext, PosOrderInput, PosOrderRef } from '..
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
 import { applyPosStatus, pullInventory } from './pos-truth'
+import { enqueuePull } from './sync-enqueue'
 import type { SyncJob, SyncJobError, SyncJobOutcome } from './sync-job'
 
 /** What one pass of `runOnce` did. */
@@ -40,9 +41,21 @@ const drainOptionsSchema = runOptionsSchema.extend({
     .optional(),
   maxPasses: z.number().int().min(1).max(1_000_000).optional(),
 })
+const pullsSchema = z.partialRecord(
+  z.enum(['pull_inventory_full', 'pull_inventory_incremental', 'pull_order_status']),
+  z
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000),
+)
 const startOptionsSchema = runOptionsSchema.extend({
   intervalMs: z.number().int().min(10).max(86_400_000).optional(),
+  pulls: pullsSchema.optional(),
 })
+
+/** How often to queue each pull, in milliseconds (see `SyncWorker.queueDuePulls`). */
+export type SyncPullSchedule = z.input<typeof pullsSchema>
 
 /** The external id keys kept on an order for one POS. */
 export const externalKeys = (pos: string) => ({
@@ -69,6 +82,7 @@ export class SyncWorker {
   #timer: ReturnType<typeof setTimeout> | null = null
   #running: Promise<unknown> | null = null
   #stopped = false
+  readonly #lastPulls = new Map<string, number>()
 
   constructor(ctx: OmsContext, owner?: string) {
     this.ctx = ctx
@@ -161,13 +175,43 @@ export class SyncWorker {
     return total
   }
 
-  /** Runs passes in the background every `intervalMs` (default 1000) until `stop()`. */
-  start(input: { pos?: string[]; batchSize?: number; intervalMs?: number } = {}): void {
-    const { intervalMs, ...options } = parseInput(startOptionsSchema, input, 'sync worker options')
+  /**
+   * Queues each pull of `schedule` for every POS (or `pos`) when this worker last queued it at least its
+   * interval ago (by the injected clock). A pending pull of the same kind absorbs the new one, so any
+   * number of workers may run the same schedule. Returns how many kinds it queued.
+   */
+  async queueDuePulls(schedule: SyncPullSchedule, pos?: readonly string[]): Promise<number> {
+    const parsed = parseInput(pullsSchema, schedule, 'sync pull schedule')
+    const { ctx } = this
+    const now = ctx.clock.now()
+    const due = Object.entries(parsed).filter(
+      ([kind, every]) =>
+        now.getTime() - (this.#lastPulls.get(kind) ?? Number.NEGATIVE_INFINITY) >= (every as number),
+    )
+    if (due.length === 0) return 0
+    const targets = [...ctx.sync.connections.keys()].filter((p) => !pos || pos.includes(p))
+    await ctx.storage.transaction(async (tx) => {
+      for (const [kind] of due)
+        for (const p of targets) await enqueuePull(ctx, tx, p, kind as keyof SyncPullSchedule, now)
+    })
+    for (const [kind] of due) this.#lastPulls.set(kind, now.getTime())
+    return due.length
+  }
+
+  /**
+   * Runs passes in the background every `intervalMs` (default 1000) until `stop()`; with `pulls`, queues
+   * those pulls on their schedule first (e.g. `{ pull_inventory_incremental: 60_000, pull_order_status:
+   * 30_000 }`).
+   */
+  start(
+    input: { pos?: string[]; batchSize?: number; intervalMs?: number; pulls?: SyncPullSchedule } = {},
+  ): void {
+    const { intervalMs, pulls, ...options } = parseInput(startOptionsSchema, input, 'sync worker options')
     if (this.#timer) return
     this.#stopped = false
     const tick = () => {
-      this.#running = this.drain(options)
+      this.#running = (pulls ? this.queueDuePulls(pulls, options.pos) : Promise.resolve(0))
+        .then(() => this.drain(options))
         .catch((error: unknown) =>
           this.ctx.logger.error({ err: describe(error).message }, 'sync worker pass failed'),
         )

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { createOms } from '../../create-oms'
 import type { Order } from '../../domain/schemas'
 import type { SyncOptions } from '../../sync/sync-config'
 import type { SyncJob } from '../../sync/sync-job'
@@ -348,6 +349,31 @@ export const syncSuite: Suite = (target, options) =>
         ),
       ).toHaveLength(2)
       await expectInvariants(w)
+    })
+
+    test('a worker queues scheduled pulls when they are due, coalesced across workers', async () => {
+      const w = await createSyncWorld(storage(), ['alpha', 'beta'])
+      const schedule = { pull_inventory_incremental: 60_000, pull_order_status: 30_000 }
+      expect(await w.oms.sync.queueDuePulls(schedule)).toBe(2)
+      // another worker on the same schedule adds nothing: the pending pulls absorb its requests
+      const other = createOms({
+        storage: w.storage,
+        clock: w.clock,
+        sync: { connections: [...['alpha', 'beta'].map((p) => ({ pos: p, adapter: w.pos[p] as FakePos }))] },
+      })
+      expect(await other.sync.queueDuePulls(schedule)).toBe(2)
+      expect(summary(await w.oms.sync.listJobs({ actor: actors.manager, statuses: ['pending'] }))).toEqual([
+        'alpha:pull_inventory_incremental:pending',
+        'beta:pull_inventory_incremental:pending',
+        'alpha:pull_order_status:pending',
+        'beta:pull_order_status:pending',
+      ])
+      w.clock.advance(30_000)
+      expect(await w.oms.sync.queueDuePulls(schedule)).toBe(1)
+      await w.oms.sync.drain()
+      w.clock.advance(30_000)
+      expect(await w.oms.sync.queueDuePulls(schedule)).toBe(2)
+      expect(await w.oms.sync.listJobs({ actor: actors.manager, statuses: ['pending'] })).toHaveLength(4)
     })
 
     test('an order completed at the counter is our sale once, whether the status or the stock is pulled first', async () => {
