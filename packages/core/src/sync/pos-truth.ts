@@ -1,10 +1,10 @@
 import { ORDER_STATUSES } from '../domain/enums'
-import type { Order } from '../domain/schemas'
+import type { Item, Order } from '../domain/schemas'
 import { isOmsError } from '../errors/oms-error'
 import { type LedgerEntry, recordMovements } from '../inventory/stock-ledger'
 import { applyOrderEvent } from '../order/order-service'
-import { type PosAdapter, type PosOrderStatus, pullAllPages } from '../ports/pos-adapter'
-import { type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
+import { type PosAdapter, type PosOrderStatus, type PosProduct, pullAllPages } from '../ports/pos-adapter'
+import { historyEntry, type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
 import type { SyncJob } from './sync-job'
 import { externalKeys, orderContextFor, recordSynced } from './sync-worker'
 
@@ -24,33 +24,10 @@ const PULL_CHUNK = 200
  * read and the stock read is still seen twice until the next pull corrects it (a `pos_sync` movement back).
  */
 export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
-  let since: Date | undefined
-  if (job.kind === 'pull_inventory_incremental' && adapter.capabilities.incrementalInventory) {
-    since = await ctx.storage.transaction(
-      async (tx) => {
-        const last = [
-          ...(await tx.syncJobs.list({
-            pos: job.pos,
-            kind: 'pull_inventory_full',
-            statuses: ['succeeded'],
-            newestFirst: true,
-            limit: 1,
-          })),
-          ...(await tx.syncJobs.list({
-            pos: job.pos,
-            kind: 'pull_inventory_incremental',
-            statuses: ['succeeded'],
-            newestFirst: true,
-            limit: 1,
-          })),
-        ]
-          .map((j) => j.createdAt)
-          .sort((a, b) => b.getTime() - a.getTime())[0]
-        return last
-      },
-      { readOnly: true },
-    )
-  }
+  const since =
+    job.kind === 'pull_inventory_incremental' && adapter.capabilities.incrementalInventory
+      ? await lastSuccess(ctx, job, ['pull_inventory_full', 'pull_inventory_incremental'])
+      : undefined
   // Orders the POS completed at the counter become our sales first: their stock then left both sides, and
   // the pull below finds no difference for them instead of counting the sale a second time.
   const statuses = await applyPosStatus(ctx, job, adapter)
@@ -126,6 +103,90 @@ export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosA
     unmapped += result.missing
   }
   return `${statuses}; ${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+}
+
+/**
+ * Pulls the POS's products (every page first, outside any transaction; only the changes since the previous
+ * successful product pull where the adapter can) and refreshes the name, category and SKU of the items
+ * mapped to them (`externalIds[pos]`). Products we do not map are counted and left alone: a pull never
+ * creates catalogue items, whose ids and units are the host's to choose.
+ */
+export async function pullProducts(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
+  const since = adapter.capabilities.incrementalProducts
+    ? await lastSuccess(ctx, job, ['pull_products'])
+    : undefined
+  const products = new Map<string, PosProduct>()
+  for await (const page of pullAllPages((o) => adapter.pullProducts(o), since ? { since } : {}))
+    for (const p of page) products.set(p.externalId, p)
+  const all = [...products.values()]
+  let changed = 0
+  let unmapped = 0
+  for (let i = 0; i < all.length; i += PULL_CHUNK) {
+    const chunk = all.slice(i, i + PULL_CHUNK)
+    const result = await ctx.storage.transaction(async (tx) => {
+      const items = await tx.items.findByExternalIds(
+        job.pos,
+        chunk.map((p) => p.externalId),
+      )
+      const byExternal = new Map(items.map((item) => [item.externalIds[job.pos] as string, item]))
+      const updated: Item[] = []
+      for (const p of chunk) {
+        const item = byExternal.get(p.externalId)
+        if (!item) continue
+        const next: Item = {
+          ...item,
+          name: p.name.slice(0, 300) || item.name,
+          category: p.category?.slice(0, 128) ?? item.category,
+          sku: p.sku?.slice(0, 128) || item.sku,
+        }
+        if (next.name !== item.name || next.category !== item.category || next.sku !== item.sku)
+          updated.push(next)
+      }
+      for (const item of updated) await tx.items.upsert(item)
+      if (updated.length) {
+        await tx.history.appendMany([
+          historyEntry(ctx, SYSTEM_ACTOR, ctx.clock.now(), {
+            entityType: 'inventory',
+            entityId: job.id,
+            storeId: null,
+            action: 'pos_synced',
+            description: `${job.pos} product pull: ${updated.length} item(s) renamed or recategorised`,
+            additionalData: { jobId: job.id, pos: job.pos, itemIds: updated.map((u) => u.id) },
+          }),
+        ])
+      }
+      return { updated, missing: chunk.length - byExternal.size }
+    })
+    for (const item of result.updated) ctx.catalog.forget('item', item.id)
+    changed += result.updated.length
+    unmapped += result.missing
+  }
+  return `${all.length} product(s) read, ${changed} item(s) updated, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+}
+
+/** When the latest successful job of these kinds at this POS was created (what changed since is pulled). */
+async function lastSuccess(
+  ctx: OmsContext,
+  job: SyncJob,
+  kinds: readonly SyncJob['kind'][],
+): Promise<Date | undefined> {
+  return ctx.storage.transaction(
+    async (tx) => {
+      const latest: Date[] = []
+      for (const kind of kinds) {
+        const [last] = await tx.syncJobs.list({
+          pos: job.pos,
+          kind,
+          statuses: ['succeeded'],
+          newestFirst: true,
+          limit: 1,
+        })
+        if (last) latest.push(last.createdAt)
+      }
+      return latest.sort((a, b) => b.getTime() - a.getTime())[0]
+    },
+    { readOnly: true },
+  )
 }
 
 /** Our events that take an order towards what the POS says, tried in this order at each step. */

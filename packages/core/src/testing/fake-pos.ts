@@ -6,6 +6,7 @@ import type {
   PosOrderRef,
   PosOrderStatus,
   PosPage,
+  PosProduct,
   PosStockLevel,
 } from '../ports/pos-adapter'
 
@@ -44,6 +45,8 @@ export class FakePos implements PosAdapter {
     updateOrder: true,
   }
   readonly tickets: FakePosTicket[] = []
+  /** What `pullProducts` answers (one page). */
+  readonly products: PosProduct[] = []
   /** Stock by `${externalProductId}@${externalLocationId}`. */
   readonly stock = new Map<string, number>()
   /** Faults for the next calls (first in, first used). */
@@ -117,9 +120,9 @@ export class FakePos implements PosAdapter {
     return t
   }
 
-  async pullProducts(): Promise<PosPage<never>> {
+  async pullProducts(): Promise<PosPage<PosProduct>> {
     this.#fault('pullProducts')
-    return { items: [], nextCursor: null }
+    return { items: structuredClone(this.products), nextCursor: null }
   }
 
   async pullInventory(): Promise<PosPage<PosStockLevel>> {

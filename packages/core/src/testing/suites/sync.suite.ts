@@ -351,6 +351,42 @@ export const syncSuite: Suite = (target, options) =>
       await expectInvariants(w)
     })
 
+    test('a product pull refreshes the names of mapped items and creates nothing', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'], { flower: 1, gummies: 1 })
+      const pos = w.pos.alpha as FakePos
+      const product = (externalId: string, name: string) => ({
+        externalId,
+        sku: null,
+        name,
+        category: 'Flower',
+        unit: 'each' as const,
+        priceMinor: 1000,
+        currency: 'USD',
+        active: true,
+        cannabis: { thc: null, cbd: null, potencyUnit: null, strain: null, netWeightMg: null },
+        updatedAt: null,
+      })
+      pos.products.push(product('alpha-flower', 'Blue Dream 3.5g'), product('alpha-unknown', 'Not ours'))
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_products' })
+      await w.oms.sync.drain()
+      const [job] = await w.oms.sync.listJobs({ actor: actors.manager, kind: 'pull_products' })
+      expect(job).toMatchObject({
+        status: 'succeeded',
+        note: '2 product(s) read, 1 item(s) updated, 1 not mapped',
+      })
+      const [flower, gummies] = await w.storage.transaction((tx) =>
+        tx.items.getMany([w.items.flower as string, w.items.gummies as string]),
+      )
+      expect([flower?.name, flower?.category, gummies?.name]).toEqual([
+        'Blue Dream 3.5g',
+        'Flower',
+        'gummies',
+      ])
+      expect(
+        await w.storage.transaction((tx) => tx.items.findByExternalIds('alpha', ['alpha-unknown'])),
+      ).toEqual([])
+    })
+
     test('a worker queues scheduled pulls when they are due, coalesced across workers', async () => {
       const w = await createSyncWorld(storage(), ['alpha', 'beta'])
       const schedule = { pull_inventory_incremental: 60_000, pull_order_status: 30_000 }
