@@ -108,6 +108,7 @@ export {
   type PosPage,
   type PosProduct,
   type PosPullOptions,
+  type PosSale,
   type PosStockLevel,
   type PosUnit,
   pullAllPages,

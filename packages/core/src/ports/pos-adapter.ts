@@ -42,6 +42,16 @@ export interface PosStockLevel {
   updatedAt: Date | null
 }
 
+/** A sale the POS recorded (at the counter, or a ticket we pushed that it completed). */
+export interface PosSale {
+  /** The POS's id for the sale. */
+  externalId: string
+  /** Our order number when the sale is a ticket we pushed (the reference written on it), else null. */
+  orderNumber: string | null
+  lines: Array<{ externalProductId: string; externalLocationId: string; quantity: number; unit: PosUnit }>
+  at: Date | null
+}
+
 /** One page of a pull. `nextCursor` is opaque; pass it back to get the next page; null means done. */
 export interface PosPage<T> {
   items: T[]
@@ -166,6 +176,11 @@ export interface PosAdapter {
   pullProducts(options?: PosPullOptions): Promise<PosPage<PosProduct>>
   /** One page of stock levels. A full pull returns every product at every mapped location. */
   pullInventory(options?: PosPullOptions): Promise<PosPage<PosStockLevel>>
+  /**
+   * One page of completed sales (with `since`, those at or after it), where the POS has a sales feed.
+   * Optional: without it the engine learns of counter sales through inventory pulls only.
+   */
+  pullSales?(options?: PosPullOptions): Promise<PosPage<PosSale>>
   /**
    * Creates the order on the POS, or returns the one already created for `order.orderNumber`. Calling it
    * again, after a timeout whose create actually succeeded or after a crash, never creates a second ticket.

@@ -1,9 +1,15 @@
 import { ORDER_STATUSES } from '../domain/enums'
 import type { Item, Order } from '../domain/schemas'
-import { isOmsError } from '../errors/oms-error'
+import { isOmsError, ValidationError } from '../errors/oms-error'
 import { type LedgerEntry, recordMovements } from '../inventory/stock-ledger'
 import { applyOrderEvent } from '../order/order-service'
-import { type PosAdapter, type PosOrderStatus, type PosProduct, pullAllPages } from '../ports/pos-adapter'
+import {
+  type PosAdapter,
+  type PosOrderStatus,
+  type PosProduct,
+  type PosSale,
+  pullAllPages,
+} from '../ports/pos-adapter'
 import { historyEntry, type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
 import type { SyncJob } from './sync-job'
 import { externalKeys, orderContextFor, recordSynced } from './sync-worker'
@@ -30,7 +36,9 @@ export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosA
       : undefined
   // Orders the POS completed at the counter become our sales first: their stock then left both sides, and
   // the pull below finds no difference for them instead of counting the sale a second time.
+  // Counter sales likewise, where the POS has a sales feed.
   const statuses = await applyPosStatus(ctx, job, adapter)
+  const counter = adapter.pullSales ? `; ${await pullSales(ctx, job, adapter)}` : ''
   // The POS's answer first, whole: a pull that fails half-way changes nothing.
   const levels = new Map<
     string,
@@ -102,7 +110,7 @@ export async function pullInventory(ctx: OmsContext, job: SyncJob, adapter: PosA
     changed += result.written
     unmapped += result.missing
   }
-  return `${statuses}; ${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+  return `${statuses}${counter}; ${rows.length} stock row(s) read, ${changed} changed, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
 }
 
 /**
@@ -162,6 +170,84 @@ export async function pullProducts(ctx: OmsContext, job: SyncJob, adapter: PosAd
     unmapped += result.missing
   }
   return `${all.length} product(s) read, ${changed} item(s) updated, ${unmapped} not mapped${since ? ` (since ${since.toISOString()})` : ''}`
+}
+
+/**
+ * Pulls the POS's sales (only those since the previous sales pull, where the adapter can) and records the
+ * counter sales as facts: a `sale` movement per line on the mapped item and location, referenced by the
+ * POS's sale id (`pos_document` `<pos>:<sale id>`), so a sale pulled twice is recorded once. A sale that
+ * is a ticket we pushed (its order number is one of our orders) is left out: that order's own pickup is
+ * the sale. A sale of more than we have on hand records what there is, and says so in the note.
+ */
+export async function pullSales(ctx: OmsContext, job: SyncJob, adapter: PosAdapter): Promise<string> {
+  const pull = adapter.pullSales?.bind(adapter)
+  if (!pull) {
+    throw new ValidationError('sync job', [
+      { path: 'pos', message: `the ${job.pos} adapter has no sales feed (pullSales)` },
+    ])
+  }
+  const since = await lastSuccess(ctx, job, ['pull_sales'])
+  const sales: PosSale[] = []
+  for await (const page of pullAllPages(pull, since ? { since } : {})) sales.push(...page)
+  let recorded = 0
+  let ours = 0
+  let short = 0
+  for (const sale of sales) {
+    const outcome = await retryOnStale(() =>
+      ctx.storage.transaction(async (tx) => {
+        if (sale.orderNumber && (await tx.orders.getByNumber(sale.orderNumber))) return 'ours' as const
+        const reference = { kind: 'pos_document' as const, id: `${job.pos}:${sale.externalId}`.slice(0, 128) }
+        if ((await tx.inventory.listMovements({ referenceId: reference.id, limit: 1 })).length)
+          return 'known' as const
+        const locations = new Map<string, { id: string; storeId: string }>()
+        for (const l of await tx.locations.list())
+          if (l.externalIds[job.pos]) locations.set(l.externalIds[job.pos] as string, l)
+        const items = new Map(
+          (
+            await tx.items.findByExternalIds(
+              job.pos,
+              sale.lines.map((l) => l.externalProductId),
+            )
+          ).map((i) => [i.externalIds[job.pos] as string, i.id]),
+        )
+        const byStore = new Map<string, LedgerEntry[]>()
+        let clipped = 0
+        for (const line of sale.lines) {
+          const itemId = items.get(line.externalProductId)
+          const location = locations.get(line.externalLocationId)
+          if (!itemId || !location) continue
+          const onHand = (await tx.inventory.lockLevel(itemId, location.id))?.onHand ?? 0
+          const quantity = Math.min(line.quantity, onHand)
+          clipped += line.quantity - quantity
+          if (quantity <= 0) continue
+          byStore.set(location.storeId, [
+            ...(byStore.get(location.storeId) ?? []),
+            {
+              itemId,
+              locationId: location.id,
+              bucket: 'on_hand',
+              delta: -quantity,
+              reason: 'sale',
+              expectOnHand: onHand,
+              reference,
+              note: `${job.pos} counter sale ${sale.externalId}`,
+            },
+          ])
+        }
+        for (const [storeId, entries] of byStore)
+          await recordMovements(ctx, tx, ctx.clock.now(), SYSTEM_ACTOR, entries, {
+            storeId,
+            action: 'pos_synced',
+            description: `${job.pos} counter sale ${sale.externalId}: ${entries.length} line(s)`,
+          })
+        return clipped > 0 ? ('short' as const) : ('recorded' as const)
+      }),
+    )
+    if (outcome === 'ours') ours += 1
+    if (outcome === 'recorded' || outcome === 'short') recorded += 1
+    if (outcome === 'short') short += 1
+  }
+  return `${sales.length} sale(s) read, ${recorded} recorded, ${ours} of our own orders left out${short ? `, ${short} sold more than we had on hand` : ''}`
 }
 
 /** When the latest successful job of these kinds at this POS was created (what changed since is pulled). */

@@ -6,7 +6,7 @@ import { isPosError } from '../errors/pos-error'
 import type { PosAdapter, PosOrderContext, PosOrderInput, PosOrderRef } from '../ports/pos-adapter'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
-import { applyPosStatus, pullInventory, pullProducts } from './pos-truth'
+import { applyPosStatus, pullInventory, pullProducts, pullSales } from './pos-truth'
 import { enqueuePull } from './sync-enqueue'
 import type { SyncJob, SyncJobError, SyncJobOutcome } from './sync-job'
 
@@ -42,7 +42,13 @@ const drainOptionsSchema = runOptionsSchema.extend({
   maxPasses: z.number().int().min(1).max(1_000_000).optional(),
 })
 const pullsSchema = z.partialRecord(
-  z.enum(['pull_products', 'pull_inventory_full', 'pull_inventory_incremental', 'pull_order_status']),
+  z.enum([
+    'pull_products',
+    'pull_inventory_full',
+    'pull_inventory_incremental',
+    'pull_sales',
+    'pull_order_status',
+  ]),
   z
     .number()
     .int()
@@ -253,6 +259,8 @@ export class SyncWorker {
           return { status: 'succeeded', note: await applyPosStatus(ctx, job, adapter) }
         case 'pull_products':
           return { status: 'succeeded', note: await pullProducts(ctx, job, adapter) }
+        case 'pull_sales':
+          return { status: 'succeeded', note: await pullSales(ctx, job, adapter) }
         default:
           throw new ValidationError('sync job', [
             { path: 'kind', message: `${job.kind} is not run by this version of the engine` },

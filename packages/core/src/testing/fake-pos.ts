@@ -1,4 +1,4 @@
-import { PosError } from '../errors/pos-error'
+import { PosError, type PosOperation } from '../errors/pos-error'
 import type {
   PosAdapter,
   PosOrderContext,
@@ -7,6 +7,7 @@ import type {
   PosOrderStatus,
   PosPage,
   PosProduct,
+  PosSale,
   PosStockLevel,
 } from '../ports/pos-adapter'
 
@@ -45,6 +46,8 @@ export class FakePos implements PosAdapter {
     updateOrder: true,
   }
   readonly tickets: FakePosTicket[] = []
+  /** Sales at the counter (and tickets completed there): what `pullSales` answers. */
+  readonly sales: PosSale[] = []
   /** What `pullProducts` answers (one page). */
   readonly products: PosProduct[] = []
   /** Stock by `${externalProductId}@${externalLocationId}`. */
@@ -72,17 +75,11 @@ export class FakePos implements PosAdapter {
     return this.tickets.filter((t) => t.orderNumber === orderNumber)
   }
 
-  #fault(
-    operation:
-      | 'pushOrder'
-      | 'cancelOrder'
-      | 'updateOrder'
-      | 'getOrderStatus'
-      | 'findOrder'
-      | 'pullInventory'
-      | 'pullProducts',
-  ) {
-    this.calls.push(operation)
+  #fault(call: PosOperation | 'pullSales') {
+    // `PosOperation` has no sales feed of its own: a failed sales pull reports as an inventory pull.
+    const operation: PosOperation = call === 'pullSales' ? 'pullInventory' : call
+
+    this.calls.push(call)
     const fault = this.offline ? 'down' : this.faults.shift()
     const init = { vendor: this.vendor, operation }
     if (fault === 'down') throw new PosError('POS_UNAVAILABLE', 'connection refused', init)
@@ -123,6 +120,28 @@ export class FakePos implements PosAdapter {
   async pullProducts(): Promise<PosPage<PosProduct>> {
     this.#fault('pullProducts')
     return { items: structuredClone(this.products), nextCursor: null }
+  }
+
+  async pullSales(): Promise<PosPage<PosSale>> {
+    this.#fault('pullSales')
+    return { items: structuredClone(this.sales), nextCursor: null }
+  }
+
+  /** A sale at the counter: the stock goes down and the sale is in the feed. */
+  sellAtCounter(
+    externalId: string,
+    externalProductId: string,
+    externalLocationId: string,
+    quantity: number,
+  ): void {
+    const key = `${externalProductId}@${externalLocationId}`
+    this.stock.set(key, (this.stock.get(key) ?? 0) - quantity)
+    this.sales.push({
+      externalId,
+      orderNumber: null,
+      lines: [{ externalProductId, externalLocationId, quantity, unit: 'each' }],
+      at: null,
+    })
   }
 
   async pullInventory(): Promise<PosPage<PosStockLevel>> {

@@ -339,7 +339,9 @@ export const syncSuite: Suite = (target, options) =>
       const events = await w.storage.transaction((tx) => tx.outbox.list({}))
       expect(events.filter((e) => e.type === 'inventory.shortage').map((e) => e.payload.deficit)).toEqual([1])
       const [pulled] = await w.oms.sync.listJobs({ actor: actors.manager, kind: 'pull_inventory_full' })
-      expect(pulled?.note).toBe('1 order(s) checked, 0 moved; 3 stock row(s) read, 2 changed, 1 not mapped')
+      expect(pulled?.note).toBe(
+        '1 order(s) checked, 0 moved; 0 sale(s) read, 0 recorded, 0 of our own orders left out; 3 stock row(s) read, 2 changed, 1 not mapped',
+      )
       // a second pull of the same figures changes nothing
       await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
       await w.oms.sync.drain()
@@ -348,6 +350,48 @@ export const syncSuite: Suite = (target, options) =>
           tx.inventory.listMovements({ itemId: w.items.gummies as string }),
         ),
       ).toHaveLength(2)
+      await expectInvariants(w)
+    })
+
+    test('counter sales are recorded once as sale movements; our own tickets are left out; the next stock pull agrees', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'], { flower: 10, gummies: 10 })
+      const pos = w.pos.alpha as FakePos
+      const order = await placeOrder(w, { flower: 1 })
+      await w.oms.sync.drain()
+      pos.setStock('alpha-flower', 'floor', 10)
+      pos.setStock('alpha-gummies', 'floor', 10)
+      pos.sellAtCounter('s-1', 'alpha-gummies', 'floor', 2)
+      pos.sales.push({
+        externalId: 's-2',
+        orderNumber: order.number,
+        lines: [
+          { externalProductId: 'alpha-flower', externalLocationId: 'floor', quantity: 1, unit: 'each' },
+        ],
+        at: null,
+      })
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_sales' })
+      await w.oms.sync.drain()
+      const [job] = await w.oms.sync.listJobs({ actor: actors.manager, kind: 'pull_sales' })
+      expect(job?.note).toBe('2 sale(s) read, 1 recorded, 1 of our own orders left out')
+      // pulled again (e.g. a second worker's schedule), and inside the stock pull: nothing twice
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_sales' })
+      pos.sellAtCounter('s-3', 'alpha-gummies', 'floor', 1)
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
+      await w.oms.sync.drain()
+      const movements = await w.storage.transaction((tx) =>
+        tx.inventory.listMovements({ itemId: w.items.gummies as string }),
+      )
+      expect(movements.map((m) => [m.reason, m.delta, m.reference?.id ?? null])).toEqual([
+        ['receive', 10, null],
+        ['sale', -2, 'alpha:s-1'],
+        ['sale', -1, 'alpha:s-3'],
+      ])
+      const level = await w.oms.inventory.level({
+        actor: actors.manager,
+        itemId: w.items.gummies as string,
+        locationId: w.locationId,
+      })
+      expect(level.onHand).toBe(7)
       await expectInvariants(w)
     })
 
