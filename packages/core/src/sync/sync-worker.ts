@@ -119,9 +119,12 @@ export class SyncWorker {
     result.claimed = jobs.length
     for (const job of jobs) {
       const outcome = await this.#run(job)
-      const kept = await ctx.storage.transaction((tx) =>
-        tx.syncJobs.finish(job.id, this.#owner, outcome, ctx.clock.now()),
-      )
+      // A push, update or cancel records its success with the POS's ids, in one transaction.
+      const kept =
+        outcome.finished ??
+        (await ctx.storage.transaction((tx) =>
+          tx.syncJobs.finish(job.id, this.#owner, outcome, ctx.clock.now()),
+        ))
       if (!kept) {
         result.lost += 1
         ctx.logger.warn(
@@ -165,16 +168,14 @@ export class SyncWorker {
       total.dead += r.dead
       total.lost += r.lost
       total.passes += 1
-      total.remaining = await this.ctx.storage.transaction(
-        async (tx) =>
-          (
-            await tx.syncJobs.list({
-              statuses: ['pending', 'running'],
-              ...(run.pos?.length === 1 ? { pos: run.pos[0] } : {}),
-            })
-          ).length,
-        { readOnly: true },
-      )
+      // One grouped count, not the jobs themselves.
+      const rows = await this.ctx.storage.transaction((tx) => tx.syncJobs.summary(), { readOnly: true })
+      total.remaining = rows
+        .filter(
+          (row) =>
+            (row.status === 'pending' || row.status === 'running') && (!run.pos || run.pos.includes(row.pos)),
+        )
+        .reduce((sum, row) => sum + row.count, 0)
       onProgress?.({ ...total })
       if (r.claimed === 0) break
     }
@@ -236,7 +237,7 @@ export class SyncWorker {
     await this.#running
   }
 
-  async #run(job: SyncJob): Promise<SyncJobOutcome> {
+  async #run(job: SyncJob): Promise<SyncJobOutcome & { finished?: boolean }> {
     const { ctx } = this
     const connection = ctx.sync.connections.get(job.pos)
     try {
@@ -364,8 +365,7 @@ export class SyncWorker {
       return { status: 'succeeded', note: 'the order was cancelled before it was pushed' }
     }
     const ref = await adapter.pushOrder(input)
-    await this.#recordRef(job, ref, input.externalCustomerId, 'pushed')
-    return { status: 'succeeded', note: `ticket ${ref.externalId}` }
+    return this.#recordRef(job, ref, input.externalCustomerId, 'pushed', `ticket ${ref.externalId}`)
   }
 
   async #update(
@@ -377,8 +377,7 @@ export class SyncWorker {
     const externalId = order.externalIds[job.pos]
     if (!externalId) return { status: 'succeeded', note: 'not on the POS: nothing to update' }
     const ref = await adapter.updateOrder(externalId, input, orderContextFor(order, job.pos))
-    await this.#recordRef(job, ref, input.externalCustomerId, 'updated')
-    return { status: 'succeeded', note: `ticket ${ref.externalId} updated` }
+    return this.#recordRef(job, ref, input.externalCustomerId, 'updated', `ticket ${ref.externalId} updated`)
   }
 
   async #cancel(job: SyncJob, adapter: PosAdapter): Promise<SyncJobOutcome> {
@@ -390,17 +389,22 @@ export class SyncWorker {
       order.externalIds[job.pos] ?? (await adapter.findOrder(order.number, context))?.externalId ?? null
     if (!externalId) return { status: 'succeeded', note: 'not on the POS: nothing to cancel' }
     const ref = await adapter.cancelOrder(externalId, order.cancellationReason ?? 'cancelled', context)
-    await this.#recordRef(job, ref, null, 'cancelled')
-    return { status: 'succeeded', note: `ticket ${ref.externalId} ${ref.status}` }
+    return this.#recordRef(job, ref, null, 'cancelled', `ticket ${ref.externalId} ${ref.status}`)
   }
 
   /**
    * Keeps the POS's ids on the order (external id, number, customer) in our database, with an audit row,
-   * so a restart or another worker finds them.
+   * so a restart or another worker finds them, and records the job's success in the same transaction.
    */
-  async #recordRef(job: SyncJob, ref: PosOrderRef, customerId: string | null, what: string): Promise<void> {
+  async #recordRef(
+    job: SyncJob,
+    ref: PosOrderRef,
+    customerId: string | null,
+    what: string,
+    note: string,
+  ): Promise<SyncJobOutcome & { finished: boolean }> {
     const { ctx } = this
-    await retryOnStale(() =>
+    const finished = await retryOnStale(() =>
       ctx.storage.transaction(async (tx) => {
         const now = ctx.clock.now()
         const order = await tx.orders.lock(job.entityId)
@@ -431,8 +435,11 @@ export class SyncWorker {
             posStatus: ref.status,
           },
         )
+        // The ids are kept even when the lease was lost meanwhile: they are the POS's answer either way.
+        return tx.syncJobs.finish(job.id, this.#owner, { status: 'succeeded', note }, now)
       }),
     )
+    return { status: 'succeeded', note, finished }
   }
 }
 
