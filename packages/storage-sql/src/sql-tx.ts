@@ -28,6 +28,7 @@ import type {
   PeakDatabase,
   ReservationsTable,
 } from './database'
+import { createSqlCounts, createSqlInventoryOperations, createSqlTransfers } from './inventory-operations-sql'
 import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
@@ -68,6 +69,7 @@ const toLevel = (r: Selectable<LevelsTable>): InventoryLevel => ({
   quarantine: Number(r.quarantine),
   incoming: Number(r.incoming),
   safetyStock: Number(r.safety_stock),
+  reorderPoint: r.reorder_point === null || r.reorder_point === undefined ? null : Number(r.reorder_point),
   version: Number(r.version),
   updatedAt: readTs(r.updated_at),
 })
@@ -604,6 +606,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         return r ? toLevel(r) : null
       },
+      ...createSqlInventoryOperations(db, dialect, toLevel),
       async insertMovements(movements) {
         await inserts.movements(movements)?.execute()
       },
@@ -612,6 +615,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
         if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
         if (filter.referenceId) q = q.where('reference_id', '=', filter.referenceId)
+        if (filter.packageId) q = q.where('package_id', '=', filter.packageId)
         if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
         if (filter.limit) {
           const rows = await q.orderBy('seq', 'desc').limit(filter.limit).execute()
@@ -648,6 +652,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           quarantine: level.quarantine,
           incoming: level.incoming,
           safety_stock: level.safetyStock,
+          reorder_point: level.reorderPoint,
           version: level.version,
           updated_at: codec.ts(level.updatedAt),
         }
@@ -1081,6 +1086,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     sequences: {
       next: (name) => dialect.nextSequence(db, name),
     },
+    transfers: createSqlTransfers(db, dialect),
+    counts: createSqlCounts(db, dialect),
     idempotency: {
       async claim(scope, key, requestHash, now) {
         const inserted = await db

@@ -8,6 +8,7 @@ import {
 } from '../errors/oms-error'
 import type { ReservationChange, StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
+import { lowStockCrossing } from './low-stock'
 import { byRow, levelRowKey, recordMovements } from './stock-ledger'
 
 /** A hold still counts: active and not past its expiry. */
@@ -124,7 +125,11 @@ export async function takeHolds(
       )
     let level = await reserve()
     if (!level && (await expireRow(tx, now, row.itemId, row.locationId)) > 0) level = await reserve()
-    if (level) continue
+    if (level) {
+      const low = lowStockCrossing(ctx, now, level, { reserved: row.quantity })
+      if (low) await tx.outbox.append([low])
+      continue
+    }
     // The transaction rolls back; the remaining rows are still tried so the error names every short one.
     const current = await tx.inventory.getLevel(row.itemId, row.locationId)
     const asking = requests.filter((r) => r.itemId === row.itemId && r.locationId === row.locationId)
