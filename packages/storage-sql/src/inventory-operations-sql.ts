@@ -27,29 +27,31 @@ function withDates<T extends Record<string, unknown>>(doc: T, fields: readonly s
   return doc
 }
 
-const toTransfer = (r: Selectable<TransfersTable>): Transfer => ({
-  ...withDates(readJson<Record<string, unknown>>(r.doc), TRANSFER_DATES),
-  id: r.id,
-  fromLocationId: r.from_location_id,
-  toLocationId: r.to_location_id,
-  fromStoreId: r.from_store_id,
-  toStoreId: r.to_store_id,
-  status: r.status as Transfer['status'],
-  version: Number(r.version),
-  createdAt: readTs(r.created_at),
-  updatedAt: readTs(r.updated_at),
-}) as Transfer
+const toTransfer = (r: Selectable<TransfersTable>): Transfer =>
+  ({
+    ...withDates(readJson<Record<string, unknown>>(r.doc), TRANSFER_DATES),
+    id: r.id,
+    fromLocationId: r.from_location_id,
+    toLocationId: r.to_location_id,
+    fromStoreId: r.from_store_id,
+    toStoreId: r.to_store_id,
+    status: r.status as Transfer['status'],
+    version: Number(r.version),
+    createdAt: readTs(r.created_at),
+    updatedAt: readTs(r.updated_at),
+  }) as Transfer
 
-const toCount = (r: Selectable<CountsTable>): StockCount => ({
-  ...withDates(readJson<Record<string, unknown>>(r.doc), COUNT_DATES),
-  id: r.id,
-  locationId: r.location_id,
-  storeId: r.store_id,
-  status: r.status as StockCount['status'],
-  version: Number(r.version),
-  createdAt: readTs(r.created_at),
-  updatedAt: readTs(r.updated_at),
-}) as StockCount
+const toCount = (r: Selectable<CountsTable>): StockCount =>
+  ({
+    ...withDates(readJson<Record<string, unknown>>(r.doc), COUNT_DATES),
+    id: r.id,
+    locationId: r.location_id,
+    storeId: r.store_id,
+    status: r.status as StockCount['status'],
+    version: Number(r.version),
+    createdAt: readTs(r.created_at),
+    updatedAt: readTs(r.updated_at),
+  }) as StockCount
 
 const toPackage = (r: Selectable<PackageLevelsTable>): PackageLevel => ({
   packageId: r.package_id,
@@ -264,8 +266,7 @@ export function createSqlInventoryOperations(
         .orderBy('item_id')
         .orderBy('location_id')
       if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
-      if (filter.storeIds)
-        q = q.where('location_id', 'in', locationsOf(filter.storeIds))
+      if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
       if (filter.limit !== undefined) q = q.limit(filter.limit)
       if (filter.offset) q = q.offset(filter.offset)
       return (await q.execute()).map(level)

@@ -1,4 +1,4 @@
-import { type InventoryLevel, availableOf } from '../domain/schemas'
+import { availableOf, type InventoryLevel } from '../domain/schemas'
 import type { LevelDeltas, NewOutboxEvent } from '../ports/storage'
 import { type OmsContext, outboxEvent } from '../services/oms-context'
 
@@ -26,6 +26,11 @@ export function lowStockCrossing(
   deltas: LevelDeltas,
 ): NewOutboxEvent | null {
   if (level.reorderPoint === null || !isLow(level) || isLow(before(level, deltas))) return null
+  return lowStockEvent(ctx, now, level)
+}
+
+/** `inventory.low_stock` for a level at or below its reorder point. */
+export function lowStockEvent(ctx: OmsContext, now: Date, level: InventoryLevel): NewOutboxEvent {
   return outboxEvent(ctx, now, 'inventory.low_stock', `inventory:${level.itemId}@${level.locationId}`, {
     itemId: level.itemId,
     locationId: level.locationId,

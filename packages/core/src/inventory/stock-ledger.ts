@@ -17,9 +17,24 @@ export interface LedgerEntry {
   reservedDelta?: number
   /** Compare-and-swap on on-hand (set-quantity). */
   expectOnHand?: number
+  /**
+   * Only apply when this much is available before the write: the same conditional write as a hold, so a
+   * debit (a transfer shipping) never takes stock that is held, set aside or missing.
+   */
+  requireAvailable?: number
+  /** Told how an on-hand entry was split across packages (an untagged debit consuming tagged stock). */
+  onSplit?: (parts: ReadonlyArray<{ packageId: string | null; delta: number }>) => void
   packageId?: string | null
   reference?: Movement['reference']
   note?: string | null
+}
+
+/** Which bucket an adjustment with this reason moves (on-hand when not listed). */
+export const REASON_BUCKET: Partial<Record<MovementReason, StockBucket>> = {
+  damage: 'damaged',
+  damage_release: 'damaged',
+  quarantine: 'quarantine',
+  quarantine_release: 'quarantine',
 }
 
 const BUCKET_FIELD: Record<StockBucket, keyof LevelDeltas> = {
@@ -125,6 +140,7 @@ export async function recordMovements(
     const level = await tx.inventory.applyDeltas(e.itemId, e.locationId, deltas, {
       now,
       ...(before === null ? {} : { expectOnHand: before }),
+      ...(e.requireAvailable === undefined ? {} : { requireAvailable: e.requireAvailable }),
     })
     if (!level) {
       const current = await tx.inventory.getLevel(e.itemId, e.locationId)
@@ -135,10 +151,15 @@ export async function recordMovements(
         e.itemId,
         e.locationId,
         Math.abs(e.delta),
-        current ? current[BUCKET_FIELD[e.bucket] as 'onHand'] : 0,
+        !current
+          ? 0
+          : e.requireAvailable !== undefined
+            ? availableOf(current)
+            : current[BUCKET_FIELD[e.bucket] as 'onHand'],
       )
     }
     const parts = await packageMovements(tx, now, e)
+    e.onSplit?.(parts)
     if (parts.length === 0) {
       // The named package has less than that: undo this entry's level write (same transaction, row
       // still ours) so a caller that keeps going (a bulk update) keeps nothing of it.

@@ -1,0 +1,424 @@
+import type { Permission } from '../access/access-policy'
+import {
+  type CountRefInput,
+  type CountReportInput,
+  type CountStepInput,
+  countRefInputSchema,
+  countReportInputSchema,
+  countStepInputSchema,
+  type OpenCountInput,
+  openCountInputSchema,
+  type RecordCountInput,
+  recordCountInputSchema,
+} from '../domain/commands'
+import type { CountStatus, HistoryAction } from '../domain/enums'
+import { parseInput } from '../domain/parse-input'
+import type { ActingActor, Actor, CountLine, StockCount } from '../domain/schemas'
+import {
+  InsufficientStockError,
+  InvalidTransitionError,
+  NotFoundError,
+  StaleStateError,
+  ValidationError,
+} from '../errors/oms-error'
+import type { StorageTx } from '../ports/storage'
+import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import { requireLocation } from './location-access'
+import { recordMovements } from './stock-ledger'
+
+/** What a counter sees of a counted line: no expected quantity (the count is blind). */
+export interface CountedLine {
+  itemId: string
+  counted: number
+  countedBy: string
+  countedAt: Date
+}
+
+/** A count as counters see it. */
+export interface CountView extends StockCount {
+  lines: CountedLine[]
+}
+
+/** One line of the discrepancy report. */
+export interface DiscrepancyLine {
+  itemId: string
+  sku: string | null
+  name: string | null
+  /** On-hand when the line was counted. */
+  expected: number
+  counted: number
+  /** `counted − expected`: negative is missing stock. */
+  difference: number
+  /** `difference × unit cost` in minor units, when a cost was given for the item; else null. */
+  valueMinor: number | null
+  countedBy: string
+  countedAt: Date
+}
+
+export interface DiscrepancyReport {
+  count: StockCount
+  /** Every counted line, discrepancies and matches alike, in item order. */
+  lines: DiscrepancyLine[]
+  /** Lines whose count differs from what was expected. */
+  discrepancies: number
+  /** Sum of the differences. */
+  netDifference: number
+  /** Sum of the valued differences (lines without a cost left out). */
+  netValueMinor: number
+  /**
+   * Items the count covers that nobody counted: for a cycle count, listed items; for a full count, items
+   * with stock at the location. Approval leaves them unchanged.
+   */
+  uncounted: string[]
+}
+
+/** How many lines an approval corrects per pass (one transaction). */
+const APPROVE_BATCH = 5_000
+
+/**
+ * Physical counts (reconciliation): `open` a count of a location (every item, or a list of items for a
+ * cycle count); counters `record` quantities blind — they never see what the system expects; the
+ * expected quantity is taken from on-hand at the moment each line is counted, so sales while the count
+ * runs never show as discrepancies; `report` lists each line with expected, counted, difference and value;
+ * `approve` writes a `count_correction` movement of each difference; `cancel` drops it. A correction
+ * below what is reserved is a recorded shortage, as for any adjustment.
+ */
+export class CountService {
+  readonly #ctx: OmsContext
+
+  constructor(ctx: OmsContext) {
+    this.#ctx = ctx
+  }
+
+  /** Opens a count of a location: a full count, or a cycle count of `itemIds`. */
+  async open(input: OpenCountInput): Promise<StockCount> {
+    const cmd = parseInput(openCountInputSchema, input, 'count')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'counts.open',
+      cmd,
+      async (tx, now) => {
+        const location = await requireLocation(this.#ctx, tx, cmd.actor, cmd.locationId)
+        const itemIds = cmd.itemIds ? [...new Set(cmd.itemIds)].sort() : null
+        if (itemIds) await requireItems(ctx, tx, itemIds)
+        const count: StockCount = {
+          id: ctx.ids(),
+          locationId: location.id,
+          storeId: location.storeId,
+          kind: itemIds ? 'cycle' : 'full',
+          itemIds,
+          status: 'open',
+          note: cmd.note ?? null,
+          version: 1,
+          openedBy: cmd.actor.id,
+          approvedBy: null,
+          createdAt: now,
+          approvedAt: null,
+          cancelledAt: null,
+          updatedAt: now,
+        }
+        await tx.counts.insert(count)
+        await this.#audit(tx, cmd.actor, now, count, null, 'count_opened', {})
+        return count
+      },
+      async (tx, result) => {
+        await this.#requireCount(tx, cmd.actor, result.id, 'inventory.write', false)
+      },
+    )
+  }
+
+  /**
+   * Records counted quantities (several counters may record at once). Each line's expected quantity is
+   * the on-hand at this moment; counting an item again replaces its line. The answer shows no expected
+   * quantity. An item outside a cycle count's list is VALIDATION.
+   */
+  async record(input: RecordCountInput): Promise<CountedLine[]> {
+    const cmd = parseInput(recordCountInputSchema, input, 'count record')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'counts.record',
+      cmd,
+      async (tx, now) => {
+        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'record')
+        const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
+        if (count.itemIds) {
+          const listed = new Set(count.itemIds)
+          const issues = cmd.lines.flatMap((l, i) =>
+            listed.has(l.itemId)
+              ? []
+              : [{ path: `lines.${i}.itemId`, message: 'is not in this cycle count' }],
+          )
+          if (issues.length) throw new ValidationError('count record', issues)
+        } else await requireItems(ctx, tx, itemIds)
+        const onHand = new Map<string, number>()
+        for (const level of await tx.inventory.listLevels({ locationId: count.locationId, itemIds }))
+          onHand.set(level.itemId, level.onHand)
+        const lines: CountLine[] = cmd.lines.map((l) => ({
+          countId: count.id,
+          itemId: l.itemId,
+          expected: onHand.get(l.itemId) ?? 0,
+          counted: l.quantity,
+          countedBy: cmd.actor.id,
+          countedAt: now,
+        }))
+        await tx.counts.upsertLines(lines)
+        await this.#touch(tx, count, now)
+        await tx.history.appendMany([
+          historyEntry(ctx, cmd.actor, now, {
+            entityType: 'count',
+            entityId: count.id,
+            storeId: count.storeId,
+            action: 'count_recorded',
+            description: `counted ${lines.length} line(s) of count ${count.id}`,
+            additionalData: { lines: lines.map((l) => ({ itemId: l.itemId, counted: l.counted })) },
+          }),
+        ])
+        return lines.map(blind)
+      },
+      async (tx) => {
+        await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
+      },
+    )
+  }
+
+  /** The count and what has been counted, blind (no expected quantities). */
+  async get(input: CountRefInput): Promise<CountView> {
+    const { actor, countId } = parseInput(countRefInputSchema, input, 'count read')
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const count = await this.#requireCount(tx, actor, countId, 'inventory.view', false)
+        return { ...count, lines: (await tx.counts.listLines(count.id)).map(blind) }
+      },
+      { readOnly: true },
+    )
+  }
+
+  /** The discrepancy report: each counted line with expected, counted, difference and value. */
+  async report(input: CountReportInput): Promise<DiscrepancyReport> {
+    const { actor, countId, unitCostsMinor } = parseInput(countReportInputSchema, input, 'count report')
+    const ctx = this.#ctx
+    return ctx.storage.transaction(
+      async (tx) => {
+        const count = await this.#requireCount(tx, actor, countId, 'inventory.view', false)
+        const counted = await tx.counts.listLines(count.id)
+        const items = new Map(
+          (
+            await ctx.catalog.items(
+              tx,
+              counted.map((l) => l.itemId),
+            )
+          ).map((i) => [i.id, i]),
+        )
+        const lines = counted.map((l): DiscrepancyLine => {
+          const difference = l.counted - l.expected
+          const cost = unitCostsMinor?.[l.itemId]
+          return {
+            itemId: l.itemId,
+            sku: items.get(l.itemId)?.sku ?? null,
+            name: items.get(l.itemId)?.name ?? null,
+            expected: l.expected,
+            counted: l.counted,
+            difference,
+            valueMinor: cost === undefined ? null : difference * cost,
+            countedBy: l.countedBy,
+            countedAt: l.countedAt,
+          }
+        })
+        const seen = new Set(counted.map((l) => l.itemId))
+        const covered =
+          count.itemIds ??
+          (await tx.inventory.listLevels({ locationId: count.locationId }))
+            .filter((l) => l.onHand > 0)
+            .map((l) => l.itemId)
+        return {
+          count,
+          lines,
+          discrepancies: lines.filter((l) => l.difference !== 0).length,
+          netDifference: lines.reduce((s, l) => s + l.difference, 0),
+          netValueMinor: lines.reduce((s, l) => s + (l.valueMinor ?? 0), 0),
+          uncounted: covered.filter((id) => !seen.has(id)),
+        }
+      },
+      { readOnly: true, isolation: 'snapshot' },
+    )
+  }
+
+  /**
+   * Approves an open count: each counted line's difference (counted − expected) becomes a
+   * `count_correction` movement referencing the count, so sales since the line was counted stay. A
+   * correction never takes on-hand below zero (it is clamped, and the report still shows the count).
+   * On-hand below what is reserved afterwards is a recorded shortage (`inventory.shortage`).
+   */
+  async approve(input: CountStepInput): Promise<StockCount> {
+    const cmd = parseInput(countStepInputSchema, input, 'count approval')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'counts.approve',
+      cmd,
+      async (tx, now) => {
+        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'approve')
+        const lines = (await tx.counts.listLines(count.id)).filter((l) => l.counted !== l.expected)
+        let corrected = 0
+        let net = 0
+        for (let i = 0; i < lines.length; i += APPROVE_BATCH) {
+          const batch = lines.slice(i, i + APPROVE_BATCH)
+          const onHand = new Map(
+            (
+              await tx.inventory.listLevels({
+                locationId: count.locationId,
+                itemIds: batch.map((l) => l.itemId),
+              })
+            ).map((l) => [l.itemId, l.onHand]),
+          )
+          const entries = batch.flatMap((l) => {
+            const delta = Math.max(l.counted - l.expected, -(onHand.get(l.itemId) ?? 0))
+            if (delta === 0) return []
+            net += delta
+            return [
+              {
+                itemId: l.itemId,
+                locationId: count.locationId,
+                bucket: 'on_hand' as const,
+                delta,
+                reason: 'count_correction' as const,
+                reference: { kind: 'count' as const, id: count.id },
+              },
+            ]
+          })
+          corrected += entries.length
+          try {
+            await recordMovements(ctx, tx, now, cmd.actor, entries, {
+              storeId: count.storeId,
+              action: 'inventory_counted',
+              description: `count ${count.id}: ${entries.length} correction(s)`,
+            })
+          } catch (error) {
+            // On-hand fell between the read above and the write (a sale committed meanwhile): run again.
+            if (error instanceof InsufficientStockError) throw new StaleStateError(`count ${count.id}`)
+            throw error
+          }
+        }
+        const approved: StockCount = {
+          ...count,
+          status: 'approved',
+          approvedBy: cmd.actor.id,
+          approvedAt: now,
+          version: count.version + 1,
+          updatedAt: now,
+        }
+        if (!(await tx.counts.update(approved, count.version))) throw new StaleStateError(`count ${count.id}`)
+        await this.#audit(tx, cmd.actor, now, approved, 'open', 'count_approved', { corrected, net })
+        return approved
+      },
+      async (tx) => {
+        await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
+      },
+    )
+  }
+
+  /** Cancels an open count: nothing is corrected. */
+  async cancel(input: CountStepInput): Promise<StockCount> {
+    const cmd = parseInput(countStepInputSchema, input, 'count cancellation')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'counts.cancel',
+      cmd,
+      async (tx, now) => {
+        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'cancel')
+        const cancelled: StockCount = {
+          ...count,
+          status: 'cancelled',
+          cancelledAt: now,
+          version: count.version + 1,
+          updatedAt: now,
+        }
+        if (!(await tx.counts.update(cancelled, count.version)))
+          throw new StaleStateError(`count ${count.id}`)
+        await this.#audit(tx, cmd.actor, now, cancelled, 'open', 'count_cancelled', {})
+        return cancelled
+      },
+      async (tx) => {
+        await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
+      },
+    )
+  }
+
+  /** Claims an open count for a step (INVALID_TRANSITION once approved or cancelled). */
+  async #openCount(tx: StorageTx, actor: Actor, id: string, step: string): Promise<StockCount> {
+    const count = await this.#requireCount(tx, actor, id, 'inventory.write', true)
+    if (count.status !== 'open')
+      throw new InvalidTransitionError('count', count.status, step, { allowed: [] })
+    return count
+  }
+
+  /** Bumps the count's version, so an approval that read it before this record runs again. */
+  async #touch(tx: StorageTx, count: StockCount, now: Date): Promise<void> {
+    const next = { ...count, version: count.version + 1, updatedAt: now }
+    if (!(await tx.counts.update(next, count.version))) throw new StaleStateError(`count ${count.id}`)
+  }
+
+  async #audit(
+    tx: StorageTx,
+    actor: ActingActor,
+    now: Date,
+    count: StockCount,
+    from: CountStatus | null,
+    action: HistoryAction,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await tx.append({
+      history: [
+        historyEntry(this.#ctx, actor, now, {
+          entityType: 'count',
+          entityId: count.id,
+          storeId: count.storeId,
+          action,
+          oldStatus: from,
+          newStatus: count.status,
+          description: `${count.kind} count ${count.id} of ${count.locationId}: ${count.status}`,
+          additionalData: { locationId: count.locationId, ...data },
+        }),
+      ],
+      outbox: [
+        outboxEvent(this.#ctx, now, 'count.status_changed', `count:${count.id}`, {
+          countId: count.id,
+          locationId: count.locationId,
+          from,
+          to: count.status,
+          ...data,
+        }),
+      ],
+    })
+  }
+
+  async #requireCount(
+    tx: StorageTx,
+    actor: Actor,
+    id: string,
+    permission: Permission,
+    lock: boolean,
+  ): Promise<StockCount> {
+    const access = this.#ctx.access
+    const count = lock ? await tx.counts.lock(id) : await tx.counts.get(id)
+    if (!count) return access.missing(actor, permission, 'count', id)
+    if (!access.canReachStore(actor, permission, count.storeId)) throw access.denied(permission, 'count', id)
+    return count
+  }
+}
+
+const blind = (l: CountLine): CountedLine => ({
+  itemId: l.itemId,
+  counted: l.counted,
+  countedBy: l.countedBy,
+  countedAt: l.countedAt,
+})
+
+async function requireItems(ctx: OmsContext, tx: StorageTx, itemIds: readonly string[]): Promise<void> {
+  const found = new Set((await ctx.catalog.items(tx, itemIds)).map((i) => i.id))
+  const missing = itemIds.find((id) => !found.has(id))
+  if (missing) throw new NotFoundError('item', missing)
+}
