@@ -483,7 +483,15 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
 }
 
 /** Services of `createOms` whose methods take an actor; `events` (the host's relay) takes none. */
-export const ACTOR_SERVICES = ['orders', 'reservations', 'inventory', 'notes', 'history'] as const
+export const ACTOR_SERVICES = [
+  'orders',
+  'reservations',
+  'inventory',
+  'transfers',
+  'counts',
+  'notes',
+  'history',
+] as const
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome | string> {
   try {
