@@ -45,7 +45,12 @@ function sumPerRow<T extends { itemId: string; locationId: string }>(
  * Expires the due holds of one row (lazy expiry) and gives their stock back. Returns how much it freed.
  * Their orders are moved on by the sweeper.
  */
-async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: string): Promise<number> {
+export async function expireRow(
+  tx: StorageTx,
+  now: Date,
+  itemId: string,
+  locationId: string,
+): Promise<number> {
   const expired = await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { itemId, locationId })
   await giveBack(tx, now, expired)
   return expired.reduce((sum, r) => sum + remainingOf(r), 0)

@@ -4,6 +4,7 @@ import { availableOf } from '../domain/schemas'
 import { ConflictError, InsufficientStockError } from '../errors/oms-error'
 import type { LevelDeltas, NewOutboxEvent, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent } from '../services/oms-context'
+import { expireRow } from './holds'
 import { lowStockCrossing } from './low-stock'
 
 /** One change to record: a movement of `delta` in `bucket`, plus (for a sale) the hold it consumes. */
@@ -137,11 +138,16 @@ export async function recordMovements(
     const deltas: LevelDeltas = { [BUCKET_FIELD[e.bucket]]: e.delta }
     if (e.reservedDelta) deltas.reserved = e.reservedDelta
     const before = e.expectOnHand === undefined ? null : e.expectOnHand
-    const level = await tx.inventory.applyDeltas(e.itemId, e.locationId, deltas, {
-      now,
-      ...(before === null ? {} : { expectOnHand: before }),
-      ...(e.requireAvailable === undefined ? {} : { requireAvailable: e.requireAvailable }),
-    })
+    const write = () =>
+      tx.inventory.applyDeltas(e.itemId, e.locationId, deltas, {
+        now,
+        ...(before === null ? {} : { expectOnHand: before }),
+        ...(e.requireAvailable === undefined ? {} : { requireAvailable: e.requireAvailable }),
+      })
+    let level = await write()
+    // As for a hold: expired holds count only when they stand in the way, and are released then.
+    if (!level && e.requireAvailable !== undefined && (await expireRow(tx, now, e.itemId, e.locationId)) > 0)
+      level = await write()
     if (!level) {
       const current = await tx.inventory.getLevel(e.itemId, e.locationId)
       if (e.expectOnHand !== undefined && (current?.onHand ?? 0) !== e.expectOnHand) {
