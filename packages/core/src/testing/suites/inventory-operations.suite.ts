@@ -1,8 +1,12 @@
 import { describe, expect, test } from 'vitest'
+import type { Oms } from '../../create-oms'
+import { isOmsError } from '../../errors/oms-error'
 import { bulkResultCsv, parseBulkCsv } from '../../inventory/bulk-csv'
 import type { BulkProgress } from '../../inventory/bulk-update'
 import { actors, createWorld, placeOrder, uid, type World } from '../fixtures'
 import { snapshotStorage } from '../invariants'
+import type { PausePoint } from '../pausable-storage'
+import { race } from './interleavings.suite'
 import type { Suite } from './suite'
 import { expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -547,6 +551,129 @@ export const inventoryOperationsSuite: Suite = (target) =>
           (e) => e.type === 'inventory.low_stock',
         )
         expect(vapeLows).toHaveLength(1)
+        await expectInvariants(w)
+      })
+    })
+
+    describe('forced interleavings', () => {
+      /** Runs `a` until `point`, then `b` on a peer instance until it finishes or waits on a lock, then `a`. */
+      async function raced<A, B>(
+        w: World,
+        point: PausePoint,
+        a: (oms: Oms) => Promise<A>,
+        b: (oms: Oms) => Promise<B>,
+      ): Promise<[A, B]> {
+        const peer = target.peer ? await target.peer(w.storage) : null
+        try {
+          return await race(w, peer, { a, point, b })
+        } finally {
+          await peer?.close()
+        }
+      }
+      const codeOf = async (p: Promise<unknown>) => {
+        try {
+          await p
+          return 'OK'
+        } catch (error) {
+          if (isOmsError(error)) return error.code
+          throw error
+        }
+      }
+
+      test('a transfer shipping the last units and an order holding them: exactly one gets them', async () => {
+        const w = await createWorld(storage(), { flower: 5 })
+        const t = await w.oms.transfers.create({
+          actor: m,
+          fromLocationId: w.locationId,
+          toLocationId: w.backroomId,
+          lines: [{ itemId: w.items.flower as string, quantity: 5 }],
+        })
+        const results = await raced(
+          w,
+          { when: 'before', calls: ['inventory.applyDeltas'] },
+          (oms) => codeOf(oms.transfers.ship({ actor: m, transferId: t.id })),
+          (oms) =>
+            codeOf(
+              oms.orders.create({
+                actor: m,
+                channel: 'kiosk',
+                flow: 'pickup',
+                storeId: w.storeId,
+                currency: 'USD',
+                lines: [{ itemId: w.items.flower as string, quantity: 5, unitPriceMinor: 100 }],
+              }),
+            ),
+        )
+        expect([...results].sort()).toEqual(['INSUFFICIENT_STOCK', 'OK'])
+        const floor = await level(w, 'flower', w.locationId)
+        expect(floor.onHand - floor.reserved).toBe(0)
+        await expectInvariants(w)
+      })
+
+      test('the same transfer shipped twice at once ships once; the other answer is INVALID_TRANSITION', async () => {
+        const w = await createWorld(storage(), { flower: 5 })
+        const t = await w.oms.transfers.create({
+          actor: m,
+          fromLocationId: w.locationId,
+          toLocationId: w.backroomId,
+          lines: [{ itemId: w.items.flower as string, quantity: 2 }],
+        })
+        const ship = (oms: Oms) => codeOf(oms.transfers.ship({ actor: m, transferId: t.id }))
+        const results = await raced(w, { when: 'after', calls: ['transfers.lock'] }, ship, ship)
+        expect(results).toEqual(['OK', 'INVALID_TRANSITION'])
+        expect(await level(w, 'flower', w.locationId)).toMatchObject({ onHand: 3 })
+        expect(await level(w, 'flower', w.backroomId)).toMatchObject({ incoming: 2 })
+        await expectInvariants(w)
+      })
+
+      test('a count approval racing a sale keeps the sale: the correction is the difference seen when counting', async () => {
+        const w = await createWorld(storage(), { flower: 10 })
+        const flower = w.items.flower as string
+        const order = await placeOrder(w, { flower: 2 })
+        await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
+        for (const type of ['order.start_processing', 'order.ready'])
+          await w.oms.orders.send({ actor: m, orderId: order.id, type })
+        const count = await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [flower] })
+        await w.oms.counts.record({ actor: m, countId: count.id, lines: [{ itemId: flower, quantity: 9 }] })
+        const results = await raced(
+          w,
+          { when: 'after', calls: ['inventory.listLevels'] },
+          (oms) => codeOf(oms.counts.approve({ actor: m, countId: count.id })),
+          (oms) => codeOf(oms.orders.send({ actor: m, orderId: order.id, type: 'order.pick_up' })),
+        )
+        expect(results).toEqual(['OK', 'OK'])
+        expect(await level(w, 'flower', w.locationId)).toMatchObject({ onHand: 7, reserved: 0 })
+        await expectInvariants(w)
+      })
+
+      test('a bulk update racing holds on the same row never oversells or drifts', async () => {
+        const w = await createWorld(storage(), { flower: 5 })
+        const flower = w.items.flower as string
+        const [bulk, hold] = await raced(
+          w,
+          { when: 'before', calls: ['inventory.applyDeltas'] },
+          (oms) =>
+            oms.inventory.bulkUpdate({
+              actor: m,
+              rows: [{ op: 'set', itemId: flower, locationId: w.locationId, expected: 5, quantity: 2 }],
+            }),
+          (oms) =>
+            codeOf(
+              oms.orders.create({
+                actor: m,
+                channel: 'kiosk',
+                flow: 'pickup',
+                storeId: w.storeId,
+                currency: 'USD',
+                lines: [{ itemId: flower, quantity: 4, unitPriceMinor: 100 }],
+              }),
+            ),
+        )
+        expect(bulk.rows[0]?.ok).toBe(true)
+        // the set went first (the hold then finds 2) or the hold did (the set leaves a recorded shortage)
+        const floor = await level(w, 'flower', w.locationId)
+        expect(floor.onHand).toBe(2)
+        expect(hold === 'INSUFFICIENT_STOCK' ? floor.reserved : floor.shortage).toBe(hold === 'OK' ? 2 : 0)
         await expectInvariants(w)
       })
     })
