@@ -53,6 +53,8 @@ export interface SqlDialect {
 type Db = Kysely<PeakDatabase>
 
 const ACTIVE = sql.lit('active')
+/** Rows per INSERT when a batch is large (a count approval, a bulk update). */
+const APPEND_CHUNK = 1000
 
 function chunks<T>(rows: readonly T[], size: number): T[][] {
   const out: T[][] = []
@@ -396,8 +398,23 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           ),
   }
 
-  return {
+  const tx: StorageTx = {
     async append(batch) {
+      const large = [batch.reservations, batch.orders, batch.movements, batch.history, batch.outbox].some(
+        (rows) => (rows?.length ?? 0) > APPEND_CHUNK,
+      )
+      if (large) {
+        // Too many rows for one statement's parameters (SQLite 32,766; PostgreSQL 65,535): in slices.
+        const slices = [
+          ...chunks(batch.reservations ?? [], APPEND_CHUNK).map(inserts.reservations),
+          ...chunks(batch.orders ?? [], APPEND_CHUNK).map(inserts.orders),
+          ...chunks(batch.movements ?? [], APPEND_CHUNK).map(inserts.movements),
+          ...chunks(batch.history ?? [], APPEND_CHUNK).map(inserts.history),
+          ...chunks(batch.outbox ?? [], APPEND_CHUNK).map(inserts.outbox),
+        ]
+        for (const q of slices) await q?.execute()
+        return
+      }
       const queries = [
         inserts.reservations(batch.reservations ?? []),
         inserts.orders(batch.orders ?? []),
@@ -608,7 +625,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
       ...createSqlInventoryOperations(db, dialect, toLevel),
       async insertMovements(movements) {
-        await inserts.movements(movements)?.execute()
+        await tx.append({ movements })
       },
       async listMovements(filter) {
         let q = db.selectFrom('oms_movements').selectAll()
@@ -1121,6 +1138,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
     },
   }
+  return tx
 }
 
 /** The upsert-increment sequence: one row per counter. Right for SQLite (one writer at a time). */

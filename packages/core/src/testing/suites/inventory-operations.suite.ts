@@ -555,6 +555,41 @@ export const inventoryOperationsSuite: Suite = (target) =>
       })
     })
 
+    test('a batch of rows larger than one statement can carry is appended in full', async () => {
+      const w = await createWorld(storage(), { flower: 0 })
+      const flower = w.items.flower as string
+      const now = w.clock.now()
+      const movements = Array.from({ length: 2_500 }, (_, i) => ({
+        id: uid(`mv${i}`),
+        itemId: flower,
+        locationId: w.locationId,
+        bucket: 'on_hand' as const,
+        delta: 1,
+        reason: 'receive' as const,
+        packageId: null,
+        actorId: 'bulk',
+        reference: null,
+        note: null,
+        createdAt: now,
+      }))
+      await w.storage.transaction(async (tx) => {
+        await tx.append({
+          movements,
+          outbox: movements.map((mv) => ({
+            id: mv.id,
+            type: 'test.appended',
+            aggregateId: `test:${mv.id}`,
+            payload: {},
+            createdAt: now,
+          })),
+        })
+        await tx.inventory.applyDeltas(flower, w.locationId, { onHand: 2_500 }, { now })
+      })
+      expect(await w.oms.inventory.movements({ actor: m, itemId: flower, limit: 1000 })).toHaveLength(1000)
+      expect((await level(w, 'flower', w.locationId)).onHand).toBe(2_500)
+      await expectInvariants(w)
+    })
+
     describe('forced interleavings', () => {
       /** Runs `a` until `point`, then `b` on a peer instance until it finishes or waits on a lock, then `a`. */
       async function raced<A, B>(
