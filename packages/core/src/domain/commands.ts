@@ -157,6 +157,13 @@ export const reservationQuantityInputSchema = z.strictObject({
 })
 export type ReservationQuantityInput = z.input<typeof reservationQuantityInputSchema>
 
+export const commitReservationInputSchema = z.strictObject({
+  ...reservationQuantityInputSchema.shape,
+  /** Sell from this package (traceability tag); absent: packages oldest first, then untagged stock. */
+  packageId: idSchema.optional(),
+})
+export type CommitReservationInput = z.input<typeof commitReservationInputSchema>
+
 export const expireDueInputSchema = z.strictObject({
   actor: actorSchema.optional(),
   /** Holds per transaction. */

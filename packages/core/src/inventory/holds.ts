@@ -204,6 +204,8 @@ export async function commitHolds(
   actor: ActingActor,
   order: Pick<Order, 'id' | 'storeId'>,
   holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
+  /** The package the units come out of (a sale naming one); null: packages oldest first. */
+  packageId: string | null = null,
 ): Promise<Reservation[]> {
   const orderId = order.id
   const stale = holds
@@ -228,6 +230,7 @@ export async function commitHolds(
       delta: -row.quantity,
       reservedDelta: -row.quantity,
       reason: 'sale' as const,
+      packageId,
       reference: { kind: 'order' as const, id: orderId },
     })),
     {

@@ -1,4 +1,6 @@
 import {
+  type CommitReservationInput,
+  commitReservationInputSchema,
   type ExpireDueInput,
   expireDueInputSchema,
   type OrderRefInput,
@@ -107,9 +109,11 @@ export class ReservationService {
    * Commits part or all of one hold as a sale (a partial hand-over); a partial commit keeps the remainder
    * held. Allowed only where the order's next step hands goods over (a packed order that ships, a bag
    * ready for pickup): otherwise INVALID_TRANSITION. A hold past its expiry is RESERVATION_EXPIRED.
+   * With `packageId` the units come out of that package (INSUFFICIENT_STOCK if it has fewer); without,
+   * packages are taken oldest first.
    */
-  async commit(input: ReservationQuantityInput): Promise<Reservation> {
-    const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
+  async commit(input: CommitReservationInput): Promise<Reservation> {
+    const cmd = parseInput(commitReservationInputSchema, input, 'commit')
     const ctx = this.#ctx
     return runCommand(
       ctx,
@@ -131,7 +135,15 @@ export class ReservationService {
             hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
           })
         }
-        const [changed] = await commitHolds(ctx, tx, now, cmd.actor, order, [{ hold, quantity }])
+        const [changed] = await commitHolds(
+          ctx,
+          tx,
+          now,
+          cmd.actor,
+          order,
+          [{ hold, quantity }],
+          cmd.packageId ?? null,
+        )
         return changed as Reservation
       },
       (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),

@@ -771,6 +771,32 @@ export const inventoryOperationsSuite: Suite = (target) =>
         await expectInvariants(w)
       })
 
+      test('a sale may name its package', async () => {
+        const w = await createWorld(storage(), { flower: 0 })
+        const flower = w.items.flower as string
+        const at = { actor: m, itemId: flower, locationId: w.locationId }
+        const [p1, p2] = [uid('pkg-a'), uid('pkg-b')]
+        await w.oms.inventory.receive({ ...at, quantity: 3, packageId: p1 })
+        w.clock.advance(1_000)
+        await w.oms.inventory.receive({ ...at, quantity: 3, packageId: p2 })
+        const order = await placeOrder(w, { flower: 3 })
+        await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
+        for (const type of ['order.start_processing', 'order.ready'])
+          await w.oms.orders.send({ actor: m, orderId: order.id, type })
+        const [hold] = await w.oms.reservations.listByOrder({ actor: m, orderId: order.id })
+        const reservationId = hold?.id as string
+        await w.oms.reservations.commit({ actor: m, reservationId, quantity: 2, packageId: p2 })
+        const short = await rejectionOf(
+          w.oms.reservations.commit({ actor: m, reservationId, quantity: 1, packageId: uid('pkg-none') }),
+        )
+        expect(short.code).toBe('INSUFFICIENT_STOCK')
+        expect((await w.oms.inventory.packages(at)).map((p) => [p.packageId, p.onHand])).toEqual([
+          [p1, 3],
+          [p2, 1],
+        ])
+        await expectInvariants(w)
+      })
+
       test('an untagged transfer takes packages oldest first and the destination receives them tagged', async () => {
         const w = await createWorld(storage(), { flower: 0 })
         const flower = w.items.flower as string
