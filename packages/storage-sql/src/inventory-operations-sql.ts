@@ -223,7 +223,7 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
 
 type InventoryOperations = Pick<
   InventoryRepository,
-  'setReorderPoint' | 'listLow' | 'applyPackageDelta' | 'listPackages' | 'listAllPackages'
+  'setReorderPoint' | 'listLow' | 'applyPackageDelta' | 'listPackages' | 'listAllPackages' | 'ensureLevels'
 >
 
 /** The inventory repository's reorder-point and per-package parts. */
@@ -239,6 +239,29 @@ export function createSqlInventoryOperations(
       .select('id')
       .where('store_id', 'in', storeIds.length ? [...storeIds] : [''])
   return {
+    async ensureLevels(rows, now) {
+      const unique = [...new Map(rows.map((r) => [`${r.itemId}\u0000${r.locationId}`, r])).values()]
+      for (let i = 0; i < unique.length; i += 1000) {
+        await db
+          .insertInto('oms_levels')
+          .values(
+            unique.slice(i, i + 1000).map((r) => ({
+              item_id: r.itemId,
+              location_id: r.locationId,
+              on_hand: 0,
+              reserved: 0,
+              damaged: 0,
+              quarantine: 0,
+              incoming: 0,
+              safety_stock: 0,
+              version: 0,
+              updated_at: codec.ts(now),
+            })),
+          )
+          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
+          .execute()
+      }
+    },
     async setReorderPoint(itemId, locationId, reorderPoint, now) {
       const r = await db
         .updateTable('oms_levels')

@@ -127,8 +127,23 @@ async function applyBatch(
   )
   const locations = new Map<string, Location | Error>()
   const results: BulkRowResult[] = []
+  const refuse = (index: number, row: ParsedRow['row'], error: unknown) => {
+    // A row's failure is typed and comes before any write of that row is kept; anything else (the
+    // database itself) ends the batch, which rolls back whole.
+    if (!isOmsError(error)) throw error
+    results.push({
+      index,
+      ok: false,
+      itemId: row.itemId,
+      locationId: row.locationId,
+      code: error.code,
+      message: error.message,
+    })
+  }
+  // Access and the catalog first, for every row; then the new levels of the rows that passed are created
+  // in one statement (a row refused here writes nothing at all), then each row is written on its own.
+  const passed: Array<ParsedRow & { location: Location }> = []
   for (const { index, row } of batch) {
-    const at = { itemId: row.itemId, locationId: row.locationId }
     try {
       let location = locations.get(row.locationId)
       if (!location) {
@@ -137,6 +152,21 @@ async function applyBatch(
       }
       if (location instanceof Error) throw location
       if (!known.has(row.itemId)) throw new NotFoundError('item', row.itemId)
+      passed.push({ index, row, location })
+    } catch (error) {
+      refuse(index, row, error)
+    }
+  }
+  // Only rows that could succeed on a new level get one: a refused row leaves no empty level behind.
+  const couldStartAtZero = (row: ParsedRow['row']) =>
+    row.op === 'receive' || (row.op === 'adjust' && row.delta > 0) || (row.op === 'set' && row.expected === 0)
+  await tx.inventory.ensureLevels(
+    passed.flatMap(({ row }) => (couldStartAtZero(row) ? [row] : [])),
+    now,
+  )
+  for (const { index, row, location } of passed) {
+    const at = { itemId: row.itemId, locationId: row.locationId }
+    try {
       const entry = ledgerEntry(row)
       if (entry.delta === 0) {
         // A set to the value it already has: nothing moves; the compare-and-swap still applies.
@@ -167,12 +197,10 @@ async function applyBatch(
       )
       results.push({ index, ok: true, ...at, onHand: level?.onHand ?? 0 })
     } catch (error) {
-      // A row's failure is typed and comes before any write of that row is kept; anything else (the
-      // database itself) ends the batch, which rolls back whole.
-      if (!isOmsError(error)) throw error
-      results.push({ index, ok: false, ...at, code: error.code, message: error.message })
+      refuse(index, row, error)
     }
   }
+  results.sort((a, b) => a.index - b.index)
   await tx.append(sink)
   return results
 }

@@ -201,6 +201,12 @@ function createTx(s: State, log: UndoLog): StorageTx {
         log.set(s.levels, key, next)
         return clone(next)
       },
+      async ensureLevels(rows, now) {
+        for (const r of rows) {
+          const key = levelKey(r.itemId, r.locationId)
+          if (!s.levels.has(key)) log.set(s.levels, key, emptyLevel(r.itemId, r.locationId, now))
+        }
+      },
       async setSafetyStock(itemId, locationId, safetyStock, now) {
         const key = levelKey(itemId, locationId)
         const current = s.levels.get(key)

@@ -67,6 +67,11 @@ export interface InventoryRepository {
     deltas: LevelDeltas,
     options: LevelWriteOptions,
   ): Promise<InventoryLevel | null>
+  /**
+   * Creates the levels of these rows that do not exist yet, at zero (one statement for many rows: a bulk
+   * update's new levels). Existing levels are left as they are. Idempotent.
+   */
+  ensureLevels(rows: readonly LevelRow[], now: Date): Promise<void>
   /** Sets `safetyStock`; returns the level or null when it does not exist. */
   setSafetyStock(
     itemId: string,
