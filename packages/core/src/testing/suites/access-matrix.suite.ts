@@ -299,10 +299,10 @@ async function arrangedCount(w: World, locationId: string): Promise<string> {
 /** Arranges something once per world for list methods (each actor's call then reads it). */
 const arrangedOnce = new WeakMap<World, Map<string, Promise<unknown>>>()
 function once(w: World, key: string, arrange: () => Promise<unknown>): Promise<unknown> {
-  let done = arrangedOnce.get(w)
-  if (!done) arrangedOnce.set(w, (done = new Map()))
-  let p = done.get(key)
-  if (!p) done.set(key, (p = arrange()))
+  const done = arrangedOnce.get(w) ?? new Map<string, Promise<unknown>>()
+  arrangedOnce.set(w, done)
+  const p = done.get(key) ?? arrange()
+  done.set(key, p)
   return p
 }
 
