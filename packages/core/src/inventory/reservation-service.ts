@@ -1,3 +1,4 @@
+import type { z } from 'zod'
 import {
   type CommitReservationInput,
   commitReservationInputSchema,
@@ -23,6 +24,8 @@ import {
   SYSTEM_ACTOR,
 } from '../services/oms-context'
 import { commitHolds, releaseHolds } from './holds'
+
+type ParsedReservationQuantity = z.output<typeof reservationQuantityInputSchema> & { packageId?: string }
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -60,19 +63,10 @@ export class ReservationService {
   async release(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'release')
     const ctx = this.#ctx
-    return runCommand(
-      ctx,
-      'reservations.release',
+    return this.#holdCommand(
       cmd,
-      async (tx, now) => {
-        const { hold, order, holds } = await this.#claim(
-          tx,
-          cmd.actor,
-          cmd.reservationId,
-          'reservation.release',
-        )
-        const quantity = cmd.quantity ?? remainingOf(hold)
-        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+      'reservation.release',
+      async ({ tx, now, hold, order, holds, quantity }) => {
         const machine = ctx.orderMachines[order.flow]
         const context = await orderContextOf(ctx, tx, order, holds)
         if (!machine.can(order.status, context, { type: 'order.cancel' })) {
@@ -101,7 +95,6 @@ export class ReservationService {
         ])
         return changed as Reservation
       },
-      (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
     )
   }
 
@@ -115,36 +108,52 @@ export class ReservationService {
   async commit(input: CommitReservationInput): Promise<Reservation> {
     const cmd = parseInput(commitReservationInputSchema, input, 'commit')
     const ctx = this.#ctx
+    return this.#holdCommand(cmd, 'reservation.commit', async ({ tx, now, hold, order, holds, quantity }) => {
+      const machine = ctx.orderMachines[order.flow]
+      const context = await orderContextOf(ctx, tx, order, holds)
+      if (!handsOver(machine, order.status, context)) {
+        throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
+          hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
+        })
+      }
+      const [changed] = await commitHolds(
+        ctx,
+        tx,
+        now,
+        cmd.actor,
+        order,
+        [{ hold, quantity }],
+        cmd.packageId ?? null,
+      )
+      return changed as Reservation
+    })
+  }
+
+  /**
+   * The shared frame of release and commit: an idempotent command that claims the hold's order, checks the
+   * quantity against what the hold still has (all of it by default), and re-authorises a replay.
+   */
+  #holdCommand(
+    cmd: ParsedReservationQuantity,
+    event: 'reservation.release' | 'reservation.commit',
+    body: (claimed: {
+      tx: StorageTx
+      now: Date
+      hold: Reservation
+      order: Order
+      holds: Reservation[]
+      quantity: number
+    }) => Promise<Reservation>,
+  ): Promise<Reservation> {
     return runCommand(
-      ctx,
-      'reservations.commit',
+      this.#ctx,
+      event === 'reservation.release' ? 'reservations.release' : 'reservations.commit',
       cmd,
       async (tx, now) => {
-        const { hold, order, holds } = await this.#claim(
-          tx,
-          cmd.actor,
-          cmd.reservationId,
-          'reservation.commit',
-        )
-        const quantity = cmd.quantity ?? remainingOf(hold)
-        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
-        const machine = ctx.orderMachines[order.flow]
-        const context = await orderContextOf(ctx, tx, order, holds)
-        if (!handsOver(machine, order.status, context)) {
-          throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
-            hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
-          })
-        }
-        const [changed] = await commitHolds(
-          ctx,
-          tx,
-          now,
-          cmd.actor,
-          order,
-          [{ hold, quantity }],
-          cmd.packageId ?? null,
-        )
-        return changed as Reservation
+        const claimed = await this.#claim(tx, cmd.actor, cmd.reservationId, event)
+        const quantity = cmd.quantity ?? remainingOf(claimed.hold)
+        if (quantity > remainingOf(claimed.hold)) throw tooMuch(claimed.hold, quantity)
+        return body({ tx, now, ...claimed, quantity })
       },
       (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
     )

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest'
 import type { Oms } from '../../create-oms'
-import { isOmsError } from '../../errors/oms-error'
 import { bulkResultCsv, parseBulkCsv } from '../../inventory/bulk-csv'
 import type { BulkProgress } from '../../inventory/bulk-update'
 import { actors, createWorld, placeOrder, uid, type World } from '../fixtures'
@@ -8,7 +7,7 @@ import { snapshotStorage } from '../invariants'
 import type { PausePoint } from '../pausable-storage'
 import { race } from './interleavings.suite'
 import type { Suite } from './suite'
-import { expectInvariants, rejectionOf, useStorage } from './use-storage'
+import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
 const m = actors.manager
 
@@ -603,15 +602,6 @@ export const inventoryOperationsSuite: Suite = (target) =>
           return await race(w, peer, { a, point, b })
         } finally {
           await peer?.close()
-        }
-      }
-      const codeOf = async (p: Promise<unknown>) => {
-        try {
-          await p
-          return 'OK'
-        } catch (error) {
-          if (isOmsError(error)) return error.code
-          throw error
         }
       }
 

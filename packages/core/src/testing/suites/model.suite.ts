@@ -1,10 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { isOmsError } from '../../errors/oms-error'
 import { actors, createWorld, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import type { Suite } from './suite'
-import { useStorage } from './use-storage'
+import { codeOf, useStorage } from './use-storage'
 
 const ITEMS = ['flower', 'vape'] as const
 type ItemName = (typeof ITEMS)[number]
@@ -71,16 +70,6 @@ const releaseAll = (o: ModelOrder) => {
       h.released += remaining(h)
       h.status = 'released'
     }
-  }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (isOmsError(error)) return error.code
-    throw error
   }
 }
 
