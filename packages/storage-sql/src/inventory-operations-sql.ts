@@ -62,6 +62,53 @@ const toPackage = (r: Selectable<PackageLevelsTable>): PackageLevel => ({
   updatedAt: readTs(r.updated_at),
 })
 
+/** The tables of documents claimed and written back by compare-and-swap on `version`. */
+type VersionedTable = 'oms_transfers' | 'oms_counts'
+
+/**
+ * insert / get / lock / update of a versioned document table: one implementation for transfers and counts
+ * (the two tables share the id, version, doc and timestamp columns the statements touch).
+ */
+function versionedRows<T extends { id: string }>(
+  db: Db,
+  dialect: SqlDialect,
+  table: VersionedTable,
+  toRow: (value: T) => { id: string } & Record<string, unknown>,
+  fromRow: (row: never) => T,
+) {
+  // Both tables have the columns used here; Kysely cannot see that through the union, hence the casts.
+  const t = table as 'oms_transfers'
+  const read = fromRow as (row: Selectable<TransfersTable>) => T
+  const select = (id: string) => db.selectFrom(t).selectAll().where('id', '=', id)
+  return {
+    async insert(value: T) {
+      await db
+        .insertInto(t)
+        .values(toRow(value) as never)
+        .execute()
+    },
+    async get(id: string) {
+      const r = await select(id).executeTakeFirst()
+      return r ? read(r) : null
+    },
+    async lock(id: string) {
+      const q = select(id)
+      const r = await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst()
+      return r ? read(r) : null
+    },
+    async update(value: T, expectedVersion: number) {
+      const { id, ...rest } = toRow(value)
+      const r = await db
+        .updateTable(t)
+        .set(rest as never)
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+  }
+}
+
 /** Transfers on Kysely: a row with the columns queries filter on, the rest as a JSON document. */
 export function createSqlTransfers(db: Db, dialect: SqlDialect): TransferRepository {
   const { codec } = dialect
@@ -91,30 +138,8 @@ export function createSqlTransfers(db: Db, dialect: SqlDialect): TransferReposit
       updated_at: codec.ts(updatedAt),
     }
   }
-  const select = (id: string) => db.selectFrom('oms_transfers').selectAll().where('id', '=', id)
   return {
-    async insert(t) {
-      await db.insertInto('oms_transfers').values(row(t)).execute()
-    },
-    async get(id) {
-      const r = await select(id).executeTakeFirst()
-      return r ? toTransfer(r) : null
-    },
-    async lock(id) {
-      const q = select(id)
-      const r = await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst()
-      return r ? toTransfer(r) : null
-    },
-    async update(t, expectedVersion) {
-      const { id, ...rest } = row(t)
-      const r = await db
-        .updateTable('oms_transfers')
-        .set(rest)
-        .where('id', '=', id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows) === 1
-    },
+    ...versionedRows(db, dialect, 'oms_transfers', row, toTransfer),
     async list(filter) {
       let q = db.selectFrom('oms_transfers').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc')
       const { storeIds, locationId } = filter
@@ -150,30 +175,8 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
       updated_at: codec.ts(updatedAt),
     }
   }
-  const select = (id: string) => db.selectFrom('oms_counts').selectAll().where('id', '=', id)
   return {
-    async insert(c) {
-      await db.insertInto('oms_counts').values(row(c)).execute()
-    },
-    async get(id) {
-      const r = await select(id).executeTakeFirst()
-      return r ? toCount(r) : null
-    },
-    async lock(id) {
-      const q = select(id)
-      const r = await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst()
-      return r ? toCount(r) : null
-    },
-    async update(c, expectedVersion) {
-      const { id, ...rest } = row(c)
-      const r = await db
-        .updateTable('oms_counts')
-        .set(rest)
-        .where('id', '=', id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows) === 1
-    },
+    ...versionedRows(db, dialect, 'oms_counts', row, toCount),
     async upsertLines(lines: readonly CountLine[]) {
       // The same item twice in one call: the last one wins (one row per item in a statement).
       const last = new Map(lines.map((l) => [l.itemId, l]))
@@ -221,6 +224,34 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
   }
 }
 
+/** New levels at zero; rows that exist already are left alone. Returns how many were created. */
+export async function insertZeroLevels(
+  db: Db,
+  dialect: SqlDialect,
+  rows: ReadonlyArray<{ itemId: string; locationId: string }>,
+  now: Date,
+): Promise<number> {
+  const r = await db
+    .insertInto('oms_levels')
+    .values(
+      rows.map((row) => ({
+        item_id: row.itemId,
+        location_id: row.locationId,
+        on_hand: 0,
+        reserved: 0,
+        damaged: 0,
+        quarantine: 0,
+        incoming: 0,
+        safety_stock: 0,
+        version: 0,
+        updated_at: dialect.codec.ts(now),
+      })),
+    )
+    .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
+    .executeTakeFirst()
+  return Number(r.numInsertedOrUpdatedRows ?? 0)
+}
+
 type InventoryOperations = Pick<
   InventoryRepository,
   'setReorderPoint' | 'listLow' | 'applyPackageDelta' | 'listPackages' | 'listAllPackages' | 'ensureLevels'
@@ -241,26 +272,8 @@ export function createSqlInventoryOperations(
   return {
     async ensureLevels(rows, now) {
       const unique = [...new Map(rows.map((r) => [`${r.itemId}\u0000${r.locationId}`, r])).values()]
-      for (let i = 0; i < unique.length; i += 1000) {
-        await db
-          .insertInto('oms_levels')
-          .values(
-            unique.slice(i, i + 1000).map((r) => ({
-              item_id: r.itemId,
-              location_id: r.locationId,
-              on_hand: 0,
-              reserved: 0,
-              damaged: 0,
-              quarantine: 0,
-              incoming: 0,
-              safety_stock: 0,
-              version: 0,
-              updated_at: codec.ts(now),
-            })),
-          )
-          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
-          .execute()
-      }
+      for (let i = 0; i < unique.length; i += 1000)
+        await insertZeroLevels(db, dialect, unique.slice(i, i + 1000), now)
     },
     async setReorderPoint(itemId, locationId, reorderPoint, now) {
       const r = await db

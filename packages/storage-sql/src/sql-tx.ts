@@ -28,7 +28,12 @@ import type {
   PeakDatabase,
   ReservationsTable,
 } from './database'
-import { createSqlCounts, createSqlInventoryOperations, createSqlTransfers } from './inventory-operations-sql'
+import {
+  createSqlCounts,
+  createSqlInventoryOperations,
+  createSqlTransfers,
+  insertZeroLevels,
+} from './inventory-operations-sql'
 import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
@@ -585,23 +590,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           (options.requireAvailable === undefined || options.requireAvailable <= 0) &&
           (options.expectOnHand === undefined || options.expectOnHand === 0)
         if (!couldSucceedOnZero) return null
-        const inserted = await db
-          .insertInto('oms_levels')
-          .values({
-            item_id: itemId,
-            location_id: locationId,
-            on_hand: 0,
-            reserved: 0,
-            damaged: 0,
-            quarantine: 0,
-            incoming: 0,
-            safety_stock: 0,
-            version: 0,
-            updated_at: codec.ts(options.now),
-          })
-          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
-          .executeTakeFirst()
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        const inserted = await insertZeroLevels(db, dialect, [{ itemId, locationId }], options.now)
+        if (inserted === 0) {
           // Someone else created it meanwhile: try the write once more on their row.
           const again = await update()
           return again ? toLevel(again) : null

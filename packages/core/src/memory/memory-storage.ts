@@ -51,6 +51,30 @@ class State {
   packages = new Map<string, PackageLevel>()
 }
 
+/**
+ * insert / get / lock / update (compare-and-swap on `version`) of documents kept by id. One transaction
+ * runs at a time, so `lock` is a read.
+ */
+function versioned<T extends { id: string; version: number }>(map: Map<string, T>, log: UndoLog) {
+  const get = async (id: string) => {
+    const value = map.get(id)
+    return value ? clone(value) : null
+  }
+  return {
+    async insert(value: T) {
+      log.set(map, value.id, clone(value))
+    },
+    get,
+    lock: get,
+    async update(value: T, expectedVersion: number) {
+      const current = map.get(value.id)
+      if (!current || current.version !== expectedVersion) return false
+      log.set(map, value.id, clone(value))
+      return true
+    },
+  }
+}
+
 const availableRaw = (l: InventoryLevel) => l.onHand - l.reserved - l.damaged - l.quarantine - l.safetyStock
 const byArrival = (a: PackageLevel, b: PackageLevel) =>
   a.receivedAt.getTime() - b.receivedAt.getTime() || cmp(a.packageId, b.packageId)
@@ -586,21 +610,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
       },
     },
     transfers: {
-      async insert(t) {
-        log.set(s.transfers, t.id, clone(t))
-      },
-      async get(id) {
-        const t = s.transfers.get(id)
-        return t ? clone(t) : null
-      },
-      // One transaction at a time: the transfer is this transaction's already.
-      lock: (id) => tx.transfers.get(id),
-      async update(t, expectedVersion) {
-        const current = s.transfers.get(t.id)
-        if (!current || current.version !== expectedVersion) return false
-        log.set(s.transfers, t.id, clone(t))
-        return true
-      },
+      ...versioned(s.transfers, log),
       async list(filter) {
         const rows = [...s.transfers.values()]
           .filter(
@@ -619,20 +629,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
       },
     },
     counts: {
-      async insert(c) {
-        log.set(s.counts, c.id, clone(c))
-      },
-      async get(id) {
-        const c = s.counts.get(id)
-        return c ? clone(c) : null
-      },
-      lock: (id) => tx.counts.get(id),
-      async update(c, expectedVersion) {
-        const current = s.counts.get(c.id)
-        if (!current || current.version !== expectedVersion) return false
-        log.set(s.counts, c.id, clone(c))
-        return true
-      },
+      ...versioned(s.counts, log),
       async upsertLines(lines) {
         for (const l of lines) log.set(s.countLines, `${l.countId}\u0000${l.itemId}`, clone(l))
       },
