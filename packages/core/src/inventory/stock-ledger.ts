@@ -68,6 +68,9 @@ export const onHandConflict = (itemId: string, locationId: string, expected: num
 /** A level's stock below what is reserved or set aside: recorded, never hidden. */
 export const isShortage = (l: InventoryLevel) => l.onHand < l.reserved + l.damaged + l.quarantine
 
+/** Movements listed in one audit row at most. */
+const AUDITED_MOVEMENTS = 100
+
 /** Rows a caller collects to append once for many ledger writes (bulk updates). */
 export interface LedgerSink {
   movements: Movement[]
@@ -226,7 +229,10 @@ export async function recordMovements(
           action: audit.action,
           description: audit.description,
           additionalData: {
-            movements: movements.map((m) => ({
+            // A large write (a count approval, thousands of lines) keeps its audit row small: the ledger
+            // has every movement, found by reference.
+            movementCount: movements.length,
+            movements: movements.slice(0, AUDITED_MOVEMENTS).map((m) => ({
               id: m.id,
               itemId: m.itemId,
               locationId: m.locationId,
