@@ -177,6 +177,15 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
   }
   return {
     ...versionedRows(db, dialect, 'oms_counts', row, toCount),
+    async list(filter) {
+      let q = db.selectFrom('oms_counts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc')
+      if (filter.storeIds) q = q.where('store_id', 'in', filter.storeIds.length ? [...filter.storeIds] : [''])
+      if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
+      if (filter.status) q = q.where('status', '=', filter.status)
+      if (filter.limit !== undefined) q = q.limit(filter.limit)
+      if (filter.offset) q = q.offset(filter.offset)
+      return (await q.execute()).map(toCount)
+    },
     async upsertLines(lines: readonly CountLine[]) {
       // The same item twice in one call: the last one wins (one row per item in a statement).
       const last = new Map(lines.map((l) => [l.itemId, l]))

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { SET_ASIDE_BUCKETS, TRANSFER_STATUSES } from './enums'
+import { COUNT_STATUSES, SET_ASIDE_BUCKETS, TRANSFER_STATUSES } from './enums'
 import {
   actorSchema,
   channelSchema,
@@ -352,6 +352,16 @@ export type CountStepInput = z.input<typeof countStepInputSchema>
 
 export const countRefInputSchema = z.strictObject({ actor: actorSchema, countId: idSchema })
 export type CountRefInput = z.input<typeof countRefInputSchema>
+
+export const listCountsInputSchema = z.strictObject({
+  actor: actorSchema,
+  locationId: idSchema.optional(),
+  status: z.enum(COUNT_STATUSES).optional(),
+  /** @default 50 (at most 500) */
+  limit: pageLimitSchema(50, 500),
+  offset: pageOffsetSchema,
+})
+export type ListCountsInput = z.input<typeof listCountsInputSchema>
 
 export const countReportInputSchema = z.strictObject({
   actor: actorSchema,

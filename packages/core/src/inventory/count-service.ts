@@ -6,6 +6,8 @@ import {
   countRefInputSchema,
   countReportInputSchema,
   countStepInputSchema,
+  type ListCountsInput,
+  listCountsInputSchema,
   type OpenCountInput,
   openCountInputSchema,
   type RecordCountInput,
@@ -15,6 +17,8 @@ import type { CountStatus, HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import type { ActingActor, Actor, CountLine, StockCount } from '../domain/schemas'
 import {
+  ConflictError,
+  ForbiddenError,
   InsufficientStockError,
   InvalidTransitionError,
   NotFoundError,
@@ -90,7 +94,10 @@ export class CountService {
     this.#ctx = ctx
   }
 
-  /** Opens a count of a location: a full count, or a cycle count of `itemIds`. */
+  /**
+   * Opens a count of a location: a full count, or a cycle count of `itemIds`. CONFLICT while another open
+   * count of that location covers any of the same items (both would correct the same difference).
+   */
   async open(input: OpenCountInput): Promise<StockCount> {
     const cmd = parseInput(openCountInputSchema, input, 'count')
     const ctx = this.#ctx
@@ -102,6 +109,15 @@ export class CountService {
         const location = await requireLocation(this.#ctx, tx, cmd.actor, cmd.locationId)
         const itemIds = cmd.itemIds ? [...new Set(cmd.itemIds)].sort() : null
         if (itemIds) await requireItems(ctx, tx, itemIds)
+        // Two open counts of the same item would each correct the same difference on approval.
+        const overlapping = (await tx.counts.list({ locationId: location.id, status: 'open' })).find(
+          (other) => !other.itemIds || !itemIds || other.itemIds.some((id) => itemIds.includes(id)),
+        )
+        if (overlapping)
+          throw new ConflictError(
+            `count ${overlapping.id} of ${location.id} is still open and covers some of the same items: approve or cancel it first`,
+            { countId: overlapping.id, locationId: location.id },
+          )
         const count: StockCount = {
           id: ctx.ids(),
           locationId: location.id,
@@ -180,6 +196,24 @@ export class CountService {
       async (tx) => {
         await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
       },
+    )
+  }
+
+  /** Counts of the stores the actor reaches (of one location, in one status), newest first. */
+  async list(input: ListCountsInput): Promise<StockCount[]> {
+    const { actor, ...filter } = parseInput(listCountsInputSchema, input, 'counts read')
+    const reach = this.#ctx.access.reach(actor, 'inventory.view')
+    if (!reach) throw new ForbiddenError('view counts', { permission: 'inventory.view' })
+    return this.#ctx.storage.transaction(
+      (tx) =>
+        tx.counts.list({
+          ...(reach.all ? {} : { storeIds: reach.storeIds }),
+          ...(filter.locationId ? { locationId: filter.locationId } : {}),
+          ...(filter.status ? { status: filter.status } : {}),
+          limit: filter.limit,
+          offset: filter.offset,
+        }),
+      { readOnly: true },
     )
   }
 

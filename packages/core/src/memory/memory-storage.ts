@@ -630,6 +630,18 @@ function createTx(s: State, log: UndoLog): StorageTx {
     },
     counts: {
       ...versioned(s.counts, log),
+      async list(filter) {
+        const rows = [...s.counts.values()]
+          .filter(
+            (c) =>
+              (!filter.storeIds || filter.storeIds.includes(c.storeId)) &&
+              (!filter.locationId || c.locationId === filter.locationId) &&
+              (!filter.status || c.status === filter.status),
+          )
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(b.id, a.id))
+        const offset = filter.offset ?? 0
+        return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
+      },
       async upsertLines(lines) {
         for (const l of lines) log.set(s.countLines, `${l.countId}\u0000${l.itemId}`, clone(l))
       },

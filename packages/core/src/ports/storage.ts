@@ -166,6 +166,14 @@ export interface CountRepository {
   lock(id: string): Promise<StockCount | null>
   /** Compare-and-swap on `version`; false when another writer won. */
   update(count: StockCount, expectedVersion: number): Promise<boolean>
+  /** Newest first; `storeIds` keeps counts of locations of these stores. */
+  list(filter: {
+    storeIds?: readonly string[]
+    locationId?: string
+    status?: string
+    limit?: number
+    offset?: number
+  }): Promise<StockCount[]>
   /** Inserts lines, replacing the line of the same (count, item). */
   upsertLines(lines: readonly CountLine[]): Promise<void>
   /** Lines of a count in item order. */

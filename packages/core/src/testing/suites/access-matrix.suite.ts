@@ -284,6 +284,9 @@ async function arrangedTransfer(
 /** An open count the manager arranged at `locationId`, with one line counted, or a missing id. */
 async function arrangedCount(w: World, locationId: string): Promise<string> {
   try {
+    // one open count per location and item at a time: the previous caller's goes first
+    for (const open of await w.oms.counts.list({ actor: actors.manager, locationId, status: 'open' }))
+      await w.oms.counts.cancel({ actor: actors.manager, countId: open.id })
     const c = await w.oms.counts.open({ actor: actors.manager, locationId })
     await w.oms.counts.record({
       actor: actors.manager,
@@ -642,7 +645,22 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
   'counts.open': {
     kind: 'location',
     perms: ['inventory.write'],
-    call: (w, actor, locationId) => w.oms.counts.open({ actor, locationId }),
+    call: async (w, actor, locationId) => {
+      const opened = await w.oms.counts.open({ actor, locationId })
+      await w.oms.counts.cancel({ actor: actors.manager, countId: opened.id })
+      return opened
+    },
+  },
+  'counts.list': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) => {
+      await once(w, 'counts', async () => {
+        for (const locationId of Object.values(w.floors)) await arrangedCount(w, locationId)
+      })
+      return (await w.oms.counts.list({ actor })).map((c) => c.locationId).sort()
+    },
+    expected: (actor, _orders, w) => floorsReached(actor, w),
   },
   'counts.record': {
     kind: 'location',

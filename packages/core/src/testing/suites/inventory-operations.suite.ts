@@ -345,6 +345,22 @@ export const inventoryOperationsSuite: Suite = (target) =>
         await expectInvariants(w)
       })
 
+      test('a second open count of the same items is CONFLICT; other items and other locations may be counted', async () => {
+        const w = await createWorld(storage(), { flower: 5, vape: 5 })
+        const { flower, vape } = w.items as Record<'flower' | 'vape', string>
+        const first = await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [flower] })
+        const clash = await rejectionOf(w.oms.counts.open({ actor: m, locationId: w.locationId }))
+        expect(clash.code).toBe('CONFLICT')
+        expect(clash.details).toMatchObject({ countId: first.id })
+        const other = await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [vape] })
+        await w.oms.counts.open({ actor: m, locationId: w.backroomId })
+        const open = await w.oms.counts.list({ actor: m, locationId: w.locationId, status: 'open' })
+        expect(open.map((c) => c.id).sort()).toEqual([first.id, other.id].sort())
+        await w.oms.counts.approve({ actor: m, countId: first.id })
+        await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [flower] })
+        await expectInvariants(w)
+      })
+
       test('several counters record at once; every line is kept', async () => {
         const w = await createWorld(storage(), { a: 5, b: 5, c: 5, d: 5 })
         const count = await w.oms.counts.open({ actor: m, locationId: w.locationId })
