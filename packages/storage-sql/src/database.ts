@@ -198,6 +198,8 @@ export interface CountsTable {
 export interface CountLinesTable {
   count_id: string
   item_id: string
+  /** '' for the item as a whole. */
+  package_id: string
   expected: number
   counted: number
   counted_by: string

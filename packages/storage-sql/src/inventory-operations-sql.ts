@@ -188,7 +188,7 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
     },
     async upsertLines(lines: readonly CountLine[]) {
       // The same item twice in one call: the last one wins (one row per item in a statement).
-      const last = new Map(lines.map((l) => [l.itemId, l]))
+      const last = new Map(lines.map((l) => [`${l.itemId}\u0000${l.packageId ?? ''}`, l]))
       const unique = [...last.values()]
       for (let i = 0; i < unique.length; i += 500) {
         await db
@@ -197,6 +197,7 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
             unique.slice(i, i + 500).map((l) => ({
               count_id: l.countId,
               item_id: l.itemId,
+              package_id: l.packageId ?? '',
               expected: l.expected,
               counted: l.counted,
               counted_by: l.countedBy,
@@ -204,7 +205,7 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
             })),
           )
           .onConflict((oc) =>
-            oc.columns(['count_id', 'item_id']).doUpdateSet((eb) => ({
+            oc.columns(['count_id', 'item_id', 'package_id']).doUpdateSet((eb) => ({
               expected: eb.ref('excluded.expected'),
               counted: eb.ref('excluded.counted'),
               counted_by: eb.ref('excluded.counted_by'),
@@ -220,10 +221,12 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
         .selectAll()
         .where('count_id', '=', countId)
         .orderBy('item_id')
+        .orderBy('package_id')
         .execute()
       return rows.map((r) => ({
         countId: r.count_id,
         itemId: r.item_id,
+        packageId: r.package_id === '' ? null : r.package_id,
         expected: Number(r.expected),
         counted: Number(r.counted),
         countedBy: r.counted_by,

@@ -331,11 +331,13 @@ async function addInventoryOperations(db: AnyDb, t: ColumnTypes): Promise<void> 
     .createTable('oms_count_lines')
     .addColumn('count_id', 'text', (c) => c.notNull())
     .addColumn('item_id', 'text', (c) => c.notNull())
+    // '' for the item as a whole: a key column cannot be null
+    .addColumn('package_id', 'text', (c) => c.notNull())
     .addColumn('expected', 'integer', (c) => c.notNull())
     .addColumn('counted', 'integer', (c) => c.notNull().check(sql`counted >= 0`))
     .addColumn('counted_by', 'text', (c) => c.notNull())
     .addColumn('counted_at', ts, (c) => c.notNull())
-    .addPrimaryKeyConstraint('oms_count_lines_pk', ['count_id', 'item_id'])
+    .addPrimaryKeyConstraint('oms_count_lines_pk', ['count_id', 'item_id', 'package_id'])
     .execute()
   await db.schema
     .createTable('oms_package_levels')

@@ -338,9 +338,12 @@ export type OpenCountInput = z.input<typeof openCountInputSchema>
 export const recordCountInputSchema = z.strictObject({
   ...commandBase,
   countId: idSchema,
-  /** Counted quantities; counting an item again replaces its earlier count. */
+  /**
+   * Counted quantities; counting an item (or package) again replaces its earlier count. With `packageId`
+   * the line counts that package only; an item is counted either as a whole or per package in one count.
+   */
   lines: z
-    .array(z.strictObject({ itemId: idSchema, quantity: quantitySchema }))
+    .array(z.strictObject({ itemId: idSchema, packageId: idSchema.optional(), quantity: quantitySchema }))
     .min(1)
     .max(10_000),
 })

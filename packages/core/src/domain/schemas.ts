@@ -439,10 +439,12 @@ export const stockCountSchema = z.strictObject({
 })
 export type StockCount = z.infer<typeof stockCountSchema>
 
-/** One counted item of a count. `expected` is the on-hand at the moment it was counted. */
+/** One counted item (or package) of a count. `expected` is its on-hand at the moment it was counted. */
 export const countLineSchema = z.strictObject({
   countId: idSchema,
   itemId: idSchema,
+  /** The package counted (its own stock); null: the item as a whole. */
+  packageId: idSchema.nullable(),
   expected: z.number().int(),
   counted: quantitySchema,
   countedBy: idSchema,

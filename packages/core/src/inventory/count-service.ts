@@ -33,6 +33,7 @@ import { recordMovements } from './stock-ledger'
 /** What a counter sees of a counted line: no expected quantity (the count is blind). */
 export interface CountedLine {
   itemId: string
+  packageId: string | null
   counted: number
   countedBy: string
   countedAt: Date
@@ -46,6 +47,8 @@ export interface CountView extends StockCount {
 /** One line of the discrepancy report. */
 export interface DiscrepancyLine {
   itemId: string
+  /** The package the line counted; null: the item as a whole. */
+  packageId: string | null
   sku: string | null
   name: string | null
   /** On-hand when the line was counted. */
@@ -168,13 +171,31 @@ export class CountService {
           )
           if (issues.length) throw new ValidationError('count record', issues)
         } else await requireItems(ctx, tx, itemIds)
+        // An item is counted as a whole or per package, never both (each would correct the other).
+        const earlier = await tx.counts.listLines(count.id)
+        const tagged = new Map<string, boolean>()
+        const issues = []
+        for (const [i, l] of [...earlier, ...cmd.lines].entries()) {
+          const isTagged = l.packageId !== undefined && l.packageId !== null
+          if (tagged.get(l.itemId) === !isTagged)
+            issues.push({
+              path: `lines.${i - earlier.length}.packageId`,
+              message: 'this item is counted both as a whole and per package in this count',
+            })
+          tagged.set(l.itemId, isTagged)
+        }
+        if (issues.length) throw new ValidationError('count record', issues)
         const onHand = new Map<string, number>()
         for (const level of await tx.inventory.listLevels({ locationId: count.locationId, itemIds }))
           onHand.set(level.itemId, level.onHand)
+        for (const itemId of itemIds.filter((id) => tagged.get(id)))
+          for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
+            onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
         const lines: CountLine[] = cmd.lines.map((l) => ({
           countId: count.id,
           itemId: l.itemId,
-          expected: onHand.get(l.itemId) ?? 0,
+          packageId: l.packageId ?? null,
+          expected: onHand.get(l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId) ?? 0,
           counted: l.quantity,
           countedBy: cmd.actor.id,
           countedAt: now,
@@ -188,7 +209,9 @@ export class CountService {
             storeId: count.storeId,
             action: 'count_recorded',
             description: `counted ${lines.length} line(s) of count ${count.id}`,
-            additionalData: { lines: lines.map((l) => ({ itemId: l.itemId, counted: l.counted })) },
+            additionalData: {
+              lines: lines.map((l) => ({ itemId: l.itemId, packageId: l.packageId, counted: l.counted })),
+            },
           }),
         ])
         return lines.map(blind)
@@ -250,6 +273,7 @@ export class CountService {
           const cost = unitCostsMinor?.[l.itemId]
           return {
             itemId: l.itemId,
+            packageId: l.packageId,
             sku: items.get(l.itemId)?.sku ?? null,
             name: items.get(l.itemId)?.name ?? null,
             expected: l.expected,
@@ -307,10 +331,17 @@ export class CountService {
               })
             ).map((l) => [l.itemId, l.onHand]),
           )
+          for (const itemId of new Set(batch.filter((l) => l.packageId).map((l) => l.itemId)))
+            for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
+              onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
           const entries = batch.flatMap((l) => {
-            const delta = Math.max(l.counted - l.expected, -(onHand.get(l.itemId) ?? 0))
+            // Never below zero: not the item's on-hand, nor the counted package's.
+            const own = l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId
+            const floor = -Math.min(onHand.get(l.itemId) ?? 0, onHand.get(own) ?? 0)
+            const delta = Math.max(l.counted - l.expected, floor)
             if (delta === 0) return []
             net += delta
+            onHand.set(l.itemId, (onHand.get(l.itemId) ?? 0) + delta)
             return [
               {
                 itemId: l.itemId,
@@ -318,6 +349,7 @@ export class CountService {
                 bucket: 'on_hand' as const,
                 delta,
                 reason: 'count_correction' as const,
+                packageId: l.packageId,
                 reference: { kind: 'count' as const, id: count.id },
               },
             ]
@@ -446,6 +478,7 @@ export class CountService {
 
 const blind = (l: CountLine): CountedLine => ({
   itemId: l.itemId,
+  packageId: l.packageId,
   counted: l.counted,
   countedBy: l.countedBy,
   countedAt: l.countedAt,

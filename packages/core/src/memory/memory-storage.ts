@@ -643,12 +643,13 @@ function createTx(s: State, log: UndoLog): StorageTx {
         return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
       },
       async upsertLines(lines) {
-        for (const l of lines) log.set(s.countLines, `${l.countId}\u0000${l.itemId}`, clone(l))
+        for (const l of lines)
+          log.set(s.countLines, `${l.countId}\u0000${l.itemId}\u0000${l.packageId ?? ''}`, clone(l))
       },
       async listLines(countId) {
         return [...s.countLines.values()]
           .filter((l) => l.countId === countId)
-          .sort((a, b) => cmp(a.itemId, b.itemId))
+          .sort((a, b) => cmp(a.itemId, b.itemId) || cmp(a.packageId ?? '', b.packageId ?? ''))
           .map(clone)
       },
     },

@@ -777,6 +777,48 @@ export const inventoryOperationsSuite: Suite = (target) =>
         await expectInvariants(w)
       })
 
+      test('a count may count packages one by one; its corrections land on those packages', async () => {
+        const w = await createWorld(storage(), { flower: 0 })
+        const flower = w.items.flower as string
+        const at = { actor: m, itemId: flower, locationId: w.locationId }
+        const [p1, p2] = [uid('pkg-c1'), uid('pkg-c2')]
+        await w.oms.inventory.receive({ ...at, quantity: 5, packageId: p1 })
+        await w.oms.inventory.receive({ ...at, quantity: 3, packageId: p2 })
+        await w.oms.inventory.receive({ ...at, quantity: 2 })
+        const count = await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [flower] })
+        await w.oms.counts.record({
+          actor: m,
+          countId: count.id,
+          lines: [
+            { itemId: flower, packageId: p1, quantity: 4 },
+            { itemId: flower, packageId: p2, quantity: 3 },
+          ],
+        })
+        const mixed = await rejectionOf(
+          w.oms.counts.record({ actor: m, countId: count.id, lines: [{ itemId: flower, quantity: 9 }] }),
+        )
+        expect(mixed.code).toBe('VALIDATION')
+        const report = await w.oms.counts.report({ actor: m, countId: count.id })
+        expect(report.lines.map((l) => [l.packageId, l.expected, l.counted, l.difference])).toEqual(
+          [
+            [p1, 5, 4, -1],
+            [p2, 3, 3, 0],
+          ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        )
+        await w.oms.counts.approve({ actor: m, countId: count.id })
+        expect((await w.oms.inventory.packages(at)).map((p) => [p.packageId, p.onHand])).toEqual([
+          [p1, 4],
+          [p2, 3],
+        ])
+        expect((await level(w, 'flower', w.locationId)).onHand).toBe(9)
+        const history = await w.oms.inventory.packageHistory({ actor: m, packageId: p1 })
+        expect(history.movements.map((mv) => [mv.reason, mv.delta])).toEqual([
+          ['receive', 5],
+          ['count_correction', -1],
+        ])
+        await expectInvariants(w)
+      })
+
       test('a sale may name its package', async () => {
         const w = await createWorld(storage(), { flower: 0 })
         const flower = w.items.flower as string
