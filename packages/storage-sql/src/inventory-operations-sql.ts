@@ -62,6 +62,14 @@ const toPackage = (r: Selectable<PackageLevelsTable>): PackageLevel => ({
   updatedAt: readTs(r.updated_at),
 })
 
+/** `LIMIT` / `OFFSET` of a page, when given. */
+const page =
+  (filter: { limit?: number; offset?: number }) =>
+  <Q extends { limit(n: number): Q; offset(n: number): Q }>(q: Q): Q => {
+    const limited = filter.limit === undefined ? q : q.limit(filter.limit)
+    return filter.offset ? limited.offset(filter.offset) : limited
+  }
+
 /** The tables of documents claimed and written back by compare-and-swap on `version`. */
 type VersionedTable = 'oms_transfers' | 'oms_counts'
 
@@ -141,20 +149,28 @@ export function createSqlTransfers(db: Db, dialect: SqlDialect): TransferReposit
   return {
     ...versionedRows(db, dialect, 'oms_transfers', row, toTransfer),
     async list(filter) {
-      let q = db.selectFrom('oms_transfers').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc')
-      const { storeIds, locationId } = filter
-      if (storeIds) {
-        const ids = storeIds.length ? [...storeIds] : ['']
-        q = q.where((eb) => eb.or([eb('from_store_id', 'in', ids), eb('to_store_id', 'in', ids)]))
-      }
-      if (locationId)
-        q = q.where((eb) =>
-          eb.or([eb('from_location_id', '=', locationId), eb('to_location_id', '=', locationId)]),
+      const { storeIds, locationId, status } = filter
+      const ids = storeIds?.length ? [...storeIds] : ['']
+      const rows = await db
+        .selectFrom('oms_transfers')
+        .selectAll()
+        .$if(storeIds !== undefined, (q) =>
+          q.where((eb) => eb.or([eb('from_store_id', 'in', ids), eb('to_store_id', 'in', ids)])),
         )
-      if (filter.status) q = q.where('status', '=', filter.status)
-      if (filter.limit !== undefined) q = q.limit(filter.limit)
-      if (filter.offset) q = q.offset(filter.offset)
-      return (await q.execute()).map(toTransfer)
+        .$if(locationId !== undefined, (q) =>
+          q.where((eb) =>
+            eb.or([
+              eb('from_location_id', '=', locationId as string),
+              eb('to_location_id', '=', locationId as string),
+            ]),
+          ),
+        )
+        .$if(status !== undefined, (q) => q.where('status', '=', status as string))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .$call(page(filter))
+        .execute()
+      return rows.map(toTransfer)
     },
   }
 }
@@ -178,13 +194,20 @@ export function createSqlCounts(db: Db, dialect: SqlDialect): CountRepository {
   return {
     ...versionedRows(db, dialect, 'oms_counts', row, toCount),
     async list(filter) {
-      let q = db.selectFrom('oms_counts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc')
-      if (filter.storeIds) q = q.where('store_id', 'in', filter.storeIds.length ? [...filter.storeIds] : [''])
-      if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
-      if (filter.status) q = q.where('status', '=', filter.status)
-      if (filter.limit !== undefined) q = q.limit(filter.limit)
-      if (filter.offset) q = q.offset(filter.offset)
-      return (await q.execute()).map(toCount)
+      const { storeIds, locationId, status } = filter
+      const rows = await db
+        .selectFrom('oms_counts')
+        .selectAll()
+        .$if(storeIds !== undefined, (q) =>
+          q.where('store_id', 'in', storeIds?.length ? [...storeIds] : ['']),
+        )
+        .$if(locationId !== undefined, (q) => q.where('location_id', '=', locationId as string))
+        .$if(status !== undefined, (q) => q.where('status', '=', status as string))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .$call(page(filter))
+        .execute()
+      return rows.map(toCount)
     },
     async upsertLines(lines: readonly CountLine[]) {
       // The same item twice in one call: the last one wins (one row per item in a statement).

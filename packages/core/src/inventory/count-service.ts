@@ -155,71 +155,60 @@ export class CountService {
   async record(input: RecordCountInput): Promise<CountedLine[]> {
     const cmd = parseInput(recordCountInputSchema, input, 'count record')
     const ctx = this.#ctx
-    return runCommand(
-      ctx,
-      'counts.record',
-      cmd,
-      async (tx, now) => {
-        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'record')
-        const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
-        if (count.itemIds) {
-          const listed = new Set(count.itemIds)
-          const issues = cmd.lines.flatMap((l, i) =>
-            listed.has(l.itemId)
-              ? []
-              : [{ path: `lines.${i}.itemId`, message: 'is not in this cycle count' }],
-          )
-          if (issues.length) throw new ValidationError('count record', issues)
-        } else await requireItems(ctx, tx, itemIds)
-        // An item is counted as a whole or per package, never both (each would correct the other).
-        const earlier = await tx.counts.listLines(count.id)
-        const tagged = new Map<string, boolean>()
-        const issues = []
-        for (const [i, l] of [...earlier, ...cmd.lines].entries()) {
-          const isTagged = l.packageId !== undefined && l.packageId !== null
-          if (tagged.get(l.itemId) === !isTagged)
-            issues.push({
-              path: `lines.${i - earlier.length}.packageId`,
-              message: 'this item is counted both as a whole and per package in this count',
-            })
-          tagged.set(l.itemId, isTagged)
-        }
+    return this.#step('record', cmd, async (tx, now, count) => {
+      const itemIds = [...new Set(cmd.lines.map((l) => l.itemId))]
+      if (count.itemIds) {
+        const listed = new Set(count.itemIds)
+        const issues = cmd.lines.flatMap((l, i) =>
+          listed.has(l.itemId) ? [] : [{ path: `lines.${i}.itemId`, message: 'is not in this cycle count' }],
+        )
         if (issues.length) throw new ValidationError('count record', issues)
-        const onHand = new Map<string, number>()
-        for (const level of await tx.inventory.listLevels({ locationId: count.locationId, itemIds }))
-          onHand.set(level.itemId, level.onHand)
-        for (const itemId of itemIds.filter((id) => tagged.get(id)))
-          for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
-            onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
-        const lines: CountLine[] = cmd.lines.map((l) => ({
-          countId: count.id,
-          itemId: l.itemId,
-          packageId: l.packageId ?? null,
-          expected: onHand.get(l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId) ?? 0,
-          counted: l.quantity,
-          countedBy: cmd.actor.id,
-          countedAt: now,
-        }))
-        await tx.counts.upsertLines(lines)
-        await this.#touch(tx, count, now)
-        await tx.history.appendMany([
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'count',
-            entityId: count.id,
-            storeId: count.storeId,
-            action: 'count_recorded',
-            description: `counted ${lines.length} line(s) of count ${count.id}`,
-            additionalData: {
-              lines: lines.map((l) => ({ itemId: l.itemId, packageId: l.packageId, counted: l.counted })),
-            },
-          }),
-        ])
-        return lines.map(blind)
-      },
-      async (tx) => {
-        await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
-      },
-    )
+      } else await requireItems(ctx, tx, itemIds)
+      // An item is counted as a whole or per package, never both (each would correct the other).
+      const earlier = await tx.counts.listLines(count.id)
+      const tagged = new Map<string, boolean>()
+      const issues = []
+      for (const [i, l] of [...earlier, ...cmd.lines].entries()) {
+        const isTagged = l.packageId !== undefined && l.packageId !== null
+        if (tagged.get(l.itemId) === !isTagged)
+          issues.push({
+            path: `lines.${i - earlier.length}.packageId`,
+            message: 'this item is counted both as a whole and per package in this count',
+          })
+        tagged.set(l.itemId, isTagged)
+      }
+      if (issues.length) throw new ValidationError('count record', issues)
+      const onHand = new Map<string, number>()
+      for (const level of await tx.inventory.listLevels({ locationId: count.locationId, itemIds }))
+        onHand.set(level.itemId, level.onHand)
+      for (const itemId of itemIds.filter((id) => tagged.get(id)))
+        for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
+          onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
+      const lines: CountLine[] = cmd.lines.map((l) => ({
+        countId: count.id,
+        itemId: l.itemId,
+        packageId: l.packageId ?? null,
+        expected: onHand.get(l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId) ?? 0,
+        counted: l.quantity,
+        countedBy: cmd.actor.id,
+        countedAt: now,
+      }))
+      await tx.counts.upsertLines(lines)
+      await this.#touch(tx, count, now)
+      await tx.history.appendMany([
+        historyEntry(ctx, cmd.actor, now, {
+          entityType: 'count',
+          entityId: count.id,
+          storeId: count.storeId,
+          action: 'count_recorded',
+          description: `counted ${lines.length} line(s) of count ${count.id}`,
+          additionalData: {
+            lines: lines.map((l) => ({ itemId: l.itemId, packageId: l.packageId, counted: l.counted })),
+          },
+        }),
+      ])
+      return lines.map(blind)
+    })
   }
 
   /** Counts of the stores the actor reaches (of one location, in one status), newest first. */
@@ -312,105 +301,119 @@ export class CountService {
   async approve(input: CountStepInput): Promise<StockCount> {
     const cmd = parseInput(countStepInputSchema, input, 'count approval')
     const ctx = this.#ctx
-    return runCommand(
-      ctx,
-      'counts.approve',
-      cmd,
-      async (tx, now) => {
-        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'approve')
-        const lines = (await tx.counts.listLines(count.id)).filter((l) => l.counted !== l.expected)
-        let corrected = 0
-        let net = 0
-        for (let i = 0; i < lines.length; i += APPROVE_BATCH) {
-          const batch = lines.slice(i, i + APPROVE_BATCH)
-          const onHand = new Map(
-            (
-              await tx.inventory.listLevels({
-                locationId: count.locationId,
-                itemIds: batch.map((l) => l.itemId),
-              })
-            ).map((l) => [l.itemId, l.onHand]),
-          )
-          for (const itemId of new Set(batch.filter((l) => l.packageId).map((l) => l.itemId)))
-            for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
-              onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
-          const entries = batch.flatMap((l) => {
-            // Never below zero: not the item's on-hand, nor the counted package's.
-            const own = l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId
-            const floor = -Math.min(onHand.get(l.itemId) ?? 0, onHand.get(own) ?? 0)
-            const delta = Math.max(l.counted - l.expected, floor)
-            if (delta === 0) return []
-            net += delta
-            onHand.set(l.itemId, (onHand.get(l.itemId) ?? 0) + delta)
-            return [
-              {
-                itemId: l.itemId,
-                locationId: count.locationId,
-                bucket: 'on_hand' as const,
-                delta,
-                reason: 'count_correction' as const,
-                packageId: l.packageId,
-                reference: { kind: 'count' as const, id: count.id },
-              },
-            ]
-          })
-          corrected += entries.length
-          try {
-            await recordMovements(ctx, tx, now, cmd.actor, entries, {
-              storeId: count.storeId,
-              action: 'inventory_counted',
-              description: `count ${count.id}: ${entries.length} correction(s)`,
+    return this.#step('approve', cmd, async (tx, now, count) => {
+      const lines = (await tx.counts.listLines(count.id)).filter((l) => l.counted !== l.expected)
+      let corrected = 0
+      let net = 0
+      for (let i = 0; i < lines.length; i += APPROVE_BATCH) {
+        const batch = lines.slice(i, i + APPROVE_BATCH)
+        const onHand = new Map(
+          (
+            await tx.inventory.listLevels({
+              locationId: count.locationId,
+              itemIds: batch.map((l) => l.itemId),
             })
-          } catch (error) {
-            // On-hand fell between the read above and the write (a sale committed meanwhile): run again.
-            if (error instanceof InsufficientStockError) throw new StaleStateError(`count ${count.id}`)
-            throw error
-          }
+          ).map((l) => [l.itemId, l.onHand]),
+        )
+        for (const itemId of new Set(batch.filter((l) => l.packageId).map((l) => l.itemId)))
+          for (const p of await tx.inventory.listPackages({ itemId, locationId: count.locationId }))
+            onHand.set(`${itemId}\u0000${p.packageId}`, p.onHand)
+        const entries = batch.flatMap((l) => {
+          // Never below zero: not the item's on-hand, nor the counted package's.
+          const own = l.packageId ? `${l.itemId}\u0000${l.packageId}` : l.itemId
+          const floor = -Math.min(onHand.get(l.itemId) ?? 0, onHand.get(own) ?? 0)
+          const delta = Math.max(l.counted - l.expected, floor)
+          if (delta === 0) return []
+          net += delta
+          onHand.set(l.itemId, (onHand.get(l.itemId) ?? 0) + delta)
+          return [
+            {
+              itemId: l.itemId,
+              locationId: count.locationId,
+              bucket: 'on_hand' as const,
+              delta,
+              reason: 'count_correction' as const,
+              packageId: l.packageId,
+              reference: { kind: 'count' as const, id: count.id },
+            },
+          ]
+        })
+        corrected += entries.length
+        try {
+          await recordMovements(ctx, tx, now, cmd.actor, entries, {
+            storeId: count.storeId,
+            action: 'inventory_counted',
+            description: `count ${count.id}: ${entries.length} correction(s)`,
+          })
+        } catch (error) {
+          // On-hand fell between the read above and the write (a sale committed meanwhile): run again.
+          if (error instanceof InsufficientStockError) throw new StaleStateError(`count ${count.id}`)
+          throw error
         }
-        const approved: StockCount = {
-          ...count,
+      }
+      return this.#finish(
+        tx,
+        now,
+        cmd.actor,
+        count,
+        {
           status: 'approved',
           approvedBy: cmd.actor.id,
           approvedAt: now,
-          version: count.version + 1,
-          updatedAt: now,
-        }
-        if (!(await tx.counts.update(approved, count.version))) throw new StaleStateError(`count ${count.id}`)
-        await this.#audit(tx, cmd.actor, now, approved, 'open', 'count_approved', { corrected, net })
-        return approved
-      },
+        },
+        'count_approved',
+        { corrected, net },
+      )
+    })
+  }
+
+  /** Cancels an open count: nothing is corrected. */
+  async cancel(input: CountStepInput): Promise<StockCount> {
+    const cmd = parseInput(countStepInputSchema, input, 'count cancellation')
+    return this.#step('cancel', cmd, (tx, now, count) =>
+      this.#finish(
+        tx,
+        now,
+        cmd.actor,
+        count,
+        { status: 'cancelled', cancelledAt: now },
+        'count_cancelled',
+        {},
+      ),
+    )
+  }
+
+  /** One step of an open count, as a command: claims the count, and re-authorises a replay. */
+  #step<T>(
+    step: 'record' | 'approve' | 'cancel',
+    cmd: { actor: Actor; idempotencyKey?: string | undefined; countId: string },
+    body: (tx: StorageTx, now: Date, count: StockCount) => Promise<T>,
+  ): Promise<T> {
+    return runCommand(
+      this.#ctx,
+      `counts.${step}`,
+      cmd,
+      async (tx, now) => body(tx, now, await this.#openCount(tx, cmd.actor, cmd.countId, step)),
       async (tx) => {
         await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
       },
     )
   }
 
-  /** Cancels an open count: nothing is corrected. */
-  async cancel(input: CountStepInput): Promise<StockCount> {
-    const cmd = parseInput(countStepInputSchema, input, 'count cancellation')
-    const ctx = this.#ctx
-    return runCommand(
-      ctx,
-      'counts.cancel',
-      cmd,
-      async (tx, now) => {
-        const count = await this.#openCount(tx, cmd.actor, cmd.countId, 'cancel')
-        const cancelled: StockCount = {
-          ...count,
-          status: 'cancelled',
-          cancelledAt: now,
-          version: count.version + 1,
-          updatedAt: now,
-        }
-        if (!(await tx.counts.update(cancelled, count.version)))
-          throw new StaleStateError(`count ${count.id}`)
-        await this.#audit(tx, cmd.actor, now, cancelled, 'open', 'count_cancelled', {})
-        return cancelled
-      },
-      async (tx) => {
-        await this.#requireCount(tx, cmd.actor, cmd.countId, 'inventory.write', false)
-      },
-    )
+  /** Ends an open count (approved or cancelled): compare-and-swap on its version, history and event. */
+  async #finish(
+    tx: StorageTx,
+    now: Date,
+    actor: ActingActor,
+    count: StockCount,
+    patch: Pick<StockCount, 'status'> & Partial<StockCount>,
+    action: HistoryAction,
+    data: Record<string, unknown>,
+  ): Promise<StockCount> {
+    const ended: StockCount = { ...count, ...patch, version: count.version + 1, updatedAt: now }
+    if (!(await tx.counts.update(ended, count.version))) throw new StaleStateError(`count ${count.id}`)
+    await this.#audit(tx, actor, now, ended, 'open', action, data)
+    return ended
   }
 
   /** Claims an open count for a step (INVALID_TRANSITION once approved or cancelled). */
