@@ -18,7 +18,6 @@ import { parseInput } from '../domain/parse-input'
 import type { ActingActor, Actor, CountLine, StockCount } from '../domain/schemas'
 import {
   ConflictError,
-  ForbiddenError,
   InsufficientStockError,
   InvalidTransitionError,
   NotFoundError,
@@ -27,7 +26,7 @@ import {
 } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
-import { requireLocation } from './location-access'
+import { requireLocation, viewReach } from './location-access'
 import { recordMovements } from './stock-ledger'
 
 /** What a counter sees of a counted line: no expected quantity (the count is blind). */
@@ -214,12 +213,11 @@ export class CountService {
   /** Counts of the stores the actor reaches (of one location, in one status), newest first. */
   async list(input: ListCountsInput): Promise<StockCount[]> {
     const { actor, ...filter } = parseInput(listCountsInputSchema, input, 'counts read')
-    const reach = this.#ctx.access.reach(actor, 'inventory.view')
-    if (!reach) throw new ForbiddenError('view counts', { permission: 'inventory.view' })
+    const reach = viewReach(this.#ctx, actor, 'counts')
     return this.#ctx.storage.transaction(
       (tx) =>
         tx.counts.list({
-          ...(reach.all ? {} : { storeIds: reach.storeIds }),
+          ...reach,
           ...(filter.locationId ? { locationId: filter.locationId } : {}),
           ...(filter.status ? { status: filter.status } : {}),
           limit: filter.limit,

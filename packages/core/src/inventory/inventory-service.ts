@@ -46,11 +46,12 @@ import {
   type Movement,
   type PackageLevel,
 } from '../domain/schemas'
-import { ForbiddenError, NotFoundError } from '../errors/oms-error'
+import { NotFoundError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, retryOnStale, runCommand } from '../services/oms-context'
 import { type BulkUpdateOptions, type BulkUpdateResult, bulkUpdate } from './bulk-update'
 import { isLive } from './holds'
+import { viewReach } from './location-access'
 import { isLow, lowStockEvent } from './low-stock'
 import { type LedgerEntry, levelRowKey, onHandConflict, REASON_BUCKET, recordMovements } from './stock-ledger'
 
@@ -547,9 +548,7 @@ export class InventoryService {
 
   /** The stores `inventory.view` reaches for this actor (undefined: all); FORBIDDEN without it. */
   #inventoryReach(actor: Actor): readonly string[] | undefined {
-    const reach = this.#ctx.access.reach(actor, 'inventory.view')
-    if (!reach) throw new ForbiddenError('view inventory', { permission: 'inventory.view' })
-    return reach.all ? undefined : reach.storeIds
+    return viewReach(this.#ctx, actor, 'inventory').storeIds
   }
 
   async #view(tx: StorageTx, level: InventoryLevel, now: Date): Promise<StockView> {

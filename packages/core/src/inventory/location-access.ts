@@ -1,5 +1,6 @@
 import type { Permission } from '../access/access-policy'
 import type { Actor, Location } from '../domain/schemas'
+import { ForbiddenError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
 
@@ -20,4 +21,14 @@ export async function requireLocation(
   if (!access.canReachStore(actor, permission, location.storeId))
     throw access.denied(permission, 'location', locationId)
   return location
+}
+
+/**
+ * The stores `inventory.view` reaches for this actor, as a list filter: `{}` for every store,
+ * `{ storeIds }` for some. FORBIDDEN without the permission.
+ */
+export function viewReach(ctx: OmsContext, actor: Actor, what: string): { storeIds?: readonly string[] } {
+  const reach = ctx.access.reach(actor, 'inventory.view')
+  if (!reach) throw new ForbiddenError(`view ${what}`, { permission: 'inventory.view' })
+  return reach.all ? {} : { storeIds: reach.storeIds }
 }

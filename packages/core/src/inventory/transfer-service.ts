@@ -16,16 +16,10 @@ import {
 import type { HistoryAction, TransferStatus } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import type { ActingActor, Actor, Transfer, TransferLine } from '../domain/schemas'
-import {
-  ForbiddenError,
-  InvalidTransitionError,
-  NotFoundError,
-  StaleStateError,
-  ValidationError,
-} from '../errors/oms-error'
+import { InvalidTransitionError, NotFoundError, StaleStateError, ValidationError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
-import { requireLocation } from './location-access'
+import { requireLocation, viewReach } from './location-access'
 import { type LedgerEntry, recordMovements } from './stock-ledger'
 
 /** Which steps each status allows (what a UI shows as buttons). */
@@ -303,12 +297,11 @@ export class TransferService {
   /** Transfers out of or into the stores the actor reaches, newest first. */
   async list(input: ListTransfersInput): Promise<Transfer[]> {
     const { actor, ...filter } = parseInput(listTransfersInputSchema, input, 'transfers read')
-    const reach = this.#ctx.access.reach(actor, 'inventory.view')
-    if (!reach) throw new ForbiddenError('view transfers', { permission: 'inventory.view' })
+    const reach = viewReach(this.#ctx, actor, 'transfers')
     return this.#ctx.storage.transaction(
       (tx) =>
         tx.transfers.list({
-          ...(reach.all ? {} : { storeIds: reach.storeIds }),
+          ...reach,
           ...(filter.locationId ? { locationId: filter.locationId } : {}),
           ...(filter.status ? { status: filter.status } : {}),
           limit: filter.limit,
