@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { type Actor, createOms, type Oms } from '@peak-oms/core'
 import pg from 'pg'
 import { type Backend, openPg, openSqlite } from './backends'
+import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
 import { benchSyncDrain } from './sync-drain'
 
@@ -161,11 +162,13 @@ async function pgReachable(): Promise<boolean> {
 
 const only = process.env.BENCH_ONLY
 const skipOrders = process.env.BENCH_SKIP_ORDERS === '1'
+const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
+const skipInventory = process.env.BENCH_SKIP_INVENTORY === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
+const inventoryLines: string[] = []
 const syncLines: string[] = []
 const skipSync = process.env.BENCH_SKIP_SYNC === '1'
-const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
 console.log(
   `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
 )
@@ -192,6 +195,12 @@ for (const open of backends) {
     await benchSyncDrain(forSync, syncLines)
     await forSync.close()
   }
+  if (!skipInventory) {
+    const fresh = await open()
+    console.log(`${fresh.name}: bulk update of ${BULK_ROWS} rows, count of ${COUNT_LINES} lines`)
+    await benchInventory(fresh, inventoryLines)
+    await fresh.close()
+  }
   console.log()
 }
 console.log('Markdown rows for BENCHMARKS.md:\n')
@@ -203,6 +212,9 @@ for (const l of orderLines) console.log(l)
 console.log('\n| backend | holds expired | orders cancelled | time | reserved after |')
 console.log('| --- | --- | --- | --- | --- |')
 for (const l of expiryLines) console.log(l)
+console.log('\n| backend | operation | size | time | rate | |')
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const l of inventoryLines) console.log(l)
 console.log('\n| backend | workers | jobs | succeeded | time | jobs/s | tickets |')
 console.log('| --- | --- | --- | --- | --- | --- | --- |')
 for (const l of syncLines) console.log(l)

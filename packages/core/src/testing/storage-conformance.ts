@@ -7,6 +7,7 @@ import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
+import { inventoryOperationsSuite } from './suites/inventory-operations.suite'
 import { modelSuite } from './suites/model.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
@@ -22,6 +23,7 @@ const suites: Suite[] = [
   holdRulesSuite,
   interleavingsSuite,
   inventorySuite,
+  inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,
   accessExamplesSuite,
