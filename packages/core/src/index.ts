@@ -84,6 +84,14 @@ export {
   pickupOrderDefinition,
   returnStates,
 } from './order/order-machine'
+export {
+  decodeCursor,
+  encodeCursor,
+  MAX_TERM_LENGTH,
+  type SearchPosition,
+  searchTermsOf,
+  searchWords,
+} from './order/order-search'
 export { OrderService } from './order/order-service'
 export {
   type DomainEvent,

@@ -17,6 +17,10 @@ export const PERMISSIONS = [
   'note.write',
   'note.manage',
   'history.view',
+  /** Writing a host's own audit rows (`history.record`). */
+  'history.write',
+  /** Dashboard figures and alerts over stores (`dashboard.summary`). */
+  'dashboard.view',
   'inventory.view',
   'inventory.write',
   /** Items (the catalog is shared by every store): a global operation. */

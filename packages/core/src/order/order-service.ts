@@ -5,12 +5,16 @@ import {
   createOrderInputSchema,
   type ListOrdersInput,
   listOrdersInputSchema,
+  type OrderByNumberInput,
   type OrderCommandInput,
   type OrderEventInput,
   type OrderRefInput,
+  orderByNumberInputSchema,
   orderCommandInputSchema,
   orderEventInputSchema,
   orderRefInputSchema,
+  type SearchOrdersInput,
+  searchOrdersInputSchema,
 } from '../domain/commands'
 import type { HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
@@ -41,9 +45,19 @@ import {
 } from '../inventory/holds'
 import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-ledger'
 import type { TransitionResult } from '../machines/status-machine'
-import type { NewOutboxEvent, OrderFilter, StorageTx } from '../ports/storage'
+import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
 import type { OrderContext } from './order-machine'
+import { decodeCursor, encodeCursor, searchWords } from './order-search'
+
+/** A page of `orders.search`. */
+export interface OrderSearchResult {
+  orders: Order[]
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null
+  /** Every order that matches (with `includeTotal`). */
+  total?: number
+}
 
 /** Audit action recorded for the status change an event causes. */
 const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
@@ -174,6 +188,8 @@ export class OrderService {
           status: machine.definition.initial,
           cancellationReason: null,
           packedQuantity: 0,
+          assigneeId: null,
+          posSyncState: null,
           version: 1,
           externalIds: {},
           attributes: cmd.attributes,
@@ -293,6 +309,82 @@ export class OrderService {
     )
   }
 
+  /**
+   * Finds orders by text, status, channel, flow, store, location, dates, customer, amount, payment and
+   * fulfillment status, assignee, notes and POS sync state, sorted by created, updated, total or number in
+   * either direction, a page at a time. Paging is by cursor (the position after the last order of the
+   * page), so orders inserted meanwhile never shift a page: no order is seen twice or skipped. Sorting by
+   * `updated` follows each order's last change, so an order changed while paging may move. The actor's
+   * reach is part of the query: its stores, or its own orders as a customer.
+   */
+  async search(input: SearchOrdersInput): Promise<OrderSearchResult> {
+    const cmd = parseInput(searchOrdersInputSchema, input, 'order search')
+    const reach = this.#ctx.access.reach(cmd.actor, 'order.view')
+    if (!reach) throw new ForbiddenError('view orders', { permission: 'order.view' })
+    const words = cmd.text ? searchWords(cmd.text) : []
+    if (words.length > 8)
+      throw new ValidationError('order search', [{ path: 'text', message: 'has more than 8 words' }])
+    const after = cmd.cursor ? decodeCursor(cmd.cursor, cmd.sort) : undefined
+    const filter: OrderSearchFilter = {
+      ...(reach.all ? {} : { reach: { storeIds: reach.storeIds, customerId: reach.customerId } }),
+      ...(words.length ? { words } : {}),
+      ...pickDefined(cmd, [
+        'statuses',
+        'channels',
+        'flows',
+        'storeIds',
+        'locationIds',
+        'customerId',
+        'createdFrom',
+        'createdTo',
+        'updatedFrom',
+        'updatedTo',
+        'totalMin',
+        'totalMax',
+        'paymentStatuses',
+        'fulfillmentStatuses',
+        'assigneeId',
+        'hasNotes',
+        'posSyncStates',
+      ]),
+    }
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        // One more than a page tells whether another page follows.
+        const rows = await tx.orders.search(filter, {
+          sort: cmd.sort,
+          ...(after ? { after } : {}),
+          limit: cmd.limit + 1,
+        })
+        const orders = rows.slice(0, cmd.limit)
+        const last = orders[orders.length - 1]
+        const result: OrderSearchResult = {
+          orders,
+          nextCursor: rows.length > cmd.limit && last ? encodeCursor(cmd.sort, last) : null,
+        }
+        if (cmd.includeTotal) result.total = await tx.orders.count(filter)
+        return result
+      },
+      { readOnly: true, isolation: 'snapshot' },
+    )
+  }
+
+  /** The order with this number (`ORD-YYYYMMDD-NNNN`). A missing one and one out of reach answer alike. */
+  async getByNumber(input: OrderByNumberInput): Promise<Order> {
+    const { actor, number } = parseInput(orderByNumberInputSchema, input, 'order read')
+    const ctx = this.#ctx
+    return ctx.storage.transaction(
+      async (tx) => {
+        const order = await tx.orders.getByNumber(number)
+        if (!order) return ctx.access.missing(actor, 'order.view', 'order', number)
+        if (!ctx.access.canReachOrder(actor, 'order.view', order))
+          throw ctx.access.denied('order.view', 'order', number)
+        return order
+      },
+      { readOnly: true },
+    )
+  }
+
   async get(input: OrderRefInput): Promise<Order> {
     const { actor, orderId } = parseInput(orderRefInputSchema, input, 'order read')
     return this.#ctx.storage.transaction(
@@ -342,6 +434,16 @@ export async function recheckOrder(
   permission: Permission,
 ): Promise<void> {
   await loadOrder(ctx, tx, actor, orderId, permission)
+}
+
+/** The fields of `source` named in `keys` that are set (an absent criterion does not narrow). */
+function pickDefined<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
+  return out
 }
 
 async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {

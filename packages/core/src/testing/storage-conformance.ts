@@ -8,6 +8,7 @@ import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { modelSuite } from './suites/model.suite'
+import { orderSearchSuite } from './suites/order-search.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
 import { primitivesSuite } from './suites/primitives.suite'
@@ -17,6 +18,7 @@ import type { ConformanceOptions, ConformanceTarget, Suite } from './suites/suit
 const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
+  orderSearchSuite,
   reservationsSuite,
   holdRulesSuite,
   interleavingsSuite,

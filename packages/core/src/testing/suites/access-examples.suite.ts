@@ -255,18 +255,20 @@ export const accessExamplesSuite: Suite = (target) =>
         'no-hold',
       )
       await same(
-        () => w.oms.inventory.receive({
-          actor: own,
-          itemId: w.items.flower as string,
-          locationId: two.floorId,
-          quantity: 1,
-        }),
-        () => w.oms.inventory.receive({
-          actor: own,
-          itemId: w.items.flower as string,
-          locationId: 'no-floor',
-          quantity: 1,
-        }),
+        () =>
+          w.oms.inventory.receive({
+            actor: own,
+            itemId: w.items.flower as string,
+            locationId: two.floorId,
+            quantity: 1,
+          }),
+        () =>
+          w.oms.inventory.receive({
+            actor: own,
+            itemId: w.items.flower as string,
+            locationId: 'no-floor',
+            quantity: 1,
+          }),
         two.floorId,
         'no-floor',
       )

@@ -27,6 +27,8 @@ const ALL = [
   'note.write',
   'note.manage',
   'history.view',
+  'history.write',
+  'dashboard.view',
   'inventory.view',
   'inventory.write',
   'catalog.write',
