@@ -1,6 +1,7 @@
 import { AccessPolicy, type Permission } from './access/access-policy'
 import { HistoryService } from './audit/history-service'
 import { CatalogCache } from './catalog/catalog-cache'
+import { DashboardService, type PosHealthProvider } from './dashboard/dashboard-service'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
 import {
@@ -39,6 +40,11 @@ export interface CreateOmsOptions {
   roles?: Partial<Record<Role, Iterable<Permission>>>
   /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
   notifier?: Notifier
+  /**
+   * Reports the point-of-sale connections for the dashboard's `pos_down` alert (e.g. from the host's POS
+   * sync jobs). Absent: the dashboard raises no POS alert.
+   */
+  posHealth?: PosHealthProvider
 }
 
 /** The library's grouped services. */
@@ -48,6 +54,8 @@ export interface Oms {
   inventory: InventoryService
   notes: NoteService
   history: HistoryService
+  /** Monitoring figures and alerts (`dashboard.summary`). */
+  dashboard: DashboardService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
   /** The machines in use (built-in plus host extensions). */
@@ -87,6 +95,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     inventory: new InventoryService(ctx),
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
+    dashboard: new DashboardService(ctx, options.posHealth),
     events,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
     async close() {

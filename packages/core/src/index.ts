@@ -5,8 +5,20 @@ export {
   type Permission,
   permissionForEvent,
 } from './access/access-policy'
-export { HistoryService } from './audit/history-service'
+export { type HistorySearchResult, HistoryService } from './audit/history-service'
 export { type CreateOmsOptions, createOms, type Oms } from './create-oms'
+export {
+  BACKLOG_STATUSES,
+  type DashboardAlert,
+  DashboardService,
+  type DashboardSummary,
+  type DashboardSummaryInput,
+  dashboardSummaryInputSchema,
+  FULFILLED_STATUSES,
+  type PosHealth,
+  type PosHealthProvider,
+  RETURN_STATUSES,
+} from './dashboard/dashboard-service'
 export * from './domain/commands'
 export * from './domain/enums'
 export { decimalToMinor, minorToDecimal } from './domain/money'
@@ -59,7 +71,11 @@ export {
   reconcile,
   type StockView,
 } from './inventory/inventory-service'
-export { type ExpireDueResult, ReservationService } from './inventory/reservation-service'
+export {
+  type ExpireDueResult,
+  type ReservationListResult,
+  ReservationService,
+} from './inventory/reservation-service'
 export { isShortage, type LedgerEntry, recordMovements } from './inventory/stock-ledger'
 export type {
   GuardFn,
@@ -92,7 +108,7 @@ export {
   searchTermsOf,
   searchWords,
 } from './order/order-search'
-export { OrderService } from './order/order-service'
+export { type OrderSearchResult, OrderService } from './order/order-service'
 export {
   type DomainEvent,
   type EventHandler,

@@ -17,7 +17,7 @@ import type {
   StorageTx,
 } from '@peak-oms/core'
 import { searchTermsOf } from '@peak-oms/core'
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
 import type {
   FulfillmentsTable,
@@ -1286,6 +1286,90 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     sequences: {
       next: (name) => dialect.nextSequence(db, name),
+    },
+    dashboard: {
+      async figures(f) {
+        const stores = f.storeIds ? [...f.storeIds] : null
+        const from = codec.ts(f.from)
+        const to = codec.ts(f.to)
+        const hour: RawBuilder<number | string> =
+          dialect.name === 'pg'
+            ? sql`(floor(extract(epoch from created_at) / 3600) * 3600000)::bigint`
+            : sql`(created_at / 3600000) * 3600000`
+        // One pass over the window's orders (an index range), grouped in the database.
+        let groups = db
+          .selectFrom('oms_orders')
+          .select([
+            'status',
+            'currency',
+            hour.as('hour_start'),
+            (eb) => eb.fn.countAll<number | string>().as('n'),
+            (eb) => eb.fn.sum<number | string>('total_minor').as('total'),
+          ])
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+          .groupBy(['status', 'currency', 'hour_start'])
+        if (stores) groups = groups.where('store_id', 'in', stores.length ? stores : [''])
+        let backlog = db
+          .selectFrom('oms_orders')
+          .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .where('status', 'in', f.backlogStatuses.length ? [...f.backlogStatuses] : [''])
+          .groupBy('status')
+        if (stores) backlog = backlog.where('store_id', 'in', stores.length ? stores : [''])
+        let holds = db
+          .selectFrom('oms_reservations')
+          .select([
+            (eb) => eb.fn.countAll<number | string>().as('taken'),
+            sql<number | string | null>`sum(case when status = 'expired' then 1 else 0 end)`.as('expired'),
+          ])
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+        if (stores) holds = holds.where('location_id', 'in', locationsOf(stores))
+        let shortages = db
+          .selectFrom('oms_history')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('action', '=', 'inventory_shortage')
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+        if (stores) shortages = shortages.where('store_id', 'in', stores.length ? stores : [''])
+        const available = sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`
+        let low = db.selectFrom('oms_levels').where(available, '<=', f.lowStockAvailable)
+        if (stores) low = low.where('location_id', 'in', locationsOf(stores))
+        const [g, b, h, sh, lowCount, lowest] = [
+          await groups.execute(),
+          await backlog.execute(),
+          await holds.executeTakeFirstOrThrow(),
+          await shortages.executeTakeFirstOrThrow(),
+          await low.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+          await low
+            .select(['item_id', 'location_id', available.as('available')])
+            .orderBy('available')
+            .orderBy('item_id')
+            .orderBy('location_id')
+            .limit(f.lowStockSample)
+            .execute(),
+        ]
+        return {
+          groups: g.map((r) => ({
+            status: r.status,
+            currency: r.currency,
+            hourStart: Number(r.hour_start),
+            orders: Number(r.n),
+            totalMinor: Number(r.total),
+          })),
+          backlog: Object.fromEntries(b.map((r) => [r.status, Number(r.n)])),
+          holds: { taken: Number(h.taken), expired: Number(h.expired ?? 0) },
+          shortages: Number(sh.n),
+          lowStock: {
+            rows: Number(lowCount.n),
+            lowest: lowest.map((r) => ({
+              itemId: r.item_id,
+              locationId: r.location_id,
+              available: Number(r.available),
+            })),
+          },
+        }
+      },
     },
     idempotency: {
       async claim(scope, key, requestHash, now) {

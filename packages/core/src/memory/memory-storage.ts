@@ -14,6 +14,7 @@ import { emptyLevel, remainingOf } from '../domain/schemas'
 import { StorageClosedError } from '../errors/storage-error'
 import { compareForSort, isAfter, searchTermsOf } from '../order/order-search'
 import type {
+  DashboardFigures,
   IdempotencyRecord,
   LevelDeltas,
   OrderFilter,
@@ -639,6 +640,59 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const id = `${scope}\u0000${key}`
         const existing = s.idempotency.get(id)
         if (existing) log.set(s.idempotency, id, { ...existing, result })
+      },
+    },
+    dashboard: {
+      async figures(f) {
+        const inStores = (storeId: string | null | undefined) =>
+          !f.storeIds || (storeId != null && f.storeIds.includes(storeId))
+        const inWindow = (d: Date) => d >= f.from && d < f.to
+        const groups = new Map<string, DashboardFigures['groups'][number]>()
+        const backlog: Record<string, number> = {}
+        for (const o of s.orders.values()) {
+          if (!inStores(o.storeId)) continue
+          if (f.backlogStatuses.includes(o.status)) backlog[o.status] = (backlog[o.status] ?? 0) + 1
+          if (!inWindow(o.createdAt)) continue
+          const hourStart = Math.floor(o.createdAt.getTime() / 3_600_000) * 3_600_000
+          const key = `${o.status}\u0000${o.totals.currency}\u0000${hourStart}`
+          const g = groups.get(key) ?? {
+            status: o.status,
+            currency: o.totals.currency,
+            hourStart,
+            orders: 0,
+            totalMinor: 0,
+          }
+          g.orders += 1
+          g.totalMinor += o.totals.totalMinor
+          groups.set(key, g)
+        }
+        const holds = { taken: 0, expired: 0 }
+        for (const r of s.reservations.values()) {
+          if (!inWindow(r.createdAt) || !inStores(s.locations.get(r.locationId)?.storeId)) continue
+          holds.taken += 1
+          if (r.status === 'expired') holds.expired += 1
+        }
+        const shortages = s.history.filter(
+          (h) => h.action === 'inventory_shortage' && inWindow(h.createdAt) && inStores(h.storeId),
+        ).length
+        const low = [...s.levels.values()]
+          .filter((l) => inStores(s.locations.get(l.locationId)?.storeId))
+          .map((l) => ({
+            itemId: l.itemId,
+            locationId: l.locationId,
+            available: l.onHand - l.reserved - l.damaged - l.quarantine - l.safetyStock,
+          }))
+          .filter((l) => l.available <= f.lowStockAvailable)
+          .sort(
+            (a, b) => a.available - b.available || cmp(a.itemId, b.itemId) || cmp(a.locationId, b.locationId),
+          )
+        return {
+          groups: [...groups.values()],
+          backlog,
+          holds,
+          shortages,
+          lowStock: { rows: low.length, lowest: low.slice(0, f.lowStockSample) },
+        }
       },
     },
   }

@@ -364,6 +364,37 @@ export interface OutboxRepository {
   list(filter: { delivered?: boolean; aggregateId?: string; limit?: number }): Promise<OutboxEvent[]>
 }
 
+/** What `dashboard.figures` aggregates: orders and holds created in [from, to), of some stores or all. */
+export interface DashboardFilter {
+  storeIds?: readonly string[]
+  from: Date
+  to: Date
+  /** Statuses counted as the open backlog (over every order, whenever created). */
+  backlogStatuses: readonly string[]
+  /** Levels at or below this availability count as low stock. */
+  lowStockAvailable: number
+  /** How many of the lowest levels to return. */
+  lowStockSample: number
+}
+
+/** Raw aggregates, each computed by the database: no order is loaded to count it. */
+export interface DashboardFigures {
+  /** Orders created in the window, grouped by status, currency and UTC hour (epoch ms of its start). */
+  groups: Array<{ status: string; currency: string; hourStart: number; orders: number; totalMinor: number }>
+  /** Orders now in a backlog status, per status. */
+  backlog: Record<string, number>
+  /** Holds taken in the window, and how many of them expired. */
+  holds: { taken: number; expired: number }
+  /** Shortages recorded in the window (audit rows `inventory_shortage`). */
+  shortages: number
+  /** Levels at or below the low-stock availability: how many, and the lowest few. */
+  lowStock: { rows: number; lowest: Array<{ itemId: string; locationId: string; available: number }> }
+}
+
+export interface DashboardRepository {
+  figures(filter: DashboardFilter): Promise<DashboardFigures>
+}
+
 /** Monotonic counters (order and fulfillment numbers). */
 export interface SequenceRepository {
   /** Atomically increments and returns the counter `name` (the first call returns 1). Gaps are allowed. */
@@ -416,6 +447,8 @@ export interface StorageTx {
   outbox: OutboxRepository
   sequences: SequenceRepository
   idempotency: IdempotencyRepository
+  /** Aggregates for `dashboard.summary`. */
+  dashboard: DashboardRepository
 }
 
 export interface TransactionOptions {

@@ -311,6 +311,46 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     visible: async (w, actor) => (await w.oms.orders.list({ actor, limit: 500 })).map((o) => o.id).sort(),
     expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
   },
+  'orders.search': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor) =>
+      (await w.oms.orders.search({ actor, limit: 200 })).orders.map((o) => o.id).sort(),
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'orders.getByNumber': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.orders.getByNumber({ actor, number: a?.order.number ?? MISSING }),
+  },
+  'reservations.get': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.reservations.get({ actor, reservationId: a?.holdId ?? MISSING }),
+  },
+  'reservations.list': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor) =>
+      [
+        ...new Set(
+          (await w.oms.reservations.list({ actor, limit: 1000 })).reservations.map((r) => r.orderId),
+        ),
+      ].sort(),
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'reservations.extend': {
+    kind: 'order',
+    perms: ['reservation.manage'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.reservations.extend({ actor, reservationId: a?.holdId ?? MISSING, seconds: 1800 }),
+  },
   'reservations.listByOrder': {
     kind: 'order',
     perms: ['order.view'],
@@ -482,10 +522,57 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     },
     expected: (actor, orders) => ordersVisible(orders, actor, 'history.view').sort(),
   },
+  'history.search': {
+    kind: 'list',
+    perms: ['history.view'],
+    visible: async (w, actor, orders) => {
+      const ids = new Set(orders.map((o) => o.order.id))
+      const { entries } = await w.oms.history.search({ actor, actions: ['created'], limit: 1000 })
+      return entries.flatMap((h) => (h.orderId && ids.has(h.orderId) ? [h.orderId] : [])).sort()
+    },
+    expected: (actor, orders) => ordersVisible(orders, actor, 'history.view').sort(),
+  },
+  'history.record': {
+    kind: 'order',
+    perms: ['history.write'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) =>
+      oms.history.record({
+        actor,
+        orderId: orderId(a),
+        action: 'edited',
+        description: 'changed by the host',
+      }),
+  },
+  'dashboard.summary': {
+    kind: 'list',
+    perms: ['dashboard.view'],
+    // the orders it counts are those of the stores the caller reaches
+    visible: async (w, actor) => [
+      String(
+        (
+          await w.oms.dashboard.summary({
+            actor,
+            from: '2026-11-01T00:00:00Z',
+            to: '2026-12-01T00:00:00Z',
+          })
+        ).orders,
+      ),
+    ],
+    expected: (actor, orders) => [String(ordersVisible(orders, actor, 'dashboard.view').length)],
+  },
 }
 
 /** Services of `createOms` whose methods take an actor; `events` (the host's relay) takes none. */
-export const ACTOR_SERVICES = ['orders', 'reservations', 'inventory', 'notes', 'history'] as const
+export const ACTOR_SERVICES = [
+  'orders',
+  'reservations',
+  'inventory',
+  'notes',
+  'history',
+  'dashboard',
+] as const
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome | string> {
   try {
