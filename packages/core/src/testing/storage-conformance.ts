@@ -2,6 +2,7 @@ import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
+import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
@@ -19,6 +20,7 @@ const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
   orderSearchSuite,
+  historyHoldsDashboardSuite,
   reservationsSuite,
   holdRulesSuite,
   interleavingsSuite,
