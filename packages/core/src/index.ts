@@ -87,6 +87,7 @@ export type {
 export { StatusMachine, type TransitionResult } from './machines/status-machine'
 export { createMemoryStorage, MemoryStorage } from './memory/memory-storage'
 export { NoteService } from './notes/note-service'
+export type { BulkItemResult, BulkProgress, BulkResult } from './order/bulk-operations'
 export {
   createOrderMachines,
   deliveryOrderDefinition,

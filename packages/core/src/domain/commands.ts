@@ -379,3 +379,36 @@ export const extendReservationInputSchema = z.strictObject({
     .max(30 * 24 * 3600),
 })
 export type ExtendReservationInput = z.input<typeof extendReservationInputSchema>
+
+const orderIdsSchema = z
+  .array(idSchema)
+  .min(1, 'must name at least one order')
+  .max(1000, 'at most 1000 orders per call')
+  .refine((ids) => new Set(ids).size === ids.length, 'must not name an order twice')
+
+export const assignOrderInputSchema = z.strictObject({
+  ...commandBase,
+  orderId: idSchema,
+  /** The staff member's id; null takes the assignment away. */
+  assigneeId: idSchema.nullable(),
+})
+export type AssignOrderInput = z.input<typeof assignOrderInputSchema>
+
+export const bulkAssignInputSchema = z.strictObject({
+  ...commandBase,
+  orderIds: orderIdsSchema,
+  assigneeId: idSchema.nullable(),
+})
+export type BulkAssignInput = z.input<typeof bulkAssignInputSchema>
+
+export const bulkStatusInputSchema = z.strictObject({
+  ...commandBase,
+  orderIds: orderIdsSchema,
+  /** The event sent to each order, e.g. `order.start_processing` or `order.cancel`. */
+  type: z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+\.[a-z_]+$/, 'must be an event name such as order.cancel'),
+  reason: z.string().trim().max(1000).optional(),
+})
+export type BulkStatusInput = z.input<typeof bulkStatusInputSchema>

@@ -1,6 +1,12 @@
 import type { z } from 'zod'
 import { type Permission, permissionForEvent } from '../access/access-policy'
 import {
+  type AssignOrderInput,
+  assignOrderInputSchema,
+  type BulkAssignInput,
+  type BulkStatusInput,
+  bulkAssignInputSchema,
+  bulkStatusInputSchema,
   type CreateOrderInput,
   createOrderInputSchema,
   type ListOrdersInput,
@@ -47,6 +53,13 @@ import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-led
 import type { TransitionResult } from '../machines/status-machine'
 import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import {
+  ASSIGN_PERMISSION,
+  assignOrder,
+  type BulkProgress,
+  type BulkResult,
+  runBulk,
+} from './bulk-operations'
 import type { OrderContext } from './order-machine'
 import { decodeCursor, encodeCursor, searchWords } from './order-search'
 
@@ -306,6 +319,79 @@ export class OrderService {
           data: cmd.data,
         }),
       (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, permissionForEvent(cmd.type)),
+    )
+  }
+
+  /**
+   * Assigns the order to a staff member (null: to nobody), with an `assigned` audit row and an
+   * `order.assigned` event. Needs `fulfillment.manage` on the order. Assigning the current assignee
+   * changes nothing.
+   */
+  async assign(input: AssignOrderInput): Promise<Order> {
+    const cmd = parseInput(assignOrderInputSchema, input, 'assignment')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'orders.assign',
+      cmd,
+      (tx, now) => assignOrder(ctx, tx, now, cmd),
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, ASSIGN_PERMISSION),
+    )
+  }
+
+  /**
+   * Assigns up to 1,000 orders at once. Each order is applied or refused on its own (its own
+   * transaction, its own typed result: FORBIDDEN out of reach, …) and `onProgress` hears after each. With
+   * an idempotency key, repeating the call answers as the first one did and changes nothing again.
+   */
+  async bulkAssign(
+    input: BulkAssignInput,
+    onProgress?: (progress: BulkProgress) => void,
+  ): Promise<BulkResult> {
+    const cmd = parseInput(bulkAssignInputSchema, input, 'bulk assignment')
+    const ctx = this.#ctx
+    return runBulk(
+      ctx,
+      'orders.bulkAssign',
+      cmd,
+      (orderId, key) =>
+        runCommand(
+          ctx,
+          'orders.assign',
+          { actor: cmd.actor, orderId, assigneeId: cmd.assigneeId, ...(key ? { idempotencyKey: key } : {}) },
+          (tx, now) => assignOrder(ctx, tx, now, { actor: cmd.actor, orderId, assigneeId: cmd.assigneeId }),
+          (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, ASSIGN_PERMISSION),
+        ),
+      onProgress,
+    )
+  }
+
+  /**
+   * Sends one event (e.g. `order.start_processing`, `order.cancel`) to up to 1,000 orders: each through
+   * its machine, in its own transaction, with the same rules, audit and events as `send`; each applied
+   * or refused on its own with a typed result (INVALID_TRANSITION for an order in the wrong status, …),
+   * `onProgress` after each. With an idempotency key, repeating the call changes nothing again.
+   */
+  async bulkStatus(
+    input: BulkStatusInput,
+    onProgress?: (progress: BulkProgress) => void,
+  ): Promise<BulkResult> {
+    const cmd = parseInput(bulkStatusInputSchema, input, 'bulk status change')
+    const ctx = this.#ctx
+    const event = { type: cmd.type, reason: cmd.reason }
+    return runBulk(
+      ctx,
+      'orders.bulkStatus',
+      cmd,
+      (orderId, key) =>
+        runCommand(
+          ctx,
+          'orders.event',
+          { actor: cmd.actor, orderId, ...event, ...(key ? { idempotencyKey: key } : {}) },
+          (tx, now) => applyOrderEvent(ctx, tx, now, cmd.actor, orderId, event),
+          (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, permissionForEvent(cmd.type)),
+        ),
+      onProgress,
     )
   }
 
