@@ -2,6 +2,7 @@ import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
+import { bulkOperationsSuite } from './suites/bulk-operations.suite'
 import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
@@ -21,6 +22,7 @@ const suites: Suite[] = [
   ordersSuite,
   orderSearchSuite,
   historyHoldsDashboardSuite,
+  bulkOperationsSuite,
   reservationsSuite,
   holdRulesSuite,
   interleavingsSuite,

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { createOms, type Oms } from '../../create-oms'
 import { CALLER_ROLES, type CallerRole } from '../../domain/enums'
 import type { CallerActor, Order } from '../../domain/schemas'
-import { isOmsError } from '../../errors/oms-error'
+import { isOmsError, OmsError } from '../../errors/oms-error'
+import type { BulkItemResult, BulkResult } from '../../order/bulk-operations'
 import type { Storage } from '../../ports/storage'
 import { createFakeClock } from '../fake-clock'
 import { actors, uid } from '../fixtures'
@@ -244,6 +245,13 @@ const event = (type: string, perm: Perm, state: OrderState): OrderMethod => ({
   call: (oms, actor, a) => oms.orders.send({ actor, orderId: orderId(a), type }),
 })
 
+/** A bulk call's only result, as the single call would have answered it (a refusal thrown as its error). */
+function firstOf(result: BulkResult): BulkItemResult {
+  const first = result.results[0] as BulkItemResult
+  if (!first.ok) throw new OmsError(first.code, first.message)
+  return first
+}
+
 const ordersVisible = (
   orders: ReadonlyArray<{ target: Target; order: Order }>,
   actor: CallerActor,
@@ -290,6 +298,29 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     state: 'payment_pending',
     mutates: true,
     call: (oms, actor, a) => oms.orders.cancel({ actor, orderId: orderId(a) }),
+  },
+  'orders.assign': {
+    kind: 'order',
+    perms: ['fulfillment.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: (oms, actor, a) => oms.orders.assign({ actor, orderId: orderId(a), assigneeId: 'staff-9' }),
+  },
+  'orders.bulkAssign': {
+    kind: 'order',
+    perms: ['fulfillment.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: async (oms, actor, a) =>
+      firstOf(await oms.orders.bulkAssign({ actor, orderIds: [orderId(a)], assigneeId: 'staff-9' })),
+  },
+  'orders.bulkStatus': {
+    kind: 'order',
+    perms: ['order.fulfil'],
+    state: 'confirmed',
+    mutates: true,
+    call: async (oms, actor, a) =>
+      firstOf(await oms.orders.bulkStatus({ actor, orderIds: [orderId(a)], type: 'order.start_processing' })),
   },
   'orders.get': {
     kind: 'order',
