@@ -91,16 +91,26 @@ const stocked = (i: number, s: number) => {
   return k
 }
 
-/** The 0005 indexes whose write cost the creation throughput measures (names as the migration makes them). */
-const SEARCH_INDEXES = [
-  ['oms_orders_updated', 'oms_orders', 'updated_at, id'],
-  ['oms_orders_total', 'oms_orders', 'total_minor, id'],
-  ['oms_orders_assignee', 'oms_orders', 'assignee_id, created_at'],
-  ['oms_reservations_created', 'oms_reservations', 'created_at, id'],
-  ['oms_history_action', 'oms_history', 'action, seq'],
-  ['oms_history_actor', 'oms_history', 'actor_id, seq'],
-  ['oms_order_terms_order', 'oms_order_terms', 'order_id'],
-] as const
+/**
+ * The indexes migration 0005 adds or widens (name, table, columns, and the columns the index had before
+ * 0005 where it replaced one): the creation throughput is measured with the set before and after.
+ */
+const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | null]> = [
+  ['oms_orders_updated', 'oms_orders', 'updated_at, id', null],
+  ['oms_orders_total', 'oms_orders', 'total_minor, id', null],
+  ['oms_orders_assignee', 'oms_orders', 'assignee_id, created_at', null],
+  ['oms_orders_created', 'oms_orders', 'created_at, status, currency, total_minor', 'created_at'],
+  [
+    'oms_orders_store_created',
+    'oms_orders',
+    'store_id, created_at, status, currency, total_minor',
+    'store_id, created_at',
+  ],
+  ['oms_reservations_created', 'oms_reservations', 'created_at, id, location_id, status', null],
+  ['oms_history_action', 'oms_history', 'action, seq', null],
+  ['oms_history_actor', 'oms_history', 'actor_id, seq', null],
+  ['oms_order_terms_order', 'oms_order_terms', 'order_id', null],
+]
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] ?? 0
@@ -444,15 +454,16 @@ export async function benchScale(
   const oms = createOms({ storage: backend.storage })
   await creationThroughput(oms, 200, 4) // warm up
 
-  // creation throughput without the search indexes, then with them, twice, in this run
+  // creation throughput without the search indexes, then with them, three times over, in this run
   const ops = Number(process.env.BENCH_SCALE_CREATE_OPS ?? 1000)
   const rounds: Array<{ indexes: boolean; clients: number; perSecond: number; p50: number; p99: number }> = []
-  for (const round of [0, 1]) {
+  for (const round of [0, 1, 2]) {
     for (const indexes of [false, true]) {
-      for (const [name] of SEARCH_INDEXES) await sql.exec(`DROP INDEX IF EXISTS ${name}`)
-      if (indexes)
-        for (const [name, table, columns] of SEARCH_INDEXES)
-          await sql.exec(`CREATE INDEX ${name} ON ${table} (${columns})`)
+      for (const [name, table, columns, before] of SEARCH_INDEXES) {
+        await sql.exec(`DROP INDEX IF EXISTS ${name}`)
+        const wanted = indexes ? columns : before
+        if (wanted) await sql.exec(`CREATE INDEX ${name} ON ${table} (${wanted})`)
+      }
       await settle()
       for (const clients of [1, 16]) {
         const r = await creationThroughput(oms, ops, clients)
@@ -464,9 +475,13 @@ export async function benchScale(
     }
   }
   for (const clients of [1, 16]) {
+    // the median of the rounds: the machine is shared, and a neighbour's burst hits one round, not three
     const avg = (indexes: boolean) => {
-      const rs = rounds.filter((r) => r.indexes === indexes && r.clients === clients)
-      return rs.reduce((a, r) => a + r.perSecond, 0) / rs.length
+      const rs = rounds
+        .filter((r) => r.indexes === indexes && r.clients === clients)
+        .map((r) => r.perSecond)
+        .sort((a, b) => a - b)
+      return rs[Math.floor(rs.length / 2)] as number
     }
     const without = avg(false)
     const withIdx = avg(true)

@@ -327,10 +327,25 @@ async function addOrderSearch(db: AnyDb): Promise<void> {
   }
   await db.schema.createIndex('oms_orders_updated').on('oms_orders').columns(['updated_at', 'id']).execute()
   await db.schema.createIndex('oms_orders_total').on('oms_orders').columns(['total_minor', 'id']).execute()
+  // (created_at, id) pages the hold list; location and status make the dashboard's count index-only.
   await db.schema
     .createIndex('oms_reservations_created')
     .on('oms_reservations')
-    .columns(['created_at', 'id'])
+    .columns(['created_at', 'id', 'location_id', 'status'])
+    .execute()
+  // The dashboard groups the window's orders by status, currency and hour and sums their totals: the
+  // created_at indexes carry those columns, so that scan reads the index alone (they replace 0001's).
+  await db.schema.dropIndex('oms_orders_created').execute()
+  await db.schema
+    .createIndex('oms_orders_created')
+    .on('oms_orders')
+    .columns(['created_at', 'status', 'currency', 'total_minor'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_store_created').execute()
+  await db.schema
+    .createIndex('oms_orders_store_created')
+    .on('oms_orders')
+    .columns(['store_id', 'created_at', 'status', 'currency', 'total_minor'])
     .execute()
   await db.schema.createIndex('oms_history_action').on('oms_history').columns(['action', 'seq']).execute()
   await db.schema.createIndex('oms_history_actor').on('oms_history').columns(['actor_id', 'seq']).execute()

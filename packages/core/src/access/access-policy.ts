@@ -6,6 +6,8 @@ import { ForbiddenError, NotFoundError } from '../errors/oms-error'
 export const PERMISSIONS = [
   'order.view',
   'order.create',
+  /** Changing an order's lines before it is processed (`orders.edit`). */
+  'order.edit',
   /** Operational transitions: processing, packing, shipping, pickup, no-show. */
   'order.fulfil',
   'order.cancel',

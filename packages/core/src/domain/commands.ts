@@ -412,3 +412,26 @@ export const bulkStatusInputSchema = z.strictObject({
   reason: z.string().trim().max(1000).optional(),
 })
 export type BulkStatusInput = z.input<typeof bulkStatusInputSchema>
+
+export const editOrderInputSchema = z
+  .strictObject({
+    ...commandBase,
+    orderId: idSchema,
+    /** New quantities of existing lines; 0 removes the line. */
+    set: z
+      .array(z.strictObject({ lineId: idSchema, quantity: quantitySchema }))
+      .max(500)
+      .default([]),
+    /** New lines, as at creation. */
+    add: z.array(createOrderLineInputSchema).max(500).default([]),
+    reason: z.string().trim().max(1000).optional(),
+  })
+  .refine((cmd) => cmd.set.length + cmd.add.length > 0, {
+    message: 'must change at least one line',
+    path: ['set'],
+  })
+  .refine((cmd) => new Set(cmd.set.map((s) => s.lineId)).size === cmd.set.length, {
+    message: 'must not name a line twice',
+    path: ['set'],
+  })
+export type EditOrderInput = z.input<typeof editOrderInputSchema>

@@ -9,6 +9,8 @@ import {
   bulkStatusInputSchema,
   type CreateOrderInput,
   createOrderInputSchema,
+  type EditOrderInput,
+  editOrderInputSchema,
   type ListOrdersInput,
   listOrdersInputSchema,
   type OrderByNumberInput,
@@ -60,6 +62,7 @@ import {
   type BulkResult,
   runBulk,
 } from './bulk-operations'
+import { editOrder } from './order-edit'
 import type { OrderContext } from './order-machine'
 import { decodeCursor, encodeCursor, searchWords } from './order-search'
 
@@ -323,6 +326,27 @@ export class OrderService {
   }
 
   /**
+   * Changes the lines of an order that has not started processing (`set` quantities, 0 removing a line;
+   * `add` lines). Holds change by the difference only, with the same conditional write as at creation
+   * (INSUFFICIENT_STOCK writes nothing); released, committed or expired holds are never touched again;
+   * totals are recomputed. One `edited` audit row with the lines and totals before and after, and an
+   * `order.edited` event for the host and a POS sync. Needs `order.edit`. An order past `confirmed` is
+   * INVALID_TRANSITION; one whose hold expired is RESERVATION_EXPIRED. The payment is the host's: the event
+   * carries the total before and after.
+   */
+  async edit(input: EditOrderInput): Promise<Order> {
+    const cmd = parseInput(editOrderInputSchema, input, 'order edit')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'orders.edit',
+      cmd,
+      (tx, now) => editOrder(ctx, tx, now, cmd),
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, 'order.edit'),
+    )
+  }
+
+  /**
    * Assigns the order to a staff member (null: to nobody), with an `assigned` audit row and an
    * `order.assigned` event. Needs `fulfillment.manage` on the order. Assigning the current assignee
    * changes nothing.
@@ -550,12 +574,20 @@ const safe = (n: number) => Number.isSafeInteger(n)
  * 2^53 would silently lose cents): the line totals, subtotal, discount, tax and total. A line whose
  * discount exceeds its amount, or any amount out of range, is VALIDATION naming the field.
  */
-function safeLineAmounts(cmd: {
-  lines: ReadonlyArray<{ quantity: number; unitPriceMinor: number; discountMinor: number; taxMinor: number }>
-  shippingMinor: number
-}) {
+export function safeLineAmounts(
+  cmd: {
+    lines: ReadonlyArray<{
+      quantity: number
+      unitPriceMinor: number
+      discountMinor: number
+      taxMinor: number
+    }>
+    shippingMinor: number
+  },
+  what = 'order',
+) {
   const tooLarge = (path: string): never => {
-    throw new ValidationError('order', [{ path, message: 'makes an amount too large to count exactly' }])
+    throw new ValidationError(what, [{ path, message: 'makes an amount too large to count exactly' }])
   }
   const lines: number[] = []
   let subtotal = 0
@@ -565,7 +597,7 @@ function safeLineAmounts(cmd: {
     const gross = l.quantity * l.unitPriceMinor
     if (!safe(gross)) tooLarge(`lines.${i}.unitPriceMinor`)
     if (l.discountMinor > gross) {
-      throw new ValidationError('order', [
+      throw new ValidationError(what, [
         { path: `lines.${i}.discountMinor`, message: `exceeds the line amount ${gross}` },
       ])
     }

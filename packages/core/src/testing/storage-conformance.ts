@@ -10,6 +10,7 @@ import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { modelSuite } from './suites/model.suite'
+import { orderEditsSuite } from './suites/order-edits.suite'
 import { orderSearchSuite } from './suites/order-search.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
@@ -23,6 +24,7 @@ const suites: Suite[] = [
   orderSearchSuite,
   historyHoldsDashboardSuite,
   bulkOperationsSuite,
+  orderEditsSuite,
   reservationsSuite,
   holdRulesSuite,
   interleavingsSuite,

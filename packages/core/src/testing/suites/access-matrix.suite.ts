@@ -19,6 +19,7 @@ import { useStorage } from './use-storage'
 const ALL = [
   'order.view',
   'order.create',
+  'order.edit',
   'order.fulfil',
   'order.cancel',
   'order.payment',
@@ -298,6 +299,18 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     state: 'payment_pending',
     mutates: true,
     call: (oms, actor, a) => oms.orders.cancel({ actor, orderId: orderId(a) }),
+  },
+  'orders.edit': {
+    kind: 'order',
+    perms: ['order.edit'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.orders.edit({
+        actor,
+        orderId: orderId(a),
+        set: [{ lineId: a?.order.lines[0]?.id ?? MISSING, quantity: 2 }],
+      }),
   },
   'orders.assign': {
     kind: 'order',
