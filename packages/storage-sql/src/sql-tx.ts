@@ -237,6 +237,27 @@ function withReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_orders', obje
   }) as Q
 }
 
+/** Audit rows the caller reaches: rows of its stores, or of its own orders as a customer. */
+function historyInReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_history', object>>(
+  q: Q,
+  reach: OrderFilter['reach'],
+): Q {
+  if (!reach) return q
+  return q.where((eb) => {
+    const ors = []
+    if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
+    if (reach.customerId !== null)
+      ors.push(
+        eb(
+          'order_id',
+          'in',
+          eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
+        ),
+      )
+    return ors.length ? eb.or(ors) : eb.lit(false)
+  }) as Q
+}
+
 const SORT_COLUMNS = {
   created: 'created_at',
   updated: 'updated_at',
@@ -1133,22 +1154,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
       async search(f) {
         let q = db.selectFrom('oms_history').selectAll().orderBy('seq', 'desc').limit(f.limit)
-        const reach = f.reach
-        if (reach) {
-          q = q.where((eb) => {
-            const ors = []
-            if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
-            if (reach.customerId !== null)
-              ors.push(
-                eb(
-                  'order_id',
-                  'in',
-                  eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
-                ),
-              )
-            return ors.length ? eb.or(ors) : eb.lit(false)
-          })
-        }
+        q = historyInReach(q, f.reach)
         if (f.orderId !== undefined) q = q.where('order_id', '=', f.orderId)
         if (f.entityType !== undefined) q = q.where('entity_type', '=', f.entityType)
         if (f.entityId !== undefined) q = q.where('entity_id', '=', f.entityId)
@@ -1162,22 +1168,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
       async list(filter) {
         let q = db.selectFrom('oms_history').selectAll().orderBy('seq')
-        const reach = filter.reach
-        if (reach) {
-          q = q.where((eb) => {
-            const ors = []
-            if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
-            if (reach.customerId !== null)
-              ors.push(
-                eb(
-                  'order_id',
-                  'in',
-                  eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
-                ),
-              )
-            return ors.length ? eb.or(ors) : eb.lit(false)
-          })
-        }
+        q = historyInReach(q, filter.reach)
         if (filter.orderId) q = q.where('order_id', '=', filter.orderId)
         if (filter.entityId) q = q.where('entity_id', '=', filter.entityId)
         if (filter.action) q = q.where('action', '=', filter.action)

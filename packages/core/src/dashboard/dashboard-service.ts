@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { instantSchema } from '../domain/commands'
+import { DELIVERY_ORDER_STATUSES } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import { actorSchema, idSchema } from '../domain/schemas'
 import { ForbiddenError, ValidationError } from '../errors/oms-error'
@@ -8,19 +9,10 @@ import type { OmsContext } from '../services/oms-context'
 
 /** Statuses of orders whose goods were handed over (delivered, picked up, completed). */
 export const FULFILLED_STATUSES = ['delivered', 'picked_up', 'completed'] as const
-/** Statuses of orders handed over and then sent into the return flow. */
-export const RETURN_STATUSES = [
-  'return_requested',
-  'under_review',
-  'return_approved',
-  'return_rejected',
-  'return_shipped',
-  'return_received',
-  'quality_check',
-  'refund_approved',
-  'refund_rejected',
-  'refunded',
-] as const
+/** Statuses of orders handed over and then sent into the return flow (the delivery flow's, from the request on). */
+export const RETURN_STATUSES: readonly string[] = DELIVERY_ORDER_STATUSES.slice(
+  DELIVERY_ORDER_STATUSES.indexOf('return_requested'),
+)
 /** Statuses of paid orders still waiting to be handed over: the fulfillment backlog. */
 export const BACKLOG_STATUSES = [
   'confirmed',

@@ -17,7 +17,7 @@ import {
 } from '../inventory/holds'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent } from '../services/oms-context'
-import { loadOrder, safeLineAmounts } from './order-service'
+import { loadOrder, safeLineAmounts, toOrderLine } from './order-service'
 
 /** Statuses in which an order's lines may still change: nothing is being picked or handed over yet. */
 export const EDITABLE_STATUSES: readonly string[] = ['pending', 'payment_pending', 'confirmed']
@@ -69,20 +69,8 @@ export async function editOrder(
     items.has(l.itemId) ? [] : [{ path: `add.${i}.itemId`, message: `item ${l.itemId} does not exist` }],
   )
   if (unknown.length) throw new ValidationError('order edit', unknown)
-  const added: OrderLine[] = cmd.add.map((l) => {
-    const item = items.get(l.itemId)
-    return {
-      id: l.id ?? ctx.ids(),
-      itemId: l.itemId,
-      sku: l.sku ?? item?.sku ?? null,
-      name: l.name ?? item?.name ?? null,
-      quantity: l.quantity,
-      unitPriceMinor: l.unitPriceMinor,
-      discountMinor: l.discountMinor,
-      taxMinor: l.taxMinor,
-      totalMinor: 0,
-    }
-  })
+  // totals are priced below, with the kept lines
+  const added: OrderLine[] = cmd.add.map((l) => toOrderLine(ctx, l, items.get(l.itemId), 0))
   if (added.some((l) => lineById.has(l.id)))
     throw new ValidationError('order edit', [
       { path: 'add', message: 'a new line reuses an existing line id' },

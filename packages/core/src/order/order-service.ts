@@ -167,21 +167,9 @@ export class OrderService {
             ),
           )
         }
-        const lines: OrderLine[] = cmd.lines.map((l, i) => {
-          const total = lineAmounts.lines[i] as number
-          const item = items.get(l.itemId)
-          return {
-            id: l.id ?? ctx.ids(),
-            itemId: l.itemId,
-            sku: l.sku ?? item?.sku ?? null,
-            name: l.name ?? item?.name ?? null,
-            quantity: l.quantity,
-            unitPriceMinor: l.unitPriceMinor,
-            discountMinor: l.discountMinor,
-            taxMinor: l.taxMinor,
-            totalMinor: total,
-          }
-        })
+        const lines = cmd.lines.map((l, i) =>
+          toOrderLine(ctx, l, items.get(l.itemId), lineAmounts.lines[i] as number),
+        )
         const { subtotal, discount, tax, total } = lineAmounts
         const order: Order = {
           id: ctx.ids(),
@@ -544,6 +532,26 @@ export async function recheckOrder(
   permission: Permission,
 ): Promise<void> {
   await loadOrder(ctx, tx, actor, orderId, permission)
+}
+
+/** An order line from a caller's line: its id (or a new one), sku and name (or the item's), its total. */
+export function toOrderLine(
+  ctx: OmsContext,
+  l: z.output<typeof createOrderInputSchema>['lines'][number],
+  item: { sku: string; name: string } | undefined,
+  totalMinor: number,
+): OrderLine {
+  return {
+    id: l.id ?? ctx.ids(),
+    itemId: l.itemId,
+    sku: l.sku ?? item?.sku ?? null,
+    name: l.name ?? item?.name ?? null,
+    quantity: l.quantity,
+    unitPriceMinor: l.unitPriceMinor,
+    discountMinor: l.discountMinor,
+    taxMinor: l.taxMinor,
+    totalMinor,
+  }
 }
 
 /** The fields of `source` named in `keys` that are set (an absent criterion does not narrow). */
