@@ -55,6 +55,25 @@ const HOLD_POINTS = {
 const event = (type: string) => (oms: Oms, refs: Refs) =>
   oms.orders.send({ actor: actors.manager, orderId: refs.order.id, type })
 
+/** An edit of the scenario's order: two more flower (a new hold), one vape fewer (a partial release). */
+const edit =
+  (flower: number, vape: number) =>
+  (oms: Oms, r: Refs) => {
+    const line = (i: number) => r.order.lines[i]?.id as string
+    return oms.orders.edit({
+      actor: actors.manager,
+      orderId: r.order.id,
+      set: [
+        { lineId: line(0), quantity: flower },
+        { lineId: line(1), quantity: vape },
+      ],
+    })
+  }
+const EDIT_POINTS = {
+  'after reading the holds': afterHoldsRead,
+  'before writing the level': beforeLevelWrite,
+  'before writing the order': beforeOrderWrite,
+}
 /** The commands that change an order's holds: its transitions and the hold commands. */
 const FIRST: readonly First[] = [
   {
@@ -91,6 +110,8 @@ const FIRST: readonly First[] = [
     points: HOLD_POINTS,
     run: (oms, r) => oms.reservations.commit({ actor: actors.manager, reservationId: r.holdId, quantity: 1 }),
   },
+  { name: 'edit', from: 'payment_pending', points: EDIT_POINTS, run: edit(5, 1) },
+  { name: 'edit', from: 'confirmed', points: EDIT_POINTS, run: edit(5, 1) },
 ]
 
 interface Second extends Side {
@@ -109,6 +130,7 @@ const SECOND: readonly Second[] = [
     name: 'partial commit',
     run: (oms, r) => oms.reservations.commit({ actor: actors.manager, reservationId: r.holdId, quantity: 1 }),
   },
+  { name: 'edit', run: edit(4, 2) },
   {
     name: 'sweeper',
     sweeper: true,
