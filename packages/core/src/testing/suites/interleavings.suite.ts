@@ -56,19 +56,17 @@ const event = (type: string) => (oms: Oms, refs: Refs) =>
   oms.orders.send({ actor: actors.manager, orderId: refs.order.id, type })
 
 /** An edit of the scenario's order: two more flower (a new hold), one vape fewer (a partial release). */
-const edit =
-  (flower: number, vape: number) =>
-  (oms: Oms, r: Refs) => {
-    const line = (i: number) => r.order.lines[i]?.id as string
-    return oms.orders.edit({
-      actor: actors.manager,
-      orderId: r.order.id,
-      set: [
-        { lineId: line(0), quantity: flower },
-        { lineId: line(1), quantity: vape },
-      ],
-    })
-  }
+const edit = (flower: number, vape: number) => (oms: Oms, r: Refs) => {
+  const line = (i: number) => r.order.lines[i]?.id as string
+  return oms.orders.edit({
+    actor: actors.manager,
+    orderId: r.order.id,
+    set: [
+      { lineId: line(0), quantity: flower },
+      { lineId: line(1), quantity: vape },
+    ],
+  })
+}
 const EDIT_POINTS = {
   'after reading the holds': afterHoldsRead,
   'before writing the level': beforeLevelWrite,
@@ -194,7 +192,8 @@ async function observe(w: World, refs: Refs, results: readonly string[]) {
       fulfilled: h.quantityFulfilled,
       released: h.quantityReleased,
     }))
-    .sort((x, y) => String(x.item).localeCompare(String(y.item)))
+    // by item, then by the rest: an order may hold an item in several holds (after an edit)
+    .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))
   const stock: Record<string, unknown> = {}
   for (const [name, itemId] of Object.entries(w.items)) {
     const level = await w.oms.inventory.level({ actor: a, itemId, locationId: w.locationId })
@@ -307,6 +306,10 @@ export const interleavingsSuite: Suite = (target) =>
 
     for (const first of FIRST) {
       for (const second of SECOND) {
+        // An edit of a pending order leaves its holds due; a sweeper on PostgreSQL skips an order another
+        // command holds and takes it on its next pass, so that pair has no single serial equivalent. The
+        // edit racing the sweeper's hold changes is covered from `confirmed` (holds not due) below.
+        if (first.name === 'edit' && first.from === 'payment_pending' && second.sweeper) continue
         test(`${first.name} (from ${first.from}) × ${second.name}`, async () => {
           const base = storage()
           const ab = await serial(await nextWorld(), first, second, 'AB')
