@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { type Actor, createOms, type Oms } from '@peak-oms/core'
 import pg from 'pg'
 import { type Backend, openPg, openSqlite } from './backends'
+import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
 import { benchScale } from './scale'
 
@@ -165,8 +166,10 @@ const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
 /** Orders seeded for the search and dashboard figures: 20,000 by default, 1,000,000 for the recorded run. */
 const scaleOrders = Number(process.env.BENCH_SCALE_ORDERS ?? 20_000)
 const scale = { figures: [] as string[], throughput: [] as string[], plans: [] as string[] }
+const skipInventory = process.env.BENCH_SKIP_INVENTORY === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
+const inventoryLines: string[] = []
 console.log(
   `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
 )
@@ -195,6 +198,12 @@ for (const open of backends) {
     await benchScale(big, PG_URL, scaleOrders, scale)
     await big.close()
   }
+  if (!skipInventory) {
+    const fresh = await open()
+    console.log(`${fresh.name}: bulk update of ${BULK_ROWS} rows, count of ${COUNT_LINES} lines`)
+    await benchInventory(fresh, inventoryLines)
+    await fresh.close()
+  }
   console.log()
 }
 console.log('Markdown rows for BENCHMARKS.md:\n')
@@ -221,3 +230,6 @@ if (scale.plans.length) {
     console.log(`\nplans written to ${file}`)
   } else console.log(`\n${scale.plans.join('\n')}`)
 }
+console.log('\n| backend | operation | size | time | rate | |')
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const l of inventoryLines) console.log(l)

@@ -9,8 +9,10 @@ import {
   type FulfillmentContext,
   type FulfillmentEvent,
 } from './fulfillment/fulfillment-machine'
+import { CountService } from './inventory/count-service'
 import { InventoryService } from './inventory/inventory-service'
 import { ReservationService } from './inventory/reservation-service'
+import { TransferService } from './inventory/transfer-service'
 import type { MachineExtension } from './machines/machine-definition'
 import { NoteService } from './notes/note-service'
 import { createOrderMachines, type OrderMachineExtensions } from './order/order-machine'
@@ -52,6 +54,10 @@ export interface Oms {
   orders: OrderService
   reservations: ReservationService
   inventory: InventoryService
+  /** Transfers of stock between locations and stores. */
+  transfers: TransferService
+  /** Physical counts (reconciliation). */
+  counts: CountService
   notes: NoteService
   history: HistoryService
   /** Monitoring figures and alerts (`dashboard.summary`). */
@@ -93,6 +99,8 @@ export function createOms(options: CreateOmsOptions): Oms {
     orders: new OrderService(ctx),
     reservations: new ReservationService(ctx),
     inventory: new InventoryService(ctx),
+    transfers: new TransferService(ctx),
+    counts: new CountService(ctx),
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
     dashboard: new DashboardService(ctx, options.posHealth),

@@ -63,20 +63,38 @@ export {
   type FulfillmentMachine,
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
+export { BULK_CSV_COLUMNS, bulkResultCsv, parseBulkCsv } from './inventory/bulk-csv'
+export {
+  BULK_BATCH,
+  type BulkProgress,
+  type BulkRowResult,
+  type BulkUpdateOptions,
+  type BulkUpdateResult,
+} from './inventory/bulk-update'
+export {
+  type CountedLine,
+  CountService,
+  type CountView,
+  type DiscrepancyLine,
+  type DiscrepancyReport,
+} from './inventory/count-service'
 export { commitHolds, isLive, releaseHolds, takeHolds } from './inventory/holds'
 export {
   type Drift,
   InventoryService,
+  type PackageHistory,
   type ReconcileResult,
   reconcile,
   type StockView,
 } from './inventory/inventory-service'
+export { isLow } from './inventory/low-stock'
 export {
   type ExpireDueResult,
   type ReservationListResult,
   ReservationService,
 } from './inventory/reservation-service'
-export { isShortage, type LedgerEntry, recordMovements } from './inventory/stock-ledger'
+export { isShortage, type LedgerEntry, type LedgerSink, recordMovements } from './inventory/stock-ledger'
+export { allowedTransferSteps, TransferService } from './inventory/transfer-service'
 export type {
   GuardFn,
   MachineDefinition,
@@ -87,7 +105,7 @@ export type {
 export { StatusMachine, type TransitionResult } from './machines/status-machine'
 export { createMemoryStorage, MemoryStorage } from './memory/memory-storage'
 export { NoteService } from './notes/note-service'
-export type { BulkItemResult, BulkProgress, BulkResult } from './order/bulk-operations'
+export type { OrderBulkItemResult, OrderBulkProgress, OrderBulkResult } from './order/bulk-operations'
 export {
   createOrderMachines,
   deliveryOrderDefinition,

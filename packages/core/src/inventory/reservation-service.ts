@@ -1,4 +1,7 @@
+import type { z } from 'zod'
 import {
+  type CommitReservationInput,
+  commitReservationInputSchema,
   type ExpireDueInput,
   type ExtendReservationInput,
   expireDueInputSchema,
@@ -55,6 +58,8 @@ function decodeHoldCursor(cursor: string): { createdAt: Date; id: string } {
   }
   throw new ValidationError('hold list', [{ path: 'cursor', message: 'is not a cursor this list returned' }])
 }
+
+type ParsedReservationQuantity = z.output<typeof reservationQuantityInputSchema> & { packageId?: string }
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -192,19 +197,10 @@ export class ReservationService {
   async release(input: ReservationQuantityInput): Promise<Reservation> {
     const cmd = parseInput(reservationQuantityInputSchema, input, 'release')
     const ctx = this.#ctx
-    return runCommand(
-      ctx,
-      'reservations.release',
+    return this.#holdCommand(
       cmd,
-      async (tx, now) => {
-        const { hold, order, holds } = await this.#claim(
-          tx,
-          cmd.actor,
-          cmd.reservationId,
-          'reservation.release',
-        )
-        const quantity = cmd.quantity ?? remainingOf(hold)
-        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
+      'reservation.release',
+      async ({ tx, now, hold, order, holds, quantity }) => {
         const machine = ctx.orderMachines[order.flow]
         const context = await orderContextOf(ctx, tx, order, holds)
         if (!machine.can(order.status, context, { type: 'order.cancel' })) {
@@ -233,7 +229,6 @@ export class ReservationService {
         ])
         return changed as Reservation
       },
-      (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
     )
   }
 
@@ -241,32 +236,58 @@ export class ReservationService {
    * Commits part or all of one hold as a sale (a partial hand-over); a partial commit keeps the remainder
    * held. Allowed only where the order's next step hands goods over (a packed order that ships, a bag
    * ready for pickup): otherwise INVALID_TRANSITION. A hold past its expiry is RESERVATION_EXPIRED.
+   * With `packageId` the units come out of that package (INSUFFICIENT_STOCK if it has fewer); without,
+   * packages are taken oldest first.
    */
-  async commit(input: ReservationQuantityInput): Promise<Reservation> {
-    const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
+  async commit(input: CommitReservationInput): Promise<Reservation> {
+    const cmd = parseInput(commitReservationInputSchema, input, 'commit')
     const ctx = this.#ctx
+    return this.#holdCommand(cmd, 'reservation.commit', async ({ tx, now, hold, order, holds, quantity }) => {
+      const machine = ctx.orderMachines[order.flow]
+      const context = await orderContextOf(ctx, tx, order, holds)
+      if (!handsOver(machine, order.status, context)) {
+        throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
+          hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
+        })
+      }
+      const [changed] = await commitHolds(
+        ctx,
+        tx,
+        now,
+        cmd.actor,
+        order,
+        [{ hold, quantity }],
+        cmd.packageId ?? null,
+      )
+      return changed as Reservation
+    })
+  }
+
+  /**
+   * The shared frame of release and commit: an idempotent command that claims the hold's order, checks the
+   * quantity against what the hold still has (all of it by default), and re-authorises a replay.
+   */
+  #holdCommand(
+    cmd: ParsedReservationQuantity,
+    event: 'reservation.release' | 'reservation.commit',
+    body: (claimed: {
+      tx: StorageTx
+      now: Date
+      hold: Reservation
+      order: Order
+      holds: Reservation[]
+      quantity: number
+    }) => Promise<Reservation>,
+  ): Promise<Reservation> {
     return runCommand(
-      ctx,
-      'reservations.commit',
+      this.#ctx,
+      event === 'reservation.release' ? 'reservations.release' : 'reservations.commit',
       cmd,
       async (tx, now) => {
-        const { hold, order, holds } = await this.#claim(
-          tx,
-          cmd.actor,
-          cmd.reservationId,
-          'reservation.commit',
-        )
-        const quantity = cmd.quantity ?? remainingOf(hold)
-        if (quantity > remainingOf(hold)) throw tooMuch(hold, quantity)
-        const machine = ctx.orderMachines[order.flow]
-        const context = await orderContextOf(ctx, tx, order, holds)
-        if (!handsOver(machine, order.status, context)) {
-          throw new InvalidTransitionError(machine.id, order.status, 'reservation.commit', {
-            hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
-          })
-        }
-        const [changed] = await commitHolds(ctx, tx, now, cmd.actor, order, [{ hold, quantity }])
-        return changed as Reservation
+        const claimed = await this.#claim(tx, cmd.actor, cmd.reservationId, event)
+        const quantity = cmd.quantity ?? remainingOf(claimed.hold)
+        if (quantity > remainingOf(claimed.hold)) throw tooMuch(claimed.hold, quantity)
+        return body({ tx, now, ...claimed, quantity })
       },
       (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
     )

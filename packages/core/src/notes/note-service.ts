@@ -48,21 +48,11 @@ export class NoteService {
           updatedAt: now,
         }
         await tx.notes.insert(note)
-        await tx.history.appendMany([
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'note',
-            entityId: note.id,
-            orderId: order.id,
-            storeId: order.storeId,
-            action: 'note_added',
-            description: `${note.isInternal ? 'internal' : 'customer-visible'} note added`,
-            additionalData: {
-              noteId: note.id,
-              isInternal: note.isInternal,
-              notifyCustomer: note.notifyCustomer,
-            },
-          }),
-        ])
+        await this.#audit(tx, cmd.actor, now, note, order, 'note_added', {
+          description: `${note.isInternal ? 'internal' : 'customer-visible'} note added`,
+          isInternal: note.isInternal,
+          notifyCustomer: note.notifyCustomer,
+        })
         await tx.outbox.append([
           outboxEvent(ctx, now, 'note.added', order.id, {
             orderId: order.id,
@@ -99,17 +89,7 @@ export class NoteService {
         if (next.notifyCustomer && next.isInternal)
           throw new ForbiddenError('notify a customer about an internal note')
         await tx.notes.update(next)
-        await tx.history.appendMany([
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'note',
-            entityId: note.id,
-            orderId: note.orderId,
-            storeId: order.storeId,
-            action: 'note_updated',
-            description: 'note updated',
-            additionalData: { noteId: note.id },
-          }),
-        ])
+        await this.#audit(tx, cmd.actor, now, note, order, 'note_updated', { description: 'note updated' })
         return next
       },
       async (tx) => {
@@ -129,17 +109,7 @@ export class NoteService {
       async (tx, now) => {
         const { note, order } = await this.#loadForChange(tx, cmd.actor, cmd.noteId)
         await tx.notes.delete(note.id)
-        await tx.history.appendMany([
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'note',
-            entityId: note.id,
-            orderId: note.orderId,
-            storeId: order.storeId,
-            action: 'note_deleted',
-            description: 'note deleted',
-            additionalData: { noteId: note.id },
-          }),
-        ])
+        await this.#audit(tx, cmd.actor, now, note, order, 'note_deleted', { description: 'note deleted' })
         return { deleted: true as const, noteId: note.id }
       },
       // The note is gone; a replay answers only if the actor may still write notes on orders at all.
@@ -178,5 +148,28 @@ export class NoteService {
     if (note.authorId !== actor.id && !access.canReachOrder(actor, 'note.manage', order))
       throw access.denied('note.manage', 'note', noteId)
     return { note, order }
+  }
+
+  /** The history row of a note change, in the store of the note's order. */
+  async #audit(
+    tx: StorageTx,
+    actor: Actor,
+    now: Date,
+    note: Note,
+    order: Order,
+    action: 'note_added' | 'note_updated' | 'note_deleted',
+    { description, ...data }: { description: string; isInternal?: boolean; notifyCustomer?: boolean },
+  ): Promise<void> {
+    await tx.history.appendMany([
+      historyEntry(this.#ctx, actor, now, {
+        entityType: 'note',
+        entityId: note.id,
+        orderId: order.id,
+        storeId: order.storeId,
+        action,
+        description,
+        additionalData: { noteId: note.id, ...data },
+      }),
+    ])
   }
 }

@@ -9,19 +9,19 @@ import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../servi
 import { loadOrder } from './order-service'
 
 /** What happened to one order of a bulk call. */
-export type BulkItemResult =
+export type OrderBulkItemResult =
   | { orderId: string; ok: true; status: string; version: number }
   | { orderId: string; ok: false; code: OmsErrorCode; message: string }
 
 /** A bulk call's answer: one result per order, in the order given. */
-export interface BulkResult {
-  results: BulkItemResult[]
+export interface OrderBulkResult {
+  results: OrderBulkItemResult[]
   applied: number
   refused: number
 }
 
 /** Reported after each order of a bulk call. */
-export interface BulkProgress {
+export interface OrderBulkProgress {
   done: number
   total: number
   applied: number
@@ -48,8 +48,8 @@ export async function runBulk(
     unknown
   >,
   apply: (orderId: string, key: string | undefined) => Promise<Order>,
-  onProgress?: (progress: BulkProgress) => void,
-): Promise<BulkResult> {
+  onProgress?: (progress: OrderBulkProgress) => void,
+): Promise<OrderBulkResult> {
   if (cmd.idempotencyKey !== undefined)
     await runCommand(
       ctx,
@@ -58,8 +58,8 @@ export async function runBulk(
       async () => true,
       async () => {},
     )
-  const results: BulkItemResult[] = []
-  const progress: BulkProgress = { done: 0, total: cmd.orderIds.length, applied: 0, refused: 0 }
+  const results: OrderBulkItemResult[] = []
+  const progress: OrderBulkProgress = { done: 0, total: cmd.orderIds.length, applied: 0, refused: 0 }
   for (const orderId of cmd.orderIds) {
     try {
       const order = await apply(orderId, itemKey(cmd.idempotencyKey, orderId))

@@ -58,8 +58,8 @@ import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../servi
 import {
   ASSIGN_PERMISSION,
   assignOrder,
-  type BulkProgress,
-  type BulkResult,
+  type OrderBulkProgress,
+  type OrderBulkResult,
   runBulk,
 } from './bulk-operations'
 import { editOrder } from './order-edit'
@@ -358,8 +358,8 @@ export class OrderService {
    */
   async bulkAssign(
     input: BulkAssignInput,
-    onProgress?: (progress: BulkProgress) => void,
-  ): Promise<BulkResult> {
+    onProgress?: (progress: OrderBulkProgress) => void,
+  ): Promise<OrderBulkResult> {
     const cmd = parseInput(bulkAssignInputSchema, input, 'bulk assignment')
     const ctx = this.#ctx
     return runBulk(
@@ -386,8 +386,8 @@ export class OrderService {
    */
   async bulkStatus(
     input: BulkStatusInput,
-    onProgress?: (progress: BulkProgress) => void,
-  ): Promise<BulkResult> {
+    onProgress?: (progress: OrderBulkProgress) => void,
+  ): Promise<OrderBulkResult> {
     const cmd = parseInput(bulkStatusInputSchema, input, 'bulk status change')
     const ctx = this.#ctx
     const event = { type: cmd.type, reason: cmd.reason }

@@ -9,6 +9,7 @@ import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
+import { inventoryOperationsSuite } from './suites/inventory-operations.suite'
 import { modelSuite } from './suites/model.suite'
 import { orderEditsSuite } from './suites/order-edits.suite'
 import { orderSearchSuite } from './suites/order-search.suite'
@@ -29,6 +30,7 @@ const suites: Suite[] = [
   holdRulesSuite,
   interleavingsSuite,
   inventorySuite,
+  inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,
   accessExamplesSuite,

@@ -70,12 +70,16 @@ export const accessExamplesSuite: Suite = (target) =>
       const own = manager([w.storeId])
       const before = await snapshotStorage(w.storage)
       const attempts = [
-        w.oms.inventory.defineItem({ actor: own, item: { id: uid('i'), sku: 'X', name: 'X', unit: 'each' } }),
-        w.oms.inventory.reconcileProjections({ actor: own, repair: true }),
-        w.oms.inventory.reconcileProjections({ actor: own }),
-        w.oms.reservations.expireDue({ actor: own }),
+        () =>
+          w.oms.inventory.defineItem({
+            actor: own,
+            item: { id: uid('i'), sku: 'X', name: 'X', unit: 'each' },
+          }),
+        () => w.oms.inventory.reconcileProjections({ actor: own, repair: true }),
+        () => w.oms.inventory.reconcileProjections({ actor: own }),
+        () => w.oms.reservations.expireDue({ actor: own }),
       ]
-      for (const attempt of attempts) expect((await rejectionOf(attempt)).code).toBe('FORBIDDEN')
+      for (const attempt of attempts) expect((await rejectionOf(attempt())).code).toBe('FORBIDDEN')
       expect(await snapshotStorage(w.storage)).toBe(before)
     })
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { Order } from '../../domain/schemas'
-import type { BulkProgress } from '../../order/bulk-operations'
+import type { OrderBulkProgress } from '../../order/bulk-operations'
 import { actors, createWorld, placeOrder, uid } from '../fixtures'
 import type { Suite } from './suite'
 import { expectInvariants, rejectionOf, useStorage } from './use-storage'
@@ -26,7 +26,7 @@ export const bulkOperationsSuite: Suite = (target) => {
       const ids = [confirmed[0], pending, confirmed[1], elsewhere, confirmed[2], confirmed[3]].map(
         (o) => (o as Order).id,
       )
-      const progress: BulkProgress[] = []
+      const progress: OrderBulkProgress[] = []
       const key = uid('bulk')
       const scoped = actors.storeManager([w.storeId])
       const first = await w.oms.orders.bulkStatus(

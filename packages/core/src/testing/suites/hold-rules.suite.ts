@@ -1,9 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import type { Order } from '../../domain/schemas'
-import { isOmsError } from '../../errors/oms-error'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
 import type { Suite } from './suite'
-import { expectInvariants, rejectionOf, useStorage } from './use-storage'
+import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
 const MINUTE = 60_000
 
@@ -93,16 +92,6 @@ async function orderIn(
   }
   expect(order.status).toBe(status)
   return order
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (isOmsError(error)) return error.code
-    throw error
-  }
 }
 
 export const holdRulesSuite: Suite = (target) =>

@@ -1,8 +1,36 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { isOmsError } from '../../errors/oms-error'
 import type { Storage } from '../../ports/storage'
 import type { World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import type { ConformanceTarget } from './suite'
+
+const yieldingOf = new WeakMap<Storage, Storage>()
+
+/**
+ * The storage as the suites see it: each transaction first lets the event loop turn. With a synchronous
+ * driver (SQLite) or in memory, a long test is otherwise one unbroken chain of resolved promises that never
+ * reaches the timers and I/O phases, and the test runner's own messages time out behind it.
+ */
+function yielding(storage: Storage): Storage {
+  let wrapped = yieldingOf.get(storage)
+  if (!wrapped) {
+    wrapped = new Proxy(storage, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property)
+        if (property === 'transaction' && typeof value === 'function') {
+          return async (...args: unknown[]) => {
+            await new Promise<void>((resolve) => setImmediate(resolve))
+            return (value as (...a: unknown[]) => unknown).apply(target, args)
+          }
+        }
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    yieldingOf.set(storage, wrapped)
+  }
+  return wrapped
+}
 
 /** A fresh storage per test, closed after it. */
 export function useStorage(target: ConformanceTarget): () => Storage {
@@ -16,7 +44,7 @@ export function useStorage(target: ConformanceTarget): () => Storage {
   })
   return () => {
     if (!storage) throw new Error('storage used outside a test')
-    return storage
+    return yielding(storage)
   }
 }
 
@@ -35,7 +63,7 @@ export function useSharedStorage(target: ConformanceTarget): () => Storage {
   })
   return () => {
     if (!storage) throw new Error('storage used outside a test')
-    return storage
+    return yielding(storage)
   }
 }
 
@@ -55,4 +83,15 @@ export async function rejectionOf(
     return error as Error & { code?: string }
   }
   throw new Error('expected a rejection, but the call succeeded')
+}
+
+/** The code a call ends with: 'OK', or the `OmsError` code it rejects with (any other error is rethrown). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'OK'
+  } catch (error) {
+    if (isOmsError(error)) return error.code
+    throw error
+  }
 }
