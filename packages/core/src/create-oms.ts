@@ -1,6 +1,7 @@
 import { AccessPolicy, type Permission } from './access/access-policy'
 import { HistoryService } from './audit/history-service'
 import { CatalogCache } from './catalog/catalog-cache'
+import { DashboardService, type PosHealthProvider } from './dashboard/dashboard-service'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
 import {
@@ -41,6 +42,11 @@ export interface CreateOmsOptions {
   roles?: Partial<Record<Role, Iterable<Permission>>>
   /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
   notifier?: Notifier
+  /**
+   * Reports the point-of-sale connections for the dashboard's `pos_down` alert (e.g. from the host's POS
+   * sync jobs). Absent: the dashboard raises no POS alert.
+   */
+  posHealth?: PosHealthProvider
 }
 
 /** The library's grouped services. */
@@ -54,6 +60,8 @@ export interface Oms {
   counts: CountService
   notes: NoteService
   history: HistoryService
+  /** Monitoring figures and alerts (`dashboard.summary`). */
+  dashboard: DashboardService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
   /** The machines in use (built-in plus host extensions). */
@@ -95,6 +103,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     counts: new CountService(ctx),
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
+    dashboard: new DashboardService(ctx, options.posHealth),
     events,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
     async close() {
