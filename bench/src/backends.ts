@@ -23,6 +23,8 @@ export interface Backend {
   /** Qualifies a table name. */
   table(name: string): string
   dialect: 'pg' | 'sqlite'
+  /** The SQLite database file. */
+  file?: string
   close(): Promise<void>
 }
 
@@ -56,6 +58,7 @@ export async function openSqlite(): Promise<Backend> {
     name: 'sqlite (file, WAL)',
     storage,
     dialect: 'sqlite',
+    file,
     table: (n) => n,
     baseline: {
       reserve: async (itemId, locationId, q) => tx.immediate(itemId, locationId, q),

@@ -6,6 +6,7 @@ import { type Backend, openPg, openSqlite } from './backends'
 import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
 import { benchSyncDrain } from './sync-drain'
+import { benchScale } from './scale'
 
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SPREAD_ITEMS = 1000
@@ -163,6 +164,9 @@ async function pgReachable(): Promise<boolean> {
 const only = process.env.BENCH_ONLY
 const skipOrders = process.env.BENCH_SKIP_ORDERS === '1'
 const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
+/** Orders seeded for the search and dashboard figures: 20,000 by default, 1,000,000 for the recorded run. */
+const scaleOrders = Number(process.env.BENCH_SCALE_ORDERS ?? 20_000)
+const scale = { figures: [] as string[], throughput: [] as string[], plans: [] as string[] }
 const skipInventory = process.env.BENCH_SKIP_INVENTORY === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
@@ -195,6 +199,14 @@ for (const open of backends) {
     await benchSyncDrain(forSync, syncLines)
     await forSync.close()
   }
+  if (scaleOrders > 0) {
+    const big = await open()
+    console.log(
+      `${big.name}: ${scaleOrders.toLocaleString('en-US')} orders — searches, dashboard, creation with and without the search indexes`,
+    )
+    await benchScale(big, PG_URL, scaleOrders, scale)
+    await big.close()
+  }
   if (!skipInventory) {
     const fresh = await open()
     console.log(`${fresh.name}: bulk update of ${BULK_ROWS} rows, count of ${COUNT_LINES} lines`)
@@ -212,6 +224,21 @@ for (const l of orderLines) console.log(l)
 console.log('\n| backend | holds expired | orders cancelled | time | reserved after |')
 console.log('| --- | --- | --- | --- | --- |')
 for (const l of expiryLines) console.log(l)
+
+console.log('\n| backend | orders | clients | orders/s without the search indexes | with them | change |')
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const l of scale.throughput) console.log(l)
+console.log('\n| backend | query | p50 ms | p95 ms | within target |')
+console.log('| --- | --- | --- | --- | --- |')
+for (const l of scale.figures) console.log(l)
+if (scale.plans.length) {
+  const file = process.env.BENCH_PLANS_FILE
+  if (file) {
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, scale.plans.join('\n'))
+    console.log(`\nplans written to ${file}`)
+  } else console.log(`\n${scale.plans.join('\n')}`)
+}
 console.log('\n| backend | operation | size | time | rate | |')
 console.log('| --- | --- | --- | --- | --- | --- |')
 for (const l of inventoryLines) console.log(l)

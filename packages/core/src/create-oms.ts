@@ -1,6 +1,7 @@
 import { AccessPolicy, type Permission } from './access/access-policy'
 import { HistoryService } from './audit/history-service'
 import { CatalogCache } from './catalog/catalog-cache'
+import { DashboardService, type PosHealthProvider } from './dashboard/dashboard-service'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
 import {
@@ -23,7 +24,7 @@ import type { Notifier } from './ports/notifier'
 import type { Storage } from './ports/storage'
 import { DEFAULT_POLICIES, defaultIds, type OmsContext, type OmsPolicies } from './services/oms-context'
 import { resolveSyncOptions, type SyncOptions } from './sync/sync-config'
-import { SyncService } from './sync/sync-service'
+import { SyncService, syncPosHealthProvider } from './sync/sync-service'
 
 export interface CreateOmsOptions {
   storage: Storage
@@ -48,6 +49,11 @@ export interface CreateOmsOptions {
    * creates or cancels the order. Without it nothing is queued.
    */
   sync?: SyncOptions
+  /**
+   * Reports the point-of-sale connections for the dashboard's `pos_down` alert. Absent: with `sync`
+   * connections, the sync engine's health (a POS `down` is unhealthy); without, no POS alert.
+   */
+  posHealth?: PosHealthProvider
 }
 
 /** The library's grouped services. */
@@ -61,6 +67,8 @@ export interface Oms {
   counts: CountService
   notes: NoteService
   history: HistoryService
+  /** Monitoring figures and alerts (`dashboard.summary`). */
+  dashboard: DashboardService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
   /** The POS sync engine: workers (`runOnce`, `drain`, `start`, `stop`) and the operator's override. */
@@ -106,6 +114,11 @@ export function createOms(options: CreateOmsOptions): Oms {
     counts: new CountService(ctx),
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
+    // Without a provider of its own, the dashboard reads the POS health from the sync engine's jobs.
+    dashboard: new DashboardService(
+      ctx,
+      options.posHealth ?? (ctx.sync.connections.size > 0 ? syncPosHealthProvider(ctx) : undefined),
+    ),
     events,
     sync,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },

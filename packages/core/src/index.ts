@@ -5,8 +5,20 @@ export {
   type Permission,
   permissionForEvent,
 } from './access/access-policy'
-export { HistoryService } from './audit/history-service'
+export { type HistorySearchResult, HistoryService } from './audit/history-service'
 export { type CreateOmsOptions, createOms, type Oms } from './create-oms'
+export {
+  BACKLOG_STATUSES,
+  type DashboardAlert,
+  DashboardService,
+  type DashboardSummary,
+  type DashboardSummaryInput,
+  dashboardSummaryInputSchema,
+  FULFILLED_STATUSES,
+  type PosHealth,
+  type PosHealthProvider,
+  RETURN_STATUSES,
+} from './dashboard/dashboard-service'
 export * from './domain/commands'
 export * from './domain/enums'
 export { decimalToMinor, minorToDecimal } from './domain/money'
@@ -76,7 +88,11 @@ export {
   type StockView,
 } from './inventory/inventory-service'
 export { isLow } from './inventory/low-stock'
-export { type ExpireDueResult, ReservationService } from './inventory/reservation-service'
+export {
+  type ExpireDueResult,
+  type ReservationListResult,
+  ReservationService,
+} from './inventory/reservation-service'
 export { isShortage, type LedgerEntry, type LedgerSink, recordMovements } from './inventory/stock-ledger'
 export { allowedTransferSteps, TransferService } from './inventory/transfer-service'
 export type {
@@ -89,6 +105,7 @@ export type {
 export { StatusMachine, type TransitionResult } from './machines/status-machine'
 export { createMemoryStorage, MemoryStorage } from './memory/memory-storage'
 export { NoteService } from './notes/note-service'
+export type { OrderBulkItemResult, OrderBulkProgress, OrderBulkResult } from './order/bulk-operations'
 export {
   createOrderMachines,
   deliveryOrderDefinition,
@@ -102,7 +119,15 @@ export {
   pickupOrderDefinition,
   returnStates,
 } from './order/order-machine'
-export { OrderService } from './order/order-service'
+export {
+  decodeCursor,
+  encodeCursor,
+  MAX_TERM_LENGTH,
+  type SearchPosition,
+  searchTermsOf,
+  searchWords,
+} from './order/order-search'
+export { type OrderSearchResult, OrderService } from './order/order-service'
 export {
   type DomainEvent,
   type EventHandler,
@@ -160,5 +185,5 @@ export {
   type SyncJobStatus,
   type SyncJobSummaryRow,
 } from './sync/sync-job'
-export { type PosHealth, SyncService } from './sync/sync-service'
+export { type SyncPosHealth, SyncService, syncPosHealthProvider } from './sync/sync-service'
 export { type SyncDrainProgress, type SyncRunResult, SyncWorker } from './sync/sync-worker'

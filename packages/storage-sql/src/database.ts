@@ -90,12 +90,22 @@ export interface OrdersTable {
   total_minor: number
   currency: string
   packed_quantity: number
+  /** 0005: who the order is assigned to. */
+  assignee_id: string | null
+  /** 0005: where the order stands with the POS (written by a POS sync), null while untouched. */
+  pos_sync_state: string | null
   version: number
   idempotency_key: string | null
   /** The rest of the order (lines, totals, external ids, attributes, cancellation reason). */
   doc: Json
   created_at: Ts
   updated_at: Ts
+}
+
+/** 0005: the words an order is found by in a text search (`searchTermsOf`), one row per (term, order). */
+export interface OrderTermsTable {
+  term: string
+  order_id: string
 }
 
 export interface FulfillmentsTable {
@@ -244,6 +254,7 @@ export interface PeakDatabase {
   oms_movements: MovementsTable
   oms_reservations: ReservationsTable
   oms_orders: OrdersTable
+  oms_order_terms: OrderTermsTable
   oms_fulfillments: FulfillmentsTable
   oms_history: HistoryTable
   oms_notes: NotesTable

@@ -1,4 +1,6 @@
+import { searchTermsOf } from '@peak-oms/core'
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely'
+import { readJson } from './codec'
 
 /** Column types that differ between the SQL backends; everything else in the schema is shared. */
 export interface ColumnTypes {
@@ -410,6 +412,79 @@ async function addSyncJobs(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
 }
 
+/**
+ * 0005: orders at scale. Orders gain an assignee and a POS sync state; a term table holds the words each
+ * order is found by in a text search (number, customer, skus, item names, external ids), filled here for
+ * the orders that exist; indexes for the searches' sorts, ranges and the dashboard's aggregates.
+ */
+async function addOrderSearch(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('oms_orders').addColumn('assignee_id', 'text').execute()
+  await db.schema.alterTable('oms_orders').addColumn('pos_sync_state', 'text').execute()
+  await db.schema
+    .createTable('oms_order_terms')
+    .addColumn('term', 'text', (c) => c.notNull())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_order_terms_pk', ['term', 'order_id'])
+    .execute()
+  await db.schema.createIndex('oms_order_terms_order').on('oms_order_terms').columns(['order_id']).execute()
+  // The orders written before this migration, a batch at a time in id order.
+  let after = ''
+  for (;;) {
+    const rows: Array<{ id: string; number: string; customer_id: string | null; doc: unknown }> = await db
+      .selectFrom('oms_orders')
+      .select(['id', 'number', 'customer_id', 'doc'])
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(1000)
+      .execute()
+    if (rows.length === 0) break
+    const terms = rows.flatMap((r) => {
+      const doc = readJson<{ lines: never[]; externalIds: Record<string, string> }>(r.doc)
+      return searchTermsOf({
+        number: r.number,
+        customerId: r.customer_id,
+        lines: doc.lines ?? [],
+        externalIds: doc.externalIds ?? {},
+      }).map((term) => ({ term, order_id: r.id }))
+    })
+    for (let i = 0; i < terms.length; i += 500)
+      await db
+        .insertInto('oms_order_terms')
+        .values(terms.slice(i, i + 500))
+        .execute()
+    after = (rows[rows.length - 1] as { id: string }).id
+  }
+  await db.schema.createIndex('oms_orders_updated').on('oms_orders').columns(['updated_at', 'id']).execute()
+  await db.schema.createIndex('oms_orders_total').on('oms_orders').columns(['total_minor', 'id']).execute()
+  // (created_at, id) pages the hold list; location and status make the dashboard's count index-only.
+  await db.schema
+    .createIndex('oms_reservations_created')
+    .on('oms_reservations')
+    .columns(['created_at', 'id', 'location_id', 'status'])
+    .execute()
+  // The dashboard groups the window's orders by status, currency and hour and sums their totals: the
+  // created_at indexes carry those columns, so that scan reads the index alone (they replace 0001's).
+  await db.schema.dropIndex('oms_orders_created').execute()
+  await db.schema
+    .createIndex('oms_orders_created')
+    .on('oms_orders')
+    .columns(['created_at', 'status', 'currency', 'total_minor'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_store_created').execute()
+  await db.schema
+    .createIndex('oms_orders_store_created')
+    .on('oms_orders')
+    .columns(['store_id', 'created_at', 'status', 'currency', 'total_minor'])
+    .execute()
+  await db.schema.createIndex('oms_history_action').on('oms_history').columns(['action', 'seq']).execute()
+  await db.schema.createIndex('oms_history_actor').on('oms_history').columns(['actor_id', 'seq']).execute()
+  await db.schema
+    .createIndex('oms_orders_assignee')
+    .on('oms_orders')
+    .columns(['assignee_id', 'created_at'])
+    .execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -417,6 +492,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0002-history-store': { up: (db) => addHistoryStore(db) },
     '0003-inventory-operations': { up: (db) => addInventoryOperations(db, types) },
     '0004-sync': { up: (db) => addSyncJobs(db, types) },
+    '0005-order-search': { up: (db) => addOrderSearch(db) },
   }
   return { getMigrations: async () => migrations }
 }

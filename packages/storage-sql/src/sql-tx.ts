@@ -11,6 +11,7 @@ import type {
   Note,
   Order,
   OrderFilter,
+  OrderSearchFilter,
   OutboxEvent,
   Reservation,
   StorageTx,
@@ -19,7 +20,8 @@ import type {
   SyncJobStatus,
   SyncJobSummaryRow,
 } from '@peak-oms/core'
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import { searchTermsOf } from '@peak-oms/core'
+import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
 import type {
   FulfillmentsTable,
@@ -141,6 +143,8 @@ const toOrder = (r: Selectable<OrdersTable>): Order => {
     status: r.status,
     cancellationReason: doc.cancellationReason,
     packedQuantity: Number(r.packed_quantity),
+    assigneeId: r.assignee_id ?? null,
+    posSyncState: r.pos_sync_state ?? null,
     version: Number(r.version),
     externalIds: doc.externalIds,
     attributes: doc.attributes,
@@ -279,6 +283,119 @@ function withReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_orders', obje
   }) as Q
 }
 
+/** Audit rows the caller reaches: rows of its stores, or of its own orders as a customer. */
+function historyInReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_history', object>>(
+  q: Q,
+  reach: OrderFilter['reach'],
+): Q {
+  if (!reach) return q
+  return q.where((eb) => {
+    const ors = []
+    if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
+    if (reach.customerId !== null)
+      ors.push(
+        eb(
+          'order_id',
+          'in',
+          eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
+        ),
+      )
+    return ors.length ? eb.or(ors) : eb.lit(false)
+  }) as Q
+}
+
+const SORT_COLUMNS = {
+  created: 'created_at',
+  updated: 'updated_at',
+  total: 'total_minor',
+  number: 'number',
+} as const
+
+/** The highest code point: `term >= w AND term < w || MAX` is "term begins with w", on an index. */
+const PREFIX_END = '\u{10FFFF}'
+
+/**
+ * The orders matching a search, as `oms_orders as o`: every criterion in the WHERE clause, the text
+ * words as prefix ranges on the term table, notes and fulfillments as EXISTS.
+ */
+function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
+  const { codec } = dialect
+  let q = db.selectFrom('oms_orders as o')
+  const reach = f.reach
+  if (reach)
+    q = q.where((eb) => {
+      const ors = []
+      if (reach.storeIds.length) ors.push(eb('o.store_id', 'in', [...reach.storeIds]))
+      if (reach.customerId !== null) ors.push(eb('o.customer_id', '=', reach.customerId))
+      return ors.length ? eb.or(ors) : eb.lit(false)
+    })
+  const lists = [
+    ['o.store_id', f.storeIds],
+    ['o.location_id', f.locationIds],
+    ['o.status', f.statuses],
+    ['o.channel', f.channels],
+    ['o.flow', f.flows],
+    ['o.payment_status', f.paymentStatuses],
+  ] as const
+  for (const [column, values] of lists) {
+    if (!values) continue
+    q = values.length ? q.where(column, 'in', [...values]) : q.where(sql.lit(false))
+  }
+  if (f.posSyncStates) {
+    const states = f.posSyncStates.filter((v): v is string => v !== null)
+    const untouched = f.posSyncStates.includes(null)
+    q = q.where((eb) => {
+      const ors = []
+      if (states.length) ors.push(eb('o.pos_sync_state', 'in', states))
+      if (untouched) ors.push(eb('o.pos_sync_state', 'is', null))
+      return ors.length ? eb.or(ors) : eb.lit(false)
+    })
+  }
+  if (f.customerId !== undefined) q = q.where('o.customer_id', '=', f.customerId)
+  if (f.assigneeId !== undefined)
+    q =
+      f.assigneeId === null
+        ? q.where('o.assignee_id', 'is', null)
+        : q.where('o.assignee_id', '=', f.assigneeId)
+  if (f.createdFrom) q = q.where('o.created_at', '>=', codec.ts(f.createdFrom))
+  if (f.createdTo) q = q.where('o.created_at', '<', codec.ts(f.createdTo))
+  if (f.updatedFrom) q = q.where('o.updated_at', '>=', codec.ts(f.updatedFrom))
+  if (f.updatedTo) q = q.where('o.updated_at', '<', codec.ts(f.updatedTo))
+  if (f.totalMin !== undefined) q = q.where('o.total_minor', '>=', f.totalMin)
+  if (f.totalMax !== undefined) q = q.where('o.total_minor', '<=', f.totalMax)
+  for (const word of f.words ?? [])
+    q = q.where('o.id', 'in', (eb) =>
+      eb
+        .selectFrom('oms_order_terms as t')
+        .select('t.order_id')
+        .where('t.term', '>=', word)
+        .where('t.term', '<', `${word}${PREFIX_END}`),
+    )
+  if (f.hasNotes !== undefined) {
+    const has = f.hasNotes
+    q = q.where((eb) => {
+      const notes = eb.exists(
+        eb.selectFrom('oms_notes as n').select(sql.lit(1).as('one')).whereRef('n.order_id', '=', 'o.id'),
+      )
+      return has ? notes : eb.not(notes)
+    })
+  }
+  if (f.fulfillmentStatuses) {
+    const statuses = f.fulfillmentStatuses
+    // The orders of the (few) fulfillments in those statuses, by the status index: a correlated EXISTS
+    // would probe every order of the sort until a page is found.
+    q = statuses.length
+      ? q.where('o.id', 'in', (eb) =>
+          eb
+            .selectFrom('oms_fulfillments as x')
+            .select('x.order_id')
+            .where('x.status', 'in', [...statuses]),
+        )
+      : q.where(sql.lit(false))
+  }
+  return q
+}
+
 const LEVEL_COLUMNS: Record<keyof LevelDeltas, keyof LevelsTable> = {
   onHand: 'on_hand',
   reserved: 'reserved',
@@ -307,6 +424,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     total_minor: o.totals.totalMinor,
     currency: o.totals.currency,
     packed_quantity: o.packedQuantity,
+    assignee_id: o.assigneeId,
+    pos_sync_state: o.posSyncState,
     version: o.version,
     idempotency_key: o.idempotencyKey,
     doc: writeJson({
@@ -380,6 +499,10 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           ),
     orders: (rows: readonly Order[]) =>
       rows.length === 0 ? null : db.insertInto('oms_orders').values(rows.map(orderRow)),
+    orderTerms: (rows: readonly Order[]) => {
+      const terms = rows.flatMap((o) => searchTermsOf(o).map((term) => ({ term, order_id: o.id })))
+      return terms.length === 0 ? null : db.insertInto('oms_order_terms').values(terms)
+    },
     movements: (rows: readonly Movement[]) =>
       rows.length === 0
         ? null
@@ -460,6 +583,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       const queries = [
         inserts.reservations(batch.reservations ?? []),
         inserts.orders(batch.orders ?? []),
+        inserts.orderTerms(batch.orders ?? []),
         inserts.movements(batch.movements ?? []),
         inserts.history(batch.history ?? []),
         inserts.outbox(batch.outbox ?? []),
@@ -846,6 +970,38 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const rows = await q.execute()
         return rows.map((r) => ({ itemId: r.item_id, locationId: r.location_id, total: Number(r.total) }))
       },
+      async search(f) {
+        let q = db
+          .selectFrom('oms_reservations as r')
+          .selectAll('r')
+          .orderBy('r.created_at', 'desc')
+          .orderBy('r.id', 'desc')
+          .limit(f.limit)
+        const reach = f.reach
+        if (reach)
+          q = q.where('r.order_id', 'in', (eb) =>
+            eb
+              .selectFrom('oms_orders as o')
+              .select('o.id')
+              .where((w) => {
+                const ors = []
+                if (reach.storeIds.length) ors.push(w('o.store_id', 'in', [...reach.storeIds]))
+                if (reach.customerId !== null) ors.push(w('o.customer_id', '=', reach.customerId))
+                return ors.length ? w.or(ors) : w.lit(false)
+              }),
+          )
+        if (f.statuses)
+          q = f.statuses.length ? q.where('r.status', 'in', [...f.statuses]) : q.where(sql.lit(false))
+        if (f.itemId !== undefined) q = q.where('r.item_id', '=', f.itemId)
+        if (f.locationId !== undefined) q = q.where('r.location_id', '=', f.locationId)
+        if (f.orderId !== undefined) q = q.where('r.order_id', '=', f.orderId)
+        const after = f.after
+        if (after)
+          q = q.where((eb) =>
+            eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(codec.ts(after.createdAt), after.id)),
+          )
+        return (await q.execute()).map(toReservation)
+      },
       async listOrdersWithExpiredHolds(statuses, limit) {
         if (statuses.length === 0) return []
         // From the (few) orders still in an expirable status, probing each one's expired holds.
@@ -869,6 +1025,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     orders: {
       async insert(order) {
         await inserts.orders([order])?.execute()
+        await inserts.orderTerms([order])?.execute()
       },
       async get(id) {
         const r = await db.selectFrom('oms_orders').selectAll().where('id', '=', id).executeTakeFirst()
@@ -917,7 +1074,20 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('id', '=', id)
           .where('version', '=', expectedVersion)
           .executeTakeFirst()
-        return Number(r.numUpdatedRows) === 1
+        if (Number(r.numUpdatedRows) !== 1) return false
+        // The search terms follow the order: drop those it lost, add those it gained.
+        const terms = searchTermsOf(order)
+        await db
+          .deleteFrom('oms_order_terms')
+          .where('order_id', '=', id)
+          .where('term', 'not in', terms)
+          .execute()
+        await db
+          .insertInto('oms_order_terms')
+          .values(terms.map((term) => ({ term, order_id: id })))
+          .onConflict((oc) => oc.columns(['term', 'order_id']).doNothing())
+          .execute()
+        return true
       },
       async updateMany(updates) {
         let written = 0
@@ -959,6 +1129,33 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (filter.offset) q = q.offset(filter.offset)
         if (filter.offset && filter.limit === undefined) q = q.limit(Number.MAX_SAFE_INTEGER)
         return (await q.execute()).map(toOrder)
+      },
+      async search(filter, page) {
+        const { field, direction } = page.sort
+        const column = SORT_COLUMNS[field]
+        let q = searchQuery(db, dialect, filter).selectAll('o')
+        if (page.after) {
+          const value =
+            field === 'created' || field === 'updated'
+              ? codec.ts(new Date(page.after.value as number))
+              : page.after.value
+          const id = page.after.id
+          q = q.where((eb) =>
+            eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
+          )
+        }
+        const rows = await q
+          .orderBy(`o.${column}`, direction)
+          .orderBy('o.id', direction)
+          .limit(page.limit)
+          .execute()
+        return rows.map(toOrder)
+      },
+      async count(filter) {
+        const r = await searchQuery(db, dialect, filter)
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+        return Number(r.n)
       },
       async countByStatus(filter) {
         let q = db
@@ -1010,24 +1207,23 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async appendMany(entries) {
         await inserts.history(entries)?.execute()
       },
+      async search(f) {
+        let q = db.selectFrom('oms_history').selectAll().orderBy('seq', 'desc').limit(f.limit)
+        q = historyInReach(q, f.reach)
+        if (f.orderId !== undefined) q = q.where('order_id', '=', f.orderId)
+        if (f.entityType !== undefined) q = q.where('entity_type', '=', f.entityType)
+        if (f.entityId !== undefined) q = q.where('entity_id', '=', f.entityId)
+        if (f.actorId !== undefined) q = q.where('actor_id', '=', f.actorId)
+        if (f.actions)
+          q = f.actions.length ? q.where('action', 'in', [...f.actions]) : q.where(sql.lit(false))
+        if (f.from) q = q.where('created_at', '>=', codec.ts(f.from))
+        if (f.to) q = q.where('created_at', '<', codec.ts(f.to))
+        if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq)
+        return (await q.execute()).map((r) => ({ seq: Number(r.seq), entry: toHistory(r) }))
+      },
       async list(filter) {
         let q = db.selectFrom('oms_history').selectAll().orderBy('seq')
-        const reach = filter.reach
-        if (reach) {
-          q = q.where((eb) => {
-            const ors = []
-            if (reach.storeIds.length) ors.push(eb('store_id', 'in', [...reach.storeIds]))
-            if (reach.customerId !== null)
-              ors.push(
-                eb(
-                  'order_id',
-                  'in',
-                  eb.selectFrom('oms_orders').select('id').where('customer_id', '=', reach.customerId),
-                ),
-              )
-            return ors.length ? eb.or(ors) : eb.lit(false)
-          })
-        }
+        q = historyInReach(q, filter.reach)
         if (filter.orderId) q = q.where('order_id', '=', filter.orderId)
         if (filter.entityId) q = q.where('entity_id', '=', filter.entityId)
         if (filter.action) q = q.where('action', '=', filter.action)
@@ -1135,6 +1331,90 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     sequences: {
       next: (name) => dialect.nextSequence(db, name),
+    },
+    dashboard: {
+      async figures(f) {
+        const stores = f.storeIds ? [...f.storeIds] : null
+        const from = codec.ts(f.from)
+        const to = codec.ts(f.to)
+        const hour: RawBuilder<number | string> =
+          dialect.name === 'pg'
+            ? sql`(floor(extract(epoch from created_at) / 3600) * 3600000)::bigint`
+            : sql`(created_at / 3600000) * 3600000`
+        // One pass over the window's orders (an index range), grouped in the database.
+        let groups = db
+          .selectFrom('oms_orders')
+          .select([
+            'status',
+            'currency',
+            hour.as('hour_start'),
+            (eb) => eb.fn.countAll<number | string>().as('n'),
+            (eb) => eb.fn.sum<number | string>('total_minor').as('total'),
+          ])
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+          .groupBy(['status', 'currency', 'hour_start'])
+        if (stores) groups = groups.where('store_id', 'in', stores.length ? stores : [''])
+        let backlog = db
+          .selectFrom('oms_orders')
+          .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .where('status', 'in', f.backlogStatuses.length ? [...f.backlogStatuses] : [''])
+          .groupBy('status')
+        if (stores) backlog = backlog.where('store_id', 'in', stores.length ? stores : [''])
+        let holds = db
+          .selectFrom('oms_reservations')
+          .select([
+            (eb) => eb.fn.countAll<number | string>().as('taken'),
+            sql<number | string | null>`sum(case when status = 'expired' then 1 else 0 end)`.as('expired'),
+          ])
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+        if (stores) holds = holds.where('location_id', 'in', locationsOf(stores))
+        let shortages = db
+          .selectFrom('oms_history')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('action', '=', 'inventory_shortage')
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+        if (stores) shortages = shortages.where('store_id', 'in', stores.length ? stores : [''])
+        const available = sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`
+        let low = db.selectFrom('oms_levels').where(available, '<=', f.lowStockAvailable)
+        if (stores) low = low.where('location_id', 'in', locationsOf(stores))
+        const [g, b, h, sh, lowCount, lowest] = [
+          await groups.execute(),
+          await backlog.execute(),
+          await holds.executeTakeFirstOrThrow(),
+          await shortages.executeTakeFirstOrThrow(),
+          await low.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+          await low
+            .select(['item_id', 'location_id', available.as('available')])
+            .orderBy('available')
+            .orderBy('item_id')
+            .orderBy('location_id')
+            .limit(f.lowStockSample)
+            .execute(),
+        ]
+        return {
+          groups: g.map((r) => ({
+            status: r.status,
+            currency: r.currency,
+            hourStart: Number(r.hour_start),
+            orders: Number(r.n),
+            totalMinor: Number(r.total),
+          })),
+          backlog: Object.fromEntries(b.map((r) => [r.status, Number(r.n)])),
+          holds: { taken: Number(h.taken), expired: Number(h.expired ?? 0) },
+          shortages: Number(sh.n),
+          lowStock: {
+            rows: Number(lowCount.n),
+            lowest: lowest.map((r) => ({
+              itemId: r.item_id,
+              locationId: r.location_id,
+              available: Number(r.available),
+            })),
+          },
+        }
+      },
     },
     transfers: createSqlTransfers(db, dialect),
     counts: createSqlCounts(db, dialect),

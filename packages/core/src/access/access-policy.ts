@@ -6,6 +6,8 @@ import { ForbiddenError, NotFoundError } from '../errors/oms-error'
 export const PERMISSIONS = [
   'order.view',
   'order.create',
+  /** Changing an order's lines before it is processed (`orders.edit`). */
+  'order.edit',
   /** Operational transitions: processing, packing, shipping, pickup, no-show. */
   'order.fulfil',
   'order.cancel',
@@ -17,6 +19,10 @@ export const PERMISSIONS = [
   'note.write',
   'note.manage',
   'history.view',
+  /** Writing a host's own audit rows (`history.record`). */
+  'history.write',
+  /** Dashboard figures and alerts over stores (`dashboard.summary`). */
+  'dashboard.view',
   'inventory.view',
   'inventory.write',
   /** Items (the catalog is shared by every store): a global operation. */

@@ -5,6 +5,7 @@ import {
   actorSchema,
   channelSchema,
   currencySchema,
+  fulfillmentStatusSchema,
   historyActionSchema,
   idSchema,
   itemSchema,
@@ -14,9 +15,11 @@ import {
   movementReasonSchema,
   noteTextSchema,
   orderFlowSchema,
+  paymentStatusSchema,
   positiveQuantitySchema,
   quantityDeltaSchema,
   quantitySchema,
+  reservationStatusSchema,
 } from './schemas'
 
 /** Sent with every mutating command: the same key with the same payload returns the first result. */
@@ -314,6 +317,183 @@ export type RequestPullInput = z.input<typeof requestPullInputSchema>
 
 export const syncHealthInputSchema = z.strictObject({ actor: actorSchema })
 export type SyncHealthInput = z.input<typeof syncHealthInputSchema>
+const statusNameSchema = z.string().trim().min(1).max(64)
+const someOf = <T extends z.ZodType>(schema: T, max = 50) => z.array(schema).max(max)
+
+export const orderSortSchema = z.strictObject({
+  field: z.enum(['created', 'updated', 'total', 'number']),
+  direction: z.enum(['asc', 'desc']).default('desc'),
+})
+
+export const searchOrdersInputSchema = z.strictObject({
+  actor: actorSchema,
+  /**
+   * Words (at most 8) each of which must begin one of the order's terms: its number, customer reference,
+   * a line's sku or item name (or a word of it), an external POS id. Case-insensitive.
+   */
+  text: z.string().trim().max(200).optional(),
+  statuses: someOf(statusNameSchema).optional(),
+  channels: someOf(channelSchema).optional(),
+  flows: someOf(orderFlowSchema).optional(),
+  /** Narrows to these stores (never beyond the actor's own reach). */
+  storeIds: someOf(idSchema, 1000).optional(),
+  locationIds: someOf(idSchema, 1000).optional(),
+  customerId: idSchema.optional(),
+  createdFrom: instantSchema.optional(),
+  createdTo: instantSchema.optional(),
+  updatedFrom: instantSchema.optional(),
+  updatedTo: instantSchema.optional(),
+  /** Inclusive bounds of the order total, in minor units. */
+  totalMin: minorUnitsSchema.optional(),
+  totalMax: minorUnitsSchema.optional(),
+  paymentStatuses: someOf(paymentStatusSchema).optional(),
+  /** Orders with at least one fulfillment in one of these statuses. */
+  fulfillmentStatuses: someOf(fulfillmentStatusSchema).optional(),
+  /** The assignee's id; null: orders nobody is assigned to. */
+  assigneeId: idSchema.nullable().optional(),
+  hasNotes: z.boolean().optional(),
+  /** POS sync states; null matches orders no sync has touched. */
+  posSyncStates: someOf(z.string().trim().min(1).max(32).nullable()).optional(),
+  /** @default newest first: `{ field: 'created', direction: 'desc' }` */
+  sort: orderSortSchema.default({ field: 'created', direction: 'desc' }),
+  /** The `nextCursor` of the previous page (with the same sort). */
+  cursor: z.string().max(1000).optional(),
+  /** @default 50 (at most 200) */
+  limit: pageLimitSchema(50, 200),
+  /** Also count every order that matches (one more query). @default false */
+  includeTotal: z.boolean().default(false),
+})
+export type SearchOrdersInput = z.input<typeof searchOrdersInputSchema>
+
+export const orderByNumberInputSchema = z.strictObject({
+  actor: actorSchema,
+  number: z.string().trim().min(1).max(64),
+})
+export type OrderByNumberInput = z.input<typeof orderByNumberInputSchema>
+
+/** The actions a host may write with `history.record` (the library's own actions are written by it). */
+export const HOST_HISTORY_ACTIONS = [
+  'edited',
+  'assigned',
+  'note_added',
+  'status_changed',
+  'pos_synced',
+] as const
+
+export const searchHistoryInputSchema = z.strictObject({
+  actor: actorSchema,
+  orderId: idSchema.optional(),
+  entityType: z
+    .enum(['order', 'fulfillment', 'inventory', 'reservation', 'note', 'transfer', 'count'])
+    .optional(),
+  entityId: idSchema.optional(),
+  actions: someOf(historyActionSchema).optional(),
+  /** Rows written by this actor id. */
+  actorId: idSchema.optional(),
+  /** Inclusive lower and exclusive upper bound of when the row was written. */
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  /** The `nextCursor` of the previous page. */
+  cursor: z.string().max(100).optional(),
+  /** @default 100 (at most 1000) */
+  limit: pageLimitSchema(100, 1000),
+})
+export type SearchHistoryInput = z.input<typeof searchHistoryInputSchema>
+
+export const recordHistoryInputSchema = z.strictObject({
+  ...commandBase,
+  orderId: idSchema,
+  action: z.enum(HOST_HISTORY_ACTIONS),
+  description: z.string().trim().min(1).max(2000),
+  /** Free host data kept with the row (plain JSON, at most 16 KiB). */
+  data: hostDataSchema.default({}),
+})
+export type RecordHistoryInput = z.input<typeof recordHistoryInputSchema>
+
+export const reservationRefInputSchema = z.strictObject({ actor: actorSchema, reservationId: idSchema })
+export type ReservationRefInput = z.input<typeof reservationRefInputSchema>
+
+export const listReservationsInputSchema = z.strictObject({
+  actor: actorSchema,
+  /** `active`, `expired`, `committed`, `released`. */
+  statuses: someOf(reservationStatusSchema).optional(),
+  itemId: idSchema.optional(),
+  locationId: idSchema.optional(),
+  orderId: idSchema.optional(),
+  /** The `nextCursor` of the previous page. */
+  cursor: z.string().max(400).optional(),
+  /** @default 100 (at most 1000) */
+  limit: pageLimitSchema(100, 1000),
+})
+export type ListReservationsInput = z.input<typeof listReservationsInputSchema>
+
+export const extendReservationInputSchema = z.strictObject({
+  ...commandBase,
+  reservationId: idSchema,
+  /** The hold then expires this many seconds from now (within the policy's limits). */
+  seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600),
+})
+export type ExtendReservationInput = z.input<typeof extendReservationInputSchema>
+
+const orderIdsSchema = z
+  .array(idSchema)
+  .min(1, 'must name at least one order')
+  .max(1000, 'at most 1000 orders per call')
+  .refine((ids) => new Set(ids).size === ids.length, 'must not name an order twice')
+
+export const assignOrderInputSchema = z.strictObject({
+  ...commandBase,
+  orderId: idSchema,
+  /** The staff member's id; null takes the assignment away. */
+  assigneeId: idSchema.nullable(),
+})
+export type AssignOrderInput = z.input<typeof assignOrderInputSchema>
+
+export const bulkAssignInputSchema = z.strictObject({
+  ...commandBase,
+  orderIds: orderIdsSchema,
+  assigneeId: idSchema.nullable(),
+})
+export type BulkAssignInput = z.input<typeof bulkAssignInputSchema>
+
+export const bulkStatusInputSchema = z.strictObject({
+  ...commandBase,
+  orderIds: orderIdsSchema,
+  /** The event sent to each order, e.g. `order.start_processing` or `order.cancel`. */
+  type: z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+\.[a-z_]+$/, 'must be an event name such as order.cancel'),
+  reason: z.string().trim().max(1000).optional(),
+})
+export type BulkStatusInput = z.input<typeof bulkStatusInputSchema>
+
+export const editOrderInputSchema = z
+  .strictObject({
+    ...commandBase,
+    orderId: idSchema,
+    /** New quantities of existing lines; 0 removes the line. */
+    set: z
+      .array(z.strictObject({ lineId: idSchema, quantity: quantitySchema }))
+      .max(500)
+      .default([]),
+    /** New lines, as at creation. */
+    add: z.array(createOrderLineInputSchema).max(500).default([]),
+    reason: z.string().trim().max(1000).optional(),
+  })
+  .refine((cmd) => cmd.set.length + cmd.add.length > 0, {
+    message: 'must change at least one line',
+    path: ['set'],
+  })
+  .refine((cmd) => new Set(cmd.set.map((s) => s.lineId)).size === cmd.set.length, {
+    message: 'must not name a line twice',
+    path: ['set'],
+  })
+export type EditOrderInput = z.input<typeof editOrderInputSchema>
 const noteInputSchema = z.string().trim().max(1000)
 /** Why stock was set aside, lost or written off: required, shown in the audit trail. */
 const reasonTextSchema = z.string().trim().min(1, 'must say why').max(1000)

@@ -297,6 +297,13 @@ export const orderSchema = z.strictObject({
   cancellationReason: textSchema(1000).nullable(),
   /** Units packed so far (gates cancellation while processing). */
   packedQuantity: quantitySchema,
+  /** The staff member the order is assigned to (`orders.assign`, `orders.bulkAssign`); null: nobody. */
+  assigneeId: idSchema.nullable(),
+  /**
+   * Where the order stands with the point-of-sale system, written by a POS sync (e.g. `pending`,
+   * `synced`, `failed`); null while no sync has touched it. Searchable with `posSyncStates`.
+   */
+  posSyncState: z.string().min(1).max(32).nullable(),
   version: z.number().int().min(1),
   externalIds: externalIdsSchema,
   /** Free host data (compliance flags, delivery window…), read by host guards. */

@@ -3,15 +3,27 @@ import {
   type CommitReservationInput,
   commitReservationInputSchema,
   type ExpireDueInput,
+  type ExtendReservationInput,
   expireDueInputSchema,
+  extendReservationInputSchema,
+  type ListReservationsInput,
+  listReservationsInputSchema,
   type OrderRefInput,
   orderRefInputSchema,
   type ReservationQuantityInput,
+  type ReservationRefInput,
   reservationQuantityInputSchema,
+  reservationRefInputSchema,
 } from '../domain/commands'
 import { parseInput } from '../domain/parse-input'
 import { type ActingActor, type Actor, type Order, type Reservation, remainingOf } from '../domain/schemas'
-import { InvalidTransitionError, ValidationError } from '../errors/oms-error'
+import {
+  ForbiddenError,
+  InvalidTransitionError,
+  ReservationExpiredError,
+  StaleStateError,
+  ValidationError,
+} from '../errors/oms-error'
 import { toTransitionList } from '../machines/machine-definition'
 import type { OrderContext, OrderMachine } from '../order/order-machine'
 import { applyOrderEvents, loadOrder, orderContextOf } from '../order/order-service'
@@ -23,7 +35,29 @@ import {
   runCommand,
   SYSTEM_ACTOR,
 } from '../services/oms-context'
-import { commitHolds, releaseHolds } from './holds'
+import { commitHolds, isLive, releaseHolds } from './holds'
+
+/** A page of `reservations.list`. */
+export interface ReservationListResult {
+  /** Newest first. */
+  reservations: Reservation[]
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null
+}
+
+const encodeHoldCursor = (r: Reservation) =>
+  Buffer.from(JSON.stringify([r.createdAt.getTime(), r.id]), 'utf8').toString('base64url')
+
+function decodeHoldCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
+    if (Number.isSafeInteger(ms) && typeof id === 'string' && id.length > 0 && id.length <= 128)
+      return { createdAt: new Date(ms as number), id }
+  } catch {
+    // falls through to the validation error
+  }
+  throw new ValidationError('hold list', [{ path: 'cursor', message: 'is not a cursor this list returned' }])
+}
 
 type ParsedReservationQuantity = z.output<typeof reservationQuantityInputSchema> & { packageId?: string }
 
@@ -52,6 +86,106 @@ export class ReservationService {
         return tx.reservations.listByOrder(orderId)
       },
       { readOnly: true },
+    )
+  }
+
+  /** One hold. A missing hold and one whose order is out of reach answer alike. */
+  async get(input: ReservationRefInput): Promise<Reservation> {
+    const { actor, reservationId } = parseInput(reservationRefInputSchema, input, 'hold read')
+    const ctx = this.#ctx
+    return ctx.storage.transaction(
+      async (tx) => {
+        const hold = await tx.reservations.get(reservationId)
+        if (!hold) return ctx.access.missing(actor, 'order.view', 'reservation', reservationId)
+        const order = await tx.orders.get(hold.orderId)
+        if (!order || !ctx.access.canReachOrder(actor, 'order.view', order))
+          throw ctx.access.denied('order.view', 'reservation', reservationId)
+        return hold
+      },
+      { readOnly: true },
+    )
+  }
+
+  /**
+   * Holds across orders, newest first, by status (`active`, `expired`, …), item, location and order, a
+   * page at a time (cursor paging, stable while holds are taken). Limited in the query to the holds of
+   * orders the actor reaches. A hold still `active` past its `expiresAt` is expired by the next sweep or
+   * hold on its row; it holds nothing meanwhile.
+   */
+  async list(input: ListReservationsInput): Promise<ReservationListResult> {
+    const { actor, cursor, limit, ...filter } = parseInput(listReservationsInputSchema, input, 'hold list')
+    const reach = this.#ctx.access.reach(actor, 'order.view')
+    if (!reach) throw new ForbiddenError('view holds', { permission: 'order.view' })
+    const after = cursor !== undefined ? decodeHoldCursor(cursor) : undefined
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const rows = await tx.reservations.search({
+          ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)),
+          ...(reach.all ? {} : { reach: { storeIds: reach.storeIds, customerId: reach.customerId } }),
+          ...(after ? { after } : {}),
+          limit: limit + 1,
+        })
+        const page = rows.slice(0, limit)
+        const last = page[page.length - 1]
+        return { reservations: page, nextCursor: rows.length > limit && last ? encodeHoldCursor(last) : null }
+      },
+      { readOnly: true },
+    )
+  }
+
+  /**
+   * Renews a live, expiring hold: it then expires `seconds` from now, never later than the policy's
+   * `maxHoldSeconds` after it was taken (VALIDATION beyond that) and never earlier than it already would.
+   * A hold past its expiry is RESERVATION_EXPIRED (take a new one); a hold that is not active, or that
+   * does not expire (a confirmed order's), is INVALID_TRANSITION. One audit row on the order.
+   */
+  async extend(input: ExtendReservationInput): Promise<Reservation> {
+    const cmd = parseInput(extendReservationInputSchema, input, 'hold extension')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'reservations.extend',
+      cmd,
+      async (tx, now) => {
+        const { hold, order } = await this.#claim(tx, cmd.actor, cmd.reservationId, 'reservation.extend')
+        if (hold.expiresAt === null)
+          throw new InvalidTransitionError('reservation', hold.status, 'reservation.extend', {
+            hint: 'the hold does not expire (its order is confirmed): there is nothing to extend',
+          })
+        if (!isLive(hold, now)) throw new ReservationExpiredError(order.id, [hold.id])
+        const limit = hold.reservedAt.getTime() + ctx.policies.maxHoldSeconds * 1000
+        const wanted = now.getTime() + cmd.seconds * 1000
+        if (wanted > limit)
+          throw new ValidationError('hold extension', [
+            {
+              path: 'seconds',
+              message: `would keep the hold past ${new Date(limit).toISOString()}, ${ctx.policies.maxHoldSeconds} s after it was taken`,
+            },
+          ])
+        if (wanted <= hold.expiresAt.getTime()) return hold
+        const expiresAt = new Date(wanted)
+        const [changed] = await tx.reservations.update([
+          { id: hold.id, expected: hold, patch: { expiresAt, updatedAt: now } },
+        ])
+        if (!changed) throw new StaleStateError(`hold ${hold.id}`, { reservationId: hold.id })
+        await tx.history.appendMany([
+          historyEntry(ctx, cmd.actor, now, {
+            entityType: 'reservation',
+            entityId: hold.id,
+            orderId: order.id,
+            storeId: order.storeId,
+            action: 'edited',
+            description: `hold ${hold.id} extended to ${expiresAt.toISOString()}`,
+            additionalData: {
+              reservationId: hold.id,
+              from: hold.expiresAt.toISOString(),
+              to: expiresAt.toISOString(),
+            },
+          }),
+        ])
+        return changed
+      },
+      (tx) => this.#recheck(tx, cmd.actor, cmd.reservationId),
     )
   }
 
@@ -175,7 +309,7 @@ export class ReservationService {
     tx: StorageTx,
     actor: Actor,
     id: string,
-    event: 'reservation.release' | 'reservation.commit',
+    event: 'reservation.release' | 'reservation.commit' | 'reservation.extend',
   ): Promise<{ hold: Reservation; order: Order; holds: Reservation[] }> {
     const access = this.#ctx.access
     const found = await tx.reservations.get(id)
@@ -186,6 +320,8 @@ export class ReservationService {
       throw access.denied('reservation.manage', 'reservation', id)
     const holds = await tx.reservations.listByOrder(order.id)
     const hold = holds.find((h) => h.id === id) as Reservation
+    if (event === 'reservation.extend' && hold.status === 'expired')
+      throw new ReservationExpiredError(order.id, [hold.id])
     if (hold.status !== 'active') {
       throw new InvalidTransitionError('reservation', hold.status, event, {
         hint: `the hold is ${hold.status}: nothing is held by it any more`,

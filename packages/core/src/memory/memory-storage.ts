@@ -16,10 +16,13 @@ import type {
 } from '../domain/schemas'
 import { emptyLevel, remainingOf } from '../domain/schemas'
 import { StorageClosedError } from '../errors/storage-error'
+import { compareForSort, isAfter, searchTermsOf } from '../order/order-search'
 import type {
+  DashboardFigures,
   IdempotencyRecord,
   LevelDeltas,
   OrderFilter,
+  OrderSearchFilter,
   OutboxEvent,
   Storage,
   StorageTx,
@@ -135,6 +138,49 @@ const matchesOrder = (order: Order, f: OrderFilter) =>
   (!f.customerId || order.customerId === f.customerId) &&
   (!f.createdFrom || order.createdAt >= f.createdFrom) &&
   (!f.createdTo || order.createdAt < f.createdTo)
+
+const within = <T>(list: readonly T[] | undefined, value: T) => !list || list.includes(value)
+
+function matchesSearch(s: State, order: Order, f: OrderSearchFilter): boolean {
+  if (
+    f.reach &&
+    !f.reach.storeIds.includes(order.storeId) &&
+    !(f.reach.customerId !== null && order.customerId === f.reach.customerId)
+  )
+    return false
+  if (
+    !within(f.storeIds, order.storeId) ||
+    !within(f.locationIds, order.locationId) ||
+    !within(f.statuses, order.status) ||
+    !within(f.channels, order.channel) ||
+    !within(f.flows, order.flow) ||
+    !within(f.paymentStatuses, order.paymentStatus) ||
+    !within(f.posSyncStates, order.posSyncState)
+  )
+    return false
+  if (f.customerId !== undefined && order.customerId !== f.customerId) return false
+  if (f.assigneeId !== undefined && order.assigneeId !== f.assigneeId) return false
+  if (f.createdFrom && order.createdAt < f.createdFrom) return false
+  if (f.createdTo && order.createdAt >= f.createdTo) return false
+  if (f.updatedFrom && order.updatedAt < f.updatedFrom) return false
+  if (f.updatedTo && order.updatedAt >= f.updatedTo) return false
+  if (f.totalMin !== undefined && order.totals.totalMinor < f.totalMin) return false
+  if (f.totalMax !== undefined && order.totals.totalMinor > f.totalMax) return false
+  if (f.words?.length) {
+    const terms = searchTermsOf(order)
+    if (!f.words.every((w) => terms.some((t) => t.startsWith(w)))) return false
+  }
+  if (f.hasNotes !== undefined) {
+    const has = [...s.notes.values()].some((n) => n.orderId === order.id)
+    if (has !== f.hasNotes) return false
+  }
+  if (f.fulfillmentStatuses) {
+    const statuses = f.fulfillmentStatuses
+    if (![...s.fulfillments.values()].some((x) => x.orderId === order.id && statuses.includes(x.status)))
+      return false
+  }
+  return true
+}
 
 function createTx(s: State, log: UndoLog): StorageTx {
   const tx: StorageTx = {
@@ -405,6 +451,33 @@ function createTx(s: State, log: UndoLog): StorageTx {
         }
         return due
       },
+      async search(f) {
+        const reaches = (r: Reservation) => {
+          if (!f.reach) return true
+          const o = s.orders.get(r.orderId)
+          return (
+            !!o &&
+            (f.reach.storeIds.includes(o.storeId) ||
+              (f.reach.customerId !== null && o.customerId === f.reach.customerId))
+          )
+        }
+        const newestFirst = (a: Reservation, b: Reservation) =>
+          b.createdAt.getTime() - a.createdAt.getTime() || cmp(b.id, a.id)
+        const after = f.after
+        return [...s.reservations.values()]
+          .filter(
+            (r) =>
+              reaches(r) &&
+              within(f.statuses, r.status) &&
+              (f.itemId === undefined || r.itemId === f.itemId) &&
+              (f.locationId === undefined || r.locationId === f.locationId) &&
+              (f.orderId === undefined || r.orderId === f.orderId) &&
+              (!after || newestFirst(r, { createdAt: after.createdAt, id: after.id } as Reservation) > 0),
+          )
+          .sort(newestFirst)
+          .slice(0, f.limit)
+          .map(clone)
+      },
       async listDueOrderIds(now, limit) {
         const due = [...s.reservations.values()]
           .filter((r) => r.status === 'active' && r.expiresAt !== null && r.expiresAt <= now)
@@ -482,6 +555,19 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const offset = filter.offset ?? 0
         return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
       },
+      async search(filter, page) {
+        const { after, sort } = page
+        return [...s.orders.values()]
+          .filter((o) => matchesSearch(s, o, filter) && (!after || isAfter(o, after, sort)))
+          .sort((a, b) => compareForSort(a, b, sort))
+          .slice(0, page.limit)
+          .map(clone)
+      },
+      async count(filter) {
+        let n = 0
+        for (const o of s.orders.values()) if (matchesSearch(s, o, filter)) n += 1
+        return n
+      },
       async countByStatus(filter) {
         const counts: Record<string, number> = {}
         for (const o of s.orders.values()) {
@@ -511,6 +597,33 @@ function createTx(s: State, log: UndoLog): StorageTx {
     history: {
       async appendMany(entries) {
         log.push(s.history, ...entries.map(clone))
+      },
+      async search(f) {
+        const reach = f.reach
+        const out: Array<{ seq: number; entry: HistoryEntry }> = []
+        const start = Math.min(s.history.length, (f.beforeSeq ?? Number.MAX_SAFE_INTEGER) - 1)
+        for (let i = start - 1; i >= 0 && out.length < f.limit; i--) {
+          const h = s.history[i] as HistoryEntry
+          if (
+            reach &&
+            !(h.storeId !== null && reach.storeIds.includes(h.storeId)) &&
+            !(
+              reach.customerId !== null &&
+              h.orderId !== null &&
+              s.orders.get(h.orderId)?.customerId === reach.customerId
+            )
+          )
+            continue
+          if (f.orderId !== undefined && h.orderId !== f.orderId) continue
+          if (f.entityType !== undefined && h.entityType !== f.entityType) continue
+          if (f.entityId !== undefined && h.entityId !== f.entityId) continue
+          if (f.actorId !== undefined && h.actorId !== f.actorId) continue
+          if (!within(f.actions, h.action)) continue
+          if (f.from && h.createdAt < f.from) continue
+          if (f.to && h.createdAt >= f.to) continue
+          out.push({ seq: i + 1, entry: clone(h) })
+        }
+        return out
       },
       async list(filter) {
         const reach = filter.reach
@@ -806,6 +919,59 @@ function createTx(s: State, log: UndoLog): StorageTx {
           })
         }
         return [...rows.values()].map(clone)
+      },
+    },
+    dashboard: {
+      async figures(f) {
+        const inStores = (storeId: string | null | undefined) =>
+          !f.storeIds || (storeId != null && f.storeIds.includes(storeId))
+        const inWindow = (d: Date) => d >= f.from && d < f.to
+        const groups = new Map<string, DashboardFigures['groups'][number]>()
+        const backlog: Record<string, number> = {}
+        for (const o of s.orders.values()) {
+          if (!inStores(o.storeId)) continue
+          if (f.backlogStatuses.includes(o.status)) backlog[o.status] = (backlog[o.status] ?? 0) + 1
+          if (!inWindow(o.createdAt)) continue
+          const hourStart = Math.floor(o.createdAt.getTime() / 3_600_000) * 3_600_000
+          const key = `${o.status}\u0000${o.totals.currency}\u0000${hourStart}`
+          const g = groups.get(key) ?? {
+            status: o.status,
+            currency: o.totals.currency,
+            hourStart,
+            orders: 0,
+            totalMinor: 0,
+          }
+          g.orders += 1
+          g.totalMinor += o.totals.totalMinor
+          groups.set(key, g)
+        }
+        const holds = { taken: 0, expired: 0 }
+        for (const r of s.reservations.values()) {
+          if (!inWindow(r.createdAt) || !inStores(s.locations.get(r.locationId)?.storeId)) continue
+          holds.taken += 1
+          if (r.status === 'expired') holds.expired += 1
+        }
+        const shortages = s.history.filter(
+          (h) => h.action === 'inventory_shortage' && inWindow(h.createdAt) && inStores(h.storeId),
+        ).length
+        const low = [...s.levels.values()]
+          .filter((l) => inStores(s.locations.get(l.locationId)?.storeId))
+          .map((l) => ({
+            itemId: l.itemId,
+            locationId: l.locationId,
+            available: l.onHand - l.reserved - l.damaged - l.quarantine - l.safetyStock,
+          }))
+          .filter((l) => l.available <= f.lowStockAvailable)
+          .sort(
+            (a, b) => a.available - b.available || cmp(a.itemId, b.itemId) || cmp(a.locationId, b.locationId),
+          )
+        return {
+          groups: [...groups.values()],
+          backlog,
+          holds,
+          shortages,
+          lowStock: { rows: low.length, lowest: low.slice(0, f.lowStockSample) },
+        }
       },
     },
   }

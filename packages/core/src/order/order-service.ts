@@ -1,16 +1,28 @@
 import type { z } from 'zod'
 import { type Permission, permissionForEvent } from '../access/access-policy'
 import {
+  type AssignOrderInput,
+  assignOrderInputSchema,
+  type BulkAssignInput,
+  type BulkStatusInput,
+  bulkAssignInputSchema,
+  bulkStatusInputSchema,
   type CreateOrderInput,
   createOrderInputSchema,
+  type EditOrderInput,
+  editOrderInputSchema,
   type ListOrdersInput,
   listOrdersInputSchema,
+  type OrderByNumberInput,
   type OrderCommandInput,
   type OrderEventInput,
   type OrderRefInput,
+  orderByNumberInputSchema,
   orderCommandInputSchema,
   orderEventInputSchema,
   orderRefInputSchema,
+  type SearchOrdersInput,
+  searchOrdersInputSchema,
 } from '../domain/commands'
 import type { HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
@@ -41,10 +53,28 @@ import {
 } from '../inventory/holds'
 import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-ledger'
 import type { TransitionResult } from '../machines/status-machine'
-import type { NewOutboxEvent, OrderFilter, StorageTx } from '../ports/storage'
+import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
 import { enqueueOrderSync } from '../sync/sync-enqueue'
+import {
+  ASSIGN_PERMISSION,
+  assignOrder,
+  type OrderBulkProgress,
+  type OrderBulkResult,
+  runBulk,
+} from './bulk-operations'
+import { editOrder } from './order-edit'
 import type { OrderContext } from './order-machine'
+import { decodeCursor, encodeCursor, searchWords } from './order-search'
+
+/** A page of `orders.search`. */
+export interface OrderSearchResult {
+  orders: Order[]
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null
+  /** Every order that matches (with `includeTotal`). */
+  total?: number
+}
 
 /** Audit action recorded for the status change an event causes. */
 const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
@@ -138,21 +168,9 @@ export class OrderService {
             ),
           )
         }
-        const lines: OrderLine[] = cmd.lines.map((l, i) => {
-          const total = lineAmounts.lines[i] as number
-          const item = items.get(l.itemId)
-          return {
-            id: l.id ?? ctx.ids(),
-            itemId: l.itemId,
-            sku: l.sku ?? item?.sku ?? null,
-            name: l.name ?? item?.name ?? null,
-            quantity: l.quantity,
-            unitPriceMinor: l.unitPriceMinor,
-            discountMinor: l.discountMinor,
-            taxMinor: l.taxMinor,
-            totalMinor: total,
-          }
-        })
+        const lines = cmd.lines.map((l, i) =>
+          toOrderLine(ctx, l, items.get(l.itemId), lineAmounts.lines[i] as number),
+        )
         const { subtotal, discount, tax, total } = lineAmounts
         const order: Order = {
           id: ctx.ids(),
@@ -175,6 +193,8 @@ export class OrderService {
           status: machine.definition.initial,
           cancellationReason: null,
           packedQuantity: 0,
+          assigneeId: null,
+          posSyncState: null,
           version: 1,
           externalIds: {},
           attributes: cmd.attributes,
@@ -295,6 +315,176 @@ export class OrderService {
     )
   }
 
+  /**
+   * Changes the lines of an order that has not started processing (`set` quantities, 0 removing a line;
+   * `add` lines). Holds change by the difference only, with the same conditional write as at creation
+   * (INSUFFICIENT_STOCK writes nothing); released, committed or expired holds are never touched again;
+   * totals are recomputed. One `edited` audit row with the lines and totals before and after, and an
+   * `order.edited` event for the host and a POS sync. Needs `order.edit`. An order past `confirmed` is
+   * INVALID_TRANSITION; one whose hold expired is RESERVATION_EXPIRED. The payment is the host's: the event
+   * carries the total before and after.
+   */
+  async edit(input: EditOrderInput): Promise<Order> {
+    const cmd = parseInput(editOrderInputSchema, input, 'order edit')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'orders.edit',
+      cmd,
+      (tx, now) => editOrder(ctx, tx, now, cmd),
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, 'order.edit'),
+    )
+  }
+
+  /**
+   * Assigns the order to a staff member (null: to nobody), with an `assigned` audit row and an
+   * `order.assigned` event. Needs `fulfillment.manage` on the order. Assigning the current assignee
+   * changes nothing.
+   */
+  async assign(input: AssignOrderInput): Promise<Order> {
+    const cmd = parseInput(assignOrderInputSchema, input, 'assignment')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'orders.assign',
+      cmd,
+      (tx, now) => assignOrder(ctx, tx, now, cmd),
+      (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, ASSIGN_PERMISSION),
+    )
+  }
+
+  /**
+   * Assigns up to 1,000 orders at once. Each order is applied or refused on its own (its own
+   * transaction, its own typed result: FORBIDDEN out of reach, …) and `onProgress` hears after each. With
+   * an idempotency key, repeating the call answers as the first one did and changes nothing again.
+   */
+  async bulkAssign(
+    input: BulkAssignInput,
+    onProgress?: (progress: OrderBulkProgress) => void,
+  ): Promise<OrderBulkResult> {
+    const cmd = parseInput(bulkAssignInputSchema, input, 'bulk assignment')
+    const ctx = this.#ctx
+    return runBulk(
+      ctx,
+      'orders.bulkAssign',
+      cmd,
+      (orderId, key) =>
+        runCommand(
+          ctx,
+          'orders.assign',
+          { actor: cmd.actor, orderId, assigneeId: cmd.assigneeId, ...(key ? { idempotencyKey: key } : {}) },
+          (tx, now) => assignOrder(ctx, tx, now, { actor: cmd.actor, orderId, assigneeId: cmd.assigneeId }),
+          (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, ASSIGN_PERMISSION),
+        ),
+      onProgress,
+    )
+  }
+
+  /**
+   * Sends one event (e.g. `order.start_processing`, `order.cancel`) to up to 1,000 orders: each through
+   * its machine, in its own transaction, with the same rules, audit and events as `send`; each applied
+   * or refused on its own with a typed result (INVALID_TRANSITION for an order in the wrong status, …),
+   * `onProgress` after each. With an idempotency key, repeating the call changes nothing again.
+   */
+  async bulkStatus(
+    input: BulkStatusInput,
+    onProgress?: (progress: OrderBulkProgress) => void,
+  ): Promise<OrderBulkResult> {
+    const cmd = parseInput(bulkStatusInputSchema, input, 'bulk status change')
+    const ctx = this.#ctx
+    const event = { type: cmd.type, reason: cmd.reason }
+    return runBulk(
+      ctx,
+      'orders.bulkStatus',
+      cmd,
+      (orderId, key) =>
+        runCommand(
+          ctx,
+          'orders.event',
+          { actor: cmd.actor, orderId, ...event, ...(key ? { idempotencyKey: key } : {}) },
+          (tx, now) => applyOrderEvent(ctx, tx, now, cmd.actor, orderId, event),
+          (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, permissionForEvent(cmd.type)),
+        ),
+      onProgress,
+    )
+  }
+
+  /**
+   * Finds orders by text, status, channel, flow, store, location, dates, customer, amount, payment and
+   * fulfillment status, assignee, notes and POS sync state, sorted by created, updated, total or number in
+   * either direction, a page at a time. Paging is by cursor (the position after the last order of the
+   * page), so orders inserted meanwhile never shift a page: no order is seen twice or skipped. Sorting by
+   * `updated` follows each order's last change, so an order changed while paging may move. The actor's
+   * reach is part of the query: its stores, or its own orders as a customer.
+   */
+  async search(input: SearchOrdersInput): Promise<OrderSearchResult> {
+    const cmd = parseInput(searchOrdersInputSchema, input, 'order search')
+    const reach = this.#ctx.access.reach(cmd.actor, 'order.view')
+    if (!reach) throw new ForbiddenError('view orders', { permission: 'order.view' })
+    const words = cmd.text ? searchWords(cmd.text) : []
+    if (words.length > 8)
+      throw new ValidationError('order search', [{ path: 'text', message: 'has more than 8 words' }])
+    const after = cmd.cursor ? decodeCursor(cmd.cursor, cmd.sort) : undefined
+    const filter: OrderSearchFilter = {
+      ...(reach.all ? {} : { reach: { storeIds: reach.storeIds, customerId: reach.customerId } }),
+      ...(words.length ? { words } : {}),
+      ...pickDefined(cmd, [
+        'statuses',
+        'channels',
+        'flows',
+        'storeIds',
+        'locationIds',
+        'customerId',
+        'createdFrom',
+        'createdTo',
+        'updatedFrom',
+        'updatedTo',
+        'totalMin',
+        'totalMax',
+        'paymentStatuses',
+        'fulfillmentStatuses',
+        'assigneeId',
+        'hasNotes',
+        'posSyncStates',
+      ]),
+    }
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        // One more than a page tells whether another page follows.
+        const rows = await tx.orders.search(filter, {
+          sort: cmd.sort,
+          ...(after ? { after } : {}),
+          limit: cmd.limit + 1,
+        })
+        const orders = rows.slice(0, cmd.limit)
+        const last = orders[orders.length - 1]
+        const result: OrderSearchResult = {
+          orders,
+          nextCursor: rows.length > cmd.limit && last ? encodeCursor(cmd.sort, last) : null,
+        }
+        if (cmd.includeTotal) result.total = await tx.orders.count(filter)
+        return result
+      },
+      { readOnly: true, isolation: 'snapshot' },
+    )
+  }
+
+  /** The order with this number (`ORD-YYYYMMDD-NNNN`). A missing one and one out of reach answer alike. */
+  async getByNumber(input: OrderByNumberInput): Promise<Order> {
+    const { actor, number } = parseInput(orderByNumberInputSchema, input, 'order read')
+    const ctx = this.#ctx
+    return ctx.storage.transaction(
+      async (tx) => {
+        const order = await tx.orders.getByNumber(number)
+        if (!order) return ctx.access.missing(actor, 'order.view', 'order', number)
+        if (!ctx.access.canReachOrder(actor, 'order.view', order))
+          throw ctx.access.denied('order.view', 'order', number)
+        return order
+      },
+      { readOnly: true },
+    )
+  }
+
   async get(input: OrderRefInput): Promise<Order> {
     const { actor, orderId } = parseInput(orderRefInputSchema, input, 'order read')
     return this.#ctx.storage.transaction(
@@ -346,6 +536,36 @@ export async function recheckOrder(
   await loadOrder(ctx, tx, actor, orderId, permission)
 }
 
+/** An order line from a caller's line: its id (or a new one), sku and name (or the item's), its total. */
+export function toOrderLine(
+  ctx: OmsContext,
+  l: z.output<typeof createOrderInputSchema>['lines'][number],
+  item: { sku: string; name: string } | undefined,
+  totalMinor: number,
+): OrderLine {
+  return {
+    id: l.id ?? ctx.ids(),
+    itemId: l.itemId,
+    sku: l.sku ?? item?.sku ?? null,
+    name: l.name ?? item?.name ?? null,
+    quantity: l.quantity,
+    unitPriceMinor: l.unitPriceMinor,
+    discountMinor: l.discountMinor,
+    taxMinor: l.taxMinor,
+    totalMinor,
+  }
+}
+
+/** The fields of `source` named in `keys` that are set (an absent criterion does not narrow). */
+function pickDefined<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
+  return out
+}
+
 async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {
   const locations = await tx.locations.list({ storeId })
   const pick =
@@ -364,12 +584,20 @@ const safe = (n: number) => Number.isSafeInteger(n)
  * 2^53 would silently lose cents): the line totals, subtotal, discount, tax and total. A line whose
  * discount exceeds its amount, or any amount out of range, is VALIDATION naming the field.
  */
-function safeLineAmounts(cmd: {
-  lines: ReadonlyArray<{ quantity: number; unitPriceMinor: number; discountMinor: number; taxMinor: number }>
-  shippingMinor: number
-}) {
+export function safeLineAmounts(
+  cmd: {
+    lines: ReadonlyArray<{
+      quantity: number
+      unitPriceMinor: number
+      discountMinor: number
+      taxMinor: number
+    }>
+    shippingMinor: number
+  },
+  what = 'order',
+) {
   const tooLarge = (path: string): never => {
-    throw new ValidationError('order', [{ path, message: 'makes an amount too large to count exactly' }])
+    throw new ValidationError(what, [{ path, message: 'makes an amount too large to count exactly' }])
   }
   const lines: number[] = []
   let subtotal = 0
@@ -379,7 +607,7 @@ function safeLineAmounts(cmd: {
     const gross = l.quantity * l.unitPriceMinor
     if (!safe(gross)) tooLarge(`lines.${i}.unitPriceMinor`)
     if (l.discountMinor > gross) {
-      throw new ValidationError('order', [
+      throw new ValidationError(what, [
         { path: `lines.${i}.discountMinor`, message: `exceeds the line amount ${gross}` },
       ])
     }

@@ -206,6 +206,16 @@ export interface ReservationChange {
   >
 }
 
+export interface ReservationSearchFilter {
+  reach?: OrderFilter['reach']
+  statuses?: readonly string[]
+  itemId?: string
+  locationId?: string
+  orderId?: string
+  after?: { createdAt: Date; id: string }
+  limit: number
+}
+
 export interface ReservationRepository {
   insertMany(reservations: readonly Reservation[]): Promise<void>
   get(id: string): Promise<Reservation | null>
@@ -213,6 +223,11 @@ export interface ReservationRepository {
   /** The holds of several orders at once (the sweeper). */
   listByOrders(orderIds: readonly string[]): Promise<Reservation[]>
   listActive(filter?: { itemId?: string; locationId?: string }): Promise<Reservation[]>
+  /**
+   * Holds newest first (`createdAt`, then id, descending), strictly after `after` when given; the reach
+   * is that of the hold's order, in the query.
+   */
+  search(filter: ReservationSearchFilter): Promise<Reservation[]>
   /**
    * Applies each change only where the hold still matches `expected`. Returns the holds actually changed;
    * a hold another writer changed first is left out. Core never skips such a miss: it runs the whole
@@ -259,6 +274,55 @@ export interface OrderFilter {
   offset?: number
 }
 
+/** What an order search can be sorted by (ties broken by id, in the same direction). */
+export type OrderSortField = 'created' | 'updated' | 'total' | 'number'
+export interface OrderSort {
+  field: OrderSortField
+  direction: 'asc' | 'desc'
+}
+
+/**
+ * An order search, every criterion applied in the query (an absent one does not narrow; an empty list
+ * matches nothing). Every storage answers it alike: the conformance suite checks each one against a model.
+ */
+export interface OrderSearchFilter {
+  /** The caller's reach, as for `OrderFilter`. */
+  reach?: OrderFilter['reach']
+  /** Lowercased words; each must begin one of the order's search terms (see `searchTermsOf`). */
+  words?: readonly string[]
+  storeIds?: readonly string[]
+  locationIds?: readonly string[]
+  statuses?: readonly string[]
+  channels?: readonly string[]
+  flows?: readonly string[]
+  paymentStatuses?: readonly string[]
+  /** Orders with at least one fulfillment in one of these statuses. */
+  fulfillmentStatuses?: readonly string[]
+  customerId?: string
+  /** Inclusive lower and exclusive upper bounds. */
+  createdFrom?: Date
+  createdTo?: Date
+  updatedFrom?: Date
+  updatedTo?: Date
+  /** Inclusive bounds of the order total, in minor units. */
+  totalMin?: number
+  totalMax?: number
+  /** The assignee; null: orders nobody is assigned to. */
+  assigneeId?: string | null
+  /** Orders that have (true) or have no (false) note. */
+  hasNotes?: boolean
+  /** POS sync states; null in the list matches orders no sync has touched. */
+  posSyncStates?: ReadonlyArray<string | null>
+}
+
+/** One page of a search: the orders strictly after `after` in `sort`, at most `limit`. */
+export interface OrderSearchPage {
+  sort: OrderSort
+  /** The sort value (epoch ms for dates, minor units for totals, the number) and id of the last order seen. */
+  after?: { value: number | string; id: string }
+  limit: number
+}
+
 export interface OrderRepository {
   insert(order: Order): Promise<void>
   get(id: string): Promise<Order | null>
@@ -278,15 +342,21 @@ export interface OrderRepository {
   getMany(ids: readonly string[]): Promise<Order[]>
   /**
    * Writes `order` only if the stored version is still `expectedVersion` (compare-and-swap). The caller
-   * passes the order with `version = expectedVersion + 1`. Returns false when another writer won.
+   * passes the order with `version = expectedVersion + 1`. Returns false when another writer won. The
+   * order's search terms follow what is written (its lines, customer and external ids may change).
    */
   update(order: Order, expectedVersion: number): Promise<boolean>
   /**
    * The same compare-and-swap for many orders in one round trip (the sweeper). Returns how many were
-   * written; fewer than given means another writer won on some of them.
+   * written; fewer than given means another writer won on some of them. For status changes: the search
+   * terms (lines, customer, external ids) are not rewritten, so change those through `update`.
    */
   updateMany(updates: ReadonlyArray<{ order: Order; expectedVersion: number }>): Promise<number>
   list(filter: OrderFilter): Promise<Order[]>
+  /** A page of orders matching `filter`, in `page.sort` order (keyset paging: stable under inserts). */
+  search(filter: OrderSearchFilter, page: OrderSearchPage): Promise<Order[]>
+  /** How many orders match `filter`. */
+  count(filter: OrderSearchFilter): Promise<number>
   countByStatus(filter: Omit<OrderFilter, 'statuses' | 'limit' | 'offset'>): Promise<Record<string, number>>
 }
 
@@ -297,9 +367,30 @@ export interface FulfillmentRepository {
   update(fulfillment: Fulfillment, expectedVersion: number): Promise<boolean>
 }
 
+export interface HistorySearchFilter {
+  /** The caller's reach, in the query: rows of these stores OR of this customer's orders. */
+  reach?: { storeIds: readonly string[]; customerId: string | null }
+  orderId?: string
+  entityType?: string
+  entityId?: string
+  actions?: readonly string[]
+  actorId?: string
+  /** Inclusive lower and exclusive upper bound of `createdAt`. */
+  from?: Date
+  to?: Date
+  /** Only rows written before this position (the last row of the previous page). */
+  beforeSeq?: number
+  limit: number
+}
+
 export interface HistoryRepository {
   /** Append-only. */
   appendMany(entries: readonly HistoryEntry[]): Promise<void>
+  /**
+   * Rows newest first, each with its position in the append order (`seq`, increasing with every append):
+   * keyset paging that rows appended meanwhile never shift.
+   */
+  search(filter: HistorySearchFilter): Promise<Array<{ seq: number; entry: HistoryEntry }>>
   list(filter: {
     orderId?: string
     entityId?: string
@@ -368,6 +459,37 @@ export interface OutboxRepository {
   list(filter: { delivered?: boolean; aggregateId?: string; limit?: number }): Promise<OutboxEvent[]>
 }
 
+/** What `dashboard.figures` aggregates: orders and holds created in [from, to), of some stores or all. */
+export interface DashboardFilter {
+  storeIds?: readonly string[]
+  from: Date
+  to: Date
+  /** Statuses counted as the open backlog (over every order, whenever created). */
+  backlogStatuses: readonly string[]
+  /** Levels at or below this availability count as low stock. */
+  lowStockAvailable: number
+  /** How many of the lowest levels to return. */
+  lowStockSample: number
+}
+
+/** Raw aggregates, each computed by the database: no order is loaded to count it. */
+export interface DashboardFigures {
+  /** Orders created in the window, grouped by status, currency and UTC hour (epoch ms of its start). */
+  groups: Array<{ status: string; currency: string; hourStart: number; orders: number; totalMinor: number }>
+  /** Orders now in a backlog status, per status. */
+  backlog: Record<string, number>
+  /** Holds taken in the window, and how many of them expired. */
+  holds: { taken: number; expired: number }
+  /** Shortages recorded in the window (audit rows `inventory_shortage`). */
+  shortages: number
+  /** Levels at or below the low-stock availability: how many, and the lowest few. */
+  lowStock: { rows: number; lowest: Array<{ itemId: string; locationId: string; available: number }> }
+}
+
+export interface DashboardRepository {
+  figures(filter: DashboardFilter): Promise<DashboardFigures>
+}
+
 /** Monotonic counters (order and fulfillment numbers). */
 export interface SequenceRepository {
   /** Atomically increments and returns the counter `name` (the first call returns 1). Gaps are allowed. */
@@ -422,6 +544,8 @@ export interface StorageTx {
   idempotency: IdempotencyRepository
   /** POS sync jobs: written in the transaction of the change that causes them. */
   syncJobs: SyncJobRepository
+  /** Aggregates for `dashboard.summary`. */
+  dashboard: DashboardRepository
   transfers: TransferRepository
   counts: CountRepository
 }

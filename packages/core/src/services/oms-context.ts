@@ -26,6 +26,11 @@ export interface OmsPolicies {
    * item's name or a location's store is seen after at most this long. @default 30
    */
   catalogCacheSeconds: number
+  /**
+   * The longest an expiring hold may be kept, counted from when it was taken: `reservations.extend` never
+   * moves an expiry past `reservedAt + maxHoldSeconds`. @default 86400 (24 hours)
+   */
+  maxHoldSeconds: number
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -34,6 +39,7 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   confirmedHoldSeconds: null,
   expiryBatchSize: 500,
   catalogCacheSeconds: 30,
+  maxHoldSeconds: 86_400,
 }
 
 /** What every service shares. */

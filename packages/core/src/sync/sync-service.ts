@@ -1,3 +1,4 @@
+import type { PosHealth } from '../dashboard/dashboard-service'
 import {
   type ListSyncJobsInput,
   listSyncJobsInputSchema,
@@ -22,7 +23,7 @@ import type { SyncJob, SyncJobStatus } from './sync-job'
 import { SyncWorker } from './sync-worker'
 
 /** How one POS is doing, from its jobs. */
-export interface PosHealth {
+export interface SyncPosHealth {
   pos: string
   /**
    * `down`: the latest thing that happened is a transient failure (the POS unreachable or throttling) and
@@ -146,34 +147,11 @@ export class SyncService extends SyncWorker {
   }
 
   /** Per POS: up, degraded or down; last success and failure; queue depth; dead jobs; oldest job age. */
-  async health(input: SyncHealthInput): Promise<PosHealth[]> {
+  async health(input: SyncHealthInput): Promise<SyncPosHealth[]> {
     const { actor } = parseInput(syncHealthInputSchema, input, 'sync health')
     const { ctx } = this
     ctx.access.requireGlobal(actor, 'sync.manage', 'read POS health')
-    const rows = await ctx.storage.transaction((tx) => tx.syncJobs.summary(), { readOnly: true })
-    const now = ctx.clock.now().getTime()
-    const names = [...new Set([...ctx.sync.connections.keys(), ...rows.map((r) => r.pos)])].sort()
-    return names.map((pos): PosHealth => {
-      const of = (status: SyncJobStatus) => rows.find((r) => r.pos === pos && r.status === status)
-      const pending = of('pending')
-      const running = of('running')
-      const dead = of('dead')?.count ?? 0
-      const lastSuccessAt = of('succeeded')?.latestFinishedAt ?? null
-      const lastFailureAt = pending?.latestFailedAt ?? null
-      const oldest = [pending?.oldestCreatedAt, running?.oldestCreatedAt]
-        .filter((d): d is Date => d instanceof Date)
-        .sort((a, b) => a.getTime() - b.getTime())[0]
-      const queueDepth = (pending?.count ?? 0) + (running?.count ?? 0)
-      const oldestJobAgeMs = oldest ? Math.max(0, now - oldest.getTime()) : null
-      const failing = lastFailureAt !== null && (lastSuccessAt === null || lastFailureAt >= lastSuccessAt)
-      const state =
-        failing && queueDepth > 0
-          ? 'down'
-          : dead > 0 || lastFailureAt !== null || (oldestJobAgeMs ?? 0) > STALE_AFTER_MS
-            ? 'degraded'
-            : 'up'
-      return { pos, state, lastSuccessAt, lastFailureAt, queueDepth, dead, oldestJobAgeMs }
-    })
+    return posHealthOf(ctx)
   }
 
   async #operate(
@@ -230,4 +208,46 @@ async function auditJob(
       additionalData: { jobId: job.id, pos: job.pos, kind: job.kind, status: job.status },
     }),
   ])
+}
+
+/** Per POS connection (and any POS that still has jobs): its state from the job table. */
+export async function posHealthOf(ctx: OmsContext): Promise<SyncPosHealth[]> {
+  const rows = await ctx.storage.transaction((tx) => tx.syncJobs.summary(), { readOnly: true })
+  const now = ctx.clock.now().getTime()
+  const names = [...new Set([...ctx.sync.connections.keys(), ...rows.map((r) => r.pos)])].sort()
+  return names.map((pos): SyncPosHealth => {
+    const of = (status: SyncJobStatus) => rows.find((r) => r.pos === pos && r.status === status)
+    const pending = of('pending')
+    const running = of('running')
+    const dead = of('dead')?.count ?? 0
+    const lastSuccessAt = of('succeeded')?.latestFinishedAt ?? null
+    const lastFailureAt = pending?.latestFailedAt ?? null
+    const oldest = [pending?.oldestCreatedAt, running?.oldestCreatedAt]
+      .filter((d): d is Date => d instanceof Date)
+      .sort((a, b) => a.getTime() - b.getTime())[0]
+    const queueDepth = (pending?.count ?? 0) + (running?.count ?? 0)
+    const oldestJobAgeMs = oldest ? Math.max(0, now - oldest.getTime()) : null
+    const failing = lastFailureAt !== null && (lastSuccessAt === null || lastFailureAt >= lastSuccessAt)
+    const state =
+      failing && queueDepth > 0
+        ? 'down'
+        : dead > 0 || lastFailureAt !== null || (oldestJobAgeMs ?? 0) > STALE_AFTER_MS
+          ? 'degraded'
+          : 'up'
+    return { pos, state, lastSuccessAt, lastFailureAt, queueDepth, dead, oldestJobAgeMs }
+  })
+}
+
+/**
+ * The dashboard's POS health from the sync engine: one entry per connection and store it serves (one
+ * without a store when it serves every store); `down` is unhealthy.
+ */
+export function syncPosHealthProvider(ctx: OmsContext): () => Promise<PosHealth[]> {
+  return async () =>
+    (await posHealthOf(ctx)).flatMap((h) => {
+      const detail = `${h.state}: ${h.queueDepth} job(s) queued, ${h.dead} dead`
+      const stores = ctx.sync.connections.get(h.pos)?.storeIds ?? null
+      const base = { vendor: h.pos, healthy: h.state !== 'down', detail }
+      return stores === null ? [base] : stores.map((storeId) => ({ ...base, storeId }))
+    })
 }

@@ -125,6 +125,7 @@ export class SyncWorker {
         (await ctx.storage.transaction((tx) =>
           tx.syncJobs.finish(job.id, this.#owner, outcome, ctx.clock.now()),
         ))
+      if (kept && outcome.status === 'dead' && job.kind.endsWith('_order')) await this.#markFailed(job)
       if (!kept) {
         result.lost += 1
         ctx.logger.warn(
@@ -392,6 +393,28 @@ export class SyncWorker {
     return this.#recordRef(job, ref, null, 'cancelled', `ticket ${ref.externalId} ${ref.status}`)
   }
 
+  /** A dead order job: the order's `posSyncState` says `failed` (what order search finds them by). */
+  async #markFailed(job: SyncJob): Promise<void> {
+    const { ctx } = this
+    await retryOnStale(() =>
+      ctx.storage.transaction(async (tx) => {
+        const now = ctx.clock.now()
+        const order = await tx.orders.lock(job.entityId)
+        if (!order || order.posSyncState === 'failed') return
+        const next: Order = { ...order, posSyncState: 'failed', version: order.version + 1, updatedAt: now }
+        if (!(await tx.orders.update(next, order.version))) throw new StaleStateError(`order ${order.id}`)
+        await recordSynced(
+          ctx,
+          tx,
+          now,
+          { ...order, keepsStatus: true },
+          job,
+          `${job.kind} at ${job.pos} failed for good`,
+        )
+      }),
+    )
+  }
+
   /**
    * Keeps the POS's ids on the order (external id, number, customer) in our database, with an audit row,
    * so a restart or another worker finds them, and records the job's success in the same transaction.
@@ -417,9 +440,19 @@ export class SyncWorker {
           ...(ref.externalNumber ? { [keys.number]: ref.externalNumber } : {}),
           ...(customer ? { [keys.customer]: customer } : {}),
         }
-        const changed = JSON.stringify(externalIds) !== JSON.stringify(order.externalIds)
+        // What order search filters by: the order is on the POS as we last told it.
+        const posSyncState = 'synced'
+        const changed =
+          JSON.stringify(externalIds) !== JSON.stringify(order.externalIds) ||
+          order.posSyncState !== posSyncState
         if (changed) {
-          const next: Order = { ...order, externalIds, version: order.version + 1, updatedAt: now }
+          const next: Order = {
+            ...order,
+            externalIds,
+            posSyncState,
+            version: order.version + 1,
+            updatedAt: now,
+          }
           if (!(await tx.orders.update(next, order.version))) throw new StaleStateError(`order ${order.id}`)
         }
         // A new order version gets its entry in the order's status chain (the status itself is unchanged).

@@ -2,6 +2,8 @@ import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
+import { bulkOperationsSuite } from './suites/bulk-operations.suite'
+import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
@@ -9,6 +11,8 @@ import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
 import { inventoryOperationsSuite } from './suites/inventory-operations.suite'
 import { modelSuite } from './suites/model.suite'
+import { orderEditsSuite } from './suites/order-edits.suite'
+import { orderSearchSuite } from './suites/order-search.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
 import { primitivesSuite } from './suites/primitives.suite'
@@ -19,6 +23,10 @@ import { syncSuite } from './suites/sync.suite'
 const suites: Suite[] = [
   primitivesSuite,
   ordersSuite,
+  orderSearchSuite,
+  historyHoldsDashboardSuite,
+  bulkOperationsSuite,
+  orderEditsSuite,
   reservationsSuite,
   holdRulesSuite,
   interleavingsSuite,

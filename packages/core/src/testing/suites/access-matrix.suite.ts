@@ -3,6 +3,7 @@ import { createOms, type Oms } from '../../create-oms'
 import { CALLER_ROLES, type CallerRole } from '../../domain/enums'
 import type { CallerActor, Order } from '../../domain/schemas'
 import { isOmsError, OmsError } from '../../errors/oms-error'
+import type { OrderBulkItemResult, OrderBulkResult } from '../../order/bulk-operations'
 import type { Storage } from '../../ports/storage'
 import { createFakeClock } from '../fake-clock'
 import { actors, uid } from '../fixtures'
@@ -18,6 +19,7 @@ import { useStorage } from './use-storage'
 const ALL = [
   'order.view',
   'order.create',
+  'order.edit',
   'order.fulfil',
   'order.cancel',
   'order.payment',
@@ -27,6 +29,8 @@ const ALL = [
   'note.write',
   'note.manage',
   'history.view',
+  'history.write',
+  'dashboard.view',
   'inventory.view',
   'inventory.write',
   'catalog.write',
@@ -242,6 +246,13 @@ const event = (type: string, perm: Perm, state: OrderState): OrderMethod => ({
   call: (oms, actor, a) => oms.orders.send({ actor, orderId: orderId(a), type }),
 })
 
+/** A bulk call's only result, as the single call would have answered it (a refusal thrown as its error). */
+function firstOf(result: OrderBulkResult): OrderBulkItemResult {
+  const first = result.results[0] as OrderBulkItemResult
+  if (!first.ok) throw new OmsError(first.code, first.message)
+  return first
+}
+
 const ordersVisible = (
   orders: ReadonlyArray<{ target: Target; order: Order }>,
   actor: CallerActor,
@@ -356,6 +367,41 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     mutates: true,
     call: (oms, actor, a) => oms.orders.cancel({ actor, orderId: orderId(a) }),
   },
+  'orders.edit': {
+    kind: 'order',
+    perms: ['order.edit'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.orders.edit({
+        actor,
+        orderId: orderId(a),
+        set: [{ lineId: a?.order.lines[0]?.id ?? MISSING, quantity: 2 }],
+      }),
+  },
+  'orders.assign': {
+    kind: 'order',
+    perms: ['fulfillment.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: (oms, actor, a) => oms.orders.assign({ actor, orderId: orderId(a), assigneeId: 'staff-9' }),
+  },
+  'orders.bulkAssign': {
+    kind: 'order',
+    perms: ['fulfillment.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: async (oms, actor, a) =>
+      firstOf(await oms.orders.bulkAssign({ actor, orderIds: [orderId(a)], assigneeId: 'staff-9' })),
+  },
+  'orders.bulkStatus': {
+    kind: 'order',
+    perms: ['order.fulfil'],
+    state: 'confirmed',
+    mutates: true,
+    call: async (oms, actor, a) =>
+      firstOf(await oms.orders.bulkStatus({ actor, orderIds: [orderId(a)], type: 'order.start_processing' })),
+  },
   'orders.get': {
     kind: 'order',
     perms: ['order.view'],
@@ -375,6 +421,46 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     perms: ['order.view'],
     visible: async (w, actor) => (await w.oms.orders.list({ actor, limit: 500 })).map((o) => o.id).sort(),
     expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'orders.search': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor) =>
+      (await w.oms.orders.search({ actor, limit: 200 })).orders.map((o) => o.id).sort(),
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'orders.getByNumber': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.orders.getByNumber({ actor, number: a?.order.number ?? MISSING }),
+  },
+  'reservations.get': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.reservations.get({ actor, reservationId: a?.holdId ?? MISSING }),
+  },
+  'reservations.list': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor) =>
+      [
+        ...new Set(
+          (await w.oms.reservations.list({ actor, limit: 1000 })).reservations.map((r) => r.orderId),
+        ),
+      ].sort(),
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
+  'reservations.extend': {
+    kind: 'order',
+    perms: ['reservation.manage'],
+    state: 'payment_pending',
+    mutates: true,
+    call: (oms, actor, a) =>
+      oms.reservations.extend({ actor, reservationId: a?.holdId ?? MISSING, seconds: 1800 }),
   },
   'reservations.listByOrder': {
     kind: 'order',
@@ -782,6 +868,46 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     perms: ['sync.manage'],
     call: (w, actor) => w.oms.sync.health({ actor }),
   },
+  'history.search': {
+    kind: 'list',
+    perms: ['history.view'],
+    visible: async (w, actor, orders) => {
+      const ids = new Set(orders.map((o) => o.order.id))
+      const { entries } = await w.oms.history.search({ actor, actions: ['created'], limit: 1000 })
+      return entries.flatMap((h) => (h.orderId && ids.has(h.orderId) ? [h.orderId] : [])).sort()
+    },
+    expected: (actor, orders) => ordersVisible(orders, actor, 'history.view').sort(),
+  },
+  'history.record': {
+    kind: 'order',
+    perms: ['history.write'],
+    state: 'payment_pending',
+    mutates: false,
+    call: (oms, actor, a) =>
+      oms.history.record({
+        actor,
+        orderId: orderId(a),
+        action: 'edited',
+        description: 'changed by the host',
+      }),
+  },
+  'dashboard.summary': {
+    kind: 'list',
+    perms: ['dashboard.view'],
+    // the orders it counts are those of the stores the caller reaches
+    visible: async (w, actor) => [
+      String(
+        (
+          await w.oms.dashboard.summary({
+            actor,
+            from: '2026-11-01T00:00:00Z',
+            to: '2026-12-01T00:00:00Z',
+          })
+        ).orders,
+      ),
+    ],
+    expected: (actor, orders) => [String(ordersVisible(orders, actor, 'dashboard.view').length)],
+  },
 }
 
 /** A dead sync job of its own, for the operator's methods. */
@@ -810,6 +936,7 @@ export const ACTOR_SERVICES = [
   'notes',
   'history',
   'sync',
+  'dashboard',
 ] as const
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome | string> {

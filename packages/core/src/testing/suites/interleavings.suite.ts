@@ -55,6 +55,23 @@ const HOLD_POINTS = {
 const event = (type: string) => (oms: Oms, refs: Refs) =>
   oms.orders.send({ actor: actors.manager, orderId: refs.order.id, type })
 
+/** An edit of the scenario's order: two more flower (a new hold), one vape fewer (a partial release). */
+const edit = (flower: number, vape: number) => (oms: Oms, r: Refs) => {
+  const line = (i: number) => r.order.lines[i]?.id as string
+  return oms.orders.edit({
+    actor: actors.manager,
+    orderId: r.order.id,
+    set: [
+      { lineId: line(0), quantity: flower },
+      { lineId: line(1), quantity: vape },
+    ],
+  })
+}
+const EDIT_POINTS = {
+  'after reading the holds': afterHoldsRead,
+  'before writing the level': beforeLevelWrite,
+  'before writing the order': beforeOrderWrite,
+}
 /** The commands that change an order's holds: its transitions and the hold commands. */
 const FIRST: readonly First[] = [
   {
@@ -91,6 +108,8 @@ const FIRST: readonly First[] = [
     points: HOLD_POINTS,
     run: (oms, r) => oms.reservations.commit({ actor: actors.manager, reservationId: r.holdId, quantity: 1 }),
   },
+  { name: 'edit', from: 'payment_pending', points: EDIT_POINTS, run: edit(5, 1) },
+  { name: 'edit', from: 'confirmed', points: EDIT_POINTS, run: edit(5, 1) },
 ]
 
 interface Second extends Side {
@@ -109,6 +128,7 @@ const SECOND: readonly Second[] = [
     name: 'partial commit',
     run: (oms, r) => oms.reservations.commit({ actor: actors.manager, reservationId: r.holdId, quantity: 1 }),
   },
+  { name: 'edit', run: edit(4, 2) },
   {
     name: 'sweeper',
     sweeper: true,
@@ -172,7 +192,8 @@ async function observe(w: World, refs: Refs, results: readonly string[]) {
       fulfilled: h.quantityFulfilled,
       released: h.quantityReleased,
     }))
-    .sort((x, y) => String(x.item).localeCompare(String(y.item)))
+    // by item, then by the rest: an order may hold an item in several holds (after an edit)
+    .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))
   const stock: Record<string, unknown> = {}
   for (const [name, itemId] of Object.entries(w.items)) {
     const level = await w.oms.inventory.level({ actor: a, itemId, locationId: w.locationId })
@@ -285,6 +306,10 @@ export const interleavingsSuite: Suite = (target) =>
 
     for (const first of FIRST) {
       for (const second of SECOND) {
+        // An edit of a pending order leaves its holds due; a sweeper on PostgreSQL skips an order another
+        // command holds and takes it on its next pass, so that pair has no single serial equivalent. The
+        // edit racing the sweeper's hold changes is covered from `confirmed` (holds not due) below.
+        if (first.name === 'edit' && first.from === 'payment_pending' && second.sweeper) continue
         test(`${first.name} (from ${first.from}) × ${second.name}`, async () => {
           const base = storage()
           const ab = await serial(await nextWorld(), first, second, 'AB')

@@ -193,6 +193,8 @@ export const primitivesSuite: Suite = (target, options) =>
         status: 'payment_pending',
         cancellationReason: null,
         packedQuantity: 0,
+        assigneeId: null,
+        posSyncState: null,
         version: 1,
         externalIds: {},
         attributes: {},

@@ -130,6 +130,7 @@ export const syncSuite: Suite = (target, options) =>
       for (const pos of Object.values(w.pos)) expect(pos.ticketsFor(order.number)).toHaveLength(1)
       const stored = await w.oms.orders.get({ actor: actors.manager, orderId: order.id })
       expect(stored.externalIds).toMatchObject({ alpha: 't1', beta: 't1', 'alpha.number': 'T1' })
+      expect(stored.posSyncState).toBe('synced')
       const pushed = w.pos.alpha?.tickets[0]
       expect(pushed?.idempotencyKey).toBe(`${order.id}:alpha`)
       expect(pushed?.lines.map((l) => [l.externalProductId, l.externalLocationId, l.quantity])).toEqual([
@@ -191,6 +192,8 @@ export const syncSuite: Suite = (target, options) =>
       ;[job] = await jobsOf(w, order)
       expect(job).toMatchObject({ status: 'dead', attempts: 3, lastError: { code: 'POS_REJECTED' } })
       expect(pos.tickets).toHaveLength(0)
+      const failed = await w.oms.orders.search({ actor: actors.manager, posSyncStates: ['failed'] })
+      expect(failed.orders.map((o) => o.id)).toEqual([order.id])
     })
 
     test('a cancel waits for its push, and a push that never started is dropped instead', async () => {
@@ -429,6 +432,24 @@ export const syncSuite: Suite = (target, options) =>
       expect(
         await w.storage.transaction((tx) => tx.items.findByExternalIds('alpha', ['alpha-unknown'])),
       ).toEqual([])
+    })
+
+    test('an order edit queues an update after the push, and the POS gets the new lines', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'])
+      const pos = w.pos.alpha as FakePos
+      const order = await placeOrder(w, { flower: 1 })
+      await w.oms.orders.edit({
+        actor: actors.manager,
+        orderId: order.id,
+        set: [{ lineId: order.lines[0]?.id as string, quantity: 3 }],
+      })
+      expect(summary(await jobsOf(w, order))).toEqual([
+        'alpha:push_order:pending',
+        'alpha:update_order:pending',
+      ])
+      await w.oms.sync.drain()
+      expect(pos.ticketsFor(order.number).map((t) => t.lines.map((l) => l.quantity))).toEqual([[3]])
+      await expectInvariants(w)
     })
 
     test('a worker queues scheduled pulls when they are due, coalesced across workers', async () => {
