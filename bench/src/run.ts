@@ -5,8 +5,8 @@ import pg from 'pg'
 import { type Backend, openPg, openSqlite } from './backends'
 import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
-import { benchSyncDrain } from './sync-drain'
 import { benchScale } from './scale'
+import { benchSyncDrain } from './sync-drain'
 
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SPREAD_ITEMS = 1000

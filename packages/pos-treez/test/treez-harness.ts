@@ -7,8 +7,6 @@ import {
   type FakeTreezOptions,
   type FakeTreezServer,
   startFakeTreezServer,
-  type TreezProductRecord,
-  type TreezStockRecord,
 } from '../src/testing/fake-treez-server'
 import {
   CERTIFICATE_ID,
