@@ -6,6 +6,7 @@ import { type Backend, openPg, openSqlite } from './backends'
 import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
 import { benchScale } from './scale'
+import { benchSyncDrain } from './sync-drain'
 
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SPREAD_ITEMS = 1000
@@ -170,6 +171,8 @@ const skipInventory = process.env.BENCH_SKIP_INVENTORY === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
 const inventoryLines: string[] = []
+const syncLines: string[] = []
+const skipSync = process.env.BENCH_SKIP_SYNC === '1'
 console.log(
   `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
 )
@@ -189,6 +192,12 @@ for (const open of backends) {
     console.log(`${fresh.name}: expireDue over ${EXPIRE_HOLDS} holds`)
     await benchExpiry(fresh, expiryLines)
     await fresh.close()
+  }
+  if (!skipSync) {
+    const forSync = await open()
+    console.log(`${forSync.name}: POS sync drain`)
+    await benchSyncDrain(forSync, syncLines)
+    await forSync.close()
   }
   if (scaleOrders > 0) {
     const big = await open()
@@ -233,3 +242,6 @@ if (scale.plans.length) {
 console.log('\n| backend | operation | size | time | rate | |')
 console.log('| --- | --- | --- | --- | --- | --- |')
 for (const l of inventoryLines) console.log(l)
+console.log('\n| backend | workers | jobs | succeeded | time | jobs/s | tickets |')
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+for (const l of syncLines) console.log(l)

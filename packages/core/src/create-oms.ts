@@ -23,6 +23,8 @@ import { type Logger, silentLogger } from './ports/logger'
 import type { Notifier } from './ports/notifier'
 import type { Storage } from './ports/storage'
 import { DEFAULT_POLICIES, defaultIds, type OmsContext, type OmsPolicies } from './services/oms-context'
+import { resolveSyncOptions, type SyncOptions } from './sync/sync-config'
+import { SyncService, syncPosHealthProvider } from './sync/sync-service'
 
 export interface CreateOmsOptions {
   storage: Storage
@@ -43,8 +45,13 @@ export interface CreateOmsOptions {
   /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
   notifier?: Notifier
   /**
-   * Reports the point-of-sale connections for the dashboard's `pos_down` alert (e.g. from the host's POS
-   * sync jobs). Absent: the dashboard raises no POS alert.
+   * POS connections for `oms.sync`: orders of their stores are queued for them in the transaction that
+   * creates or cancels the order. Without it nothing is queued.
+   */
+  sync?: SyncOptions
+  /**
+   * Reports the point-of-sale connections for the dashboard's `pos_down` alert. Absent: with `sync`
+   * connections, the sync engine's health (a POS `down` is unhealthy); without, no POS alert.
    */
   posHealth?: PosHealthProvider
 }
@@ -64,9 +71,11 @@ export interface Oms {
   dashboard: DashboardService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
+  /** The POS sync engine: workers (`runOnce`, `drain`, `start`, `stop`) and the operator's override. */
+  sync: SyncService
   /** The machines in use (built-in plus host extensions). */
   machines: Pick<OmsContext, 'orderMachines' | 'fulfillmentMachine'>
-  /** Stops the relay and closes the storage. */
+  /** Stops the relay and the sync worker and closes the storage. */
   close(): Promise<void>
 }
 
@@ -93,8 +102,10 @@ export function createOms(options: CreateOmsOptions): Oms {
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
+    sync: resolveSyncOptions(options.sync),
   }
   const events = new OutboxRelay(ctx)
+  const sync = new SyncService(ctx)
   const oms: Oms = {
     orders: new OrderService(ctx),
     reservations: new ReservationService(ctx),
@@ -103,10 +114,16 @@ export function createOms(options: CreateOmsOptions): Oms {
     counts: new CountService(ctx),
     notes: new NoteService(ctx),
     history: new HistoryService(ctx),
-    dashboard: new DashboardService(ctx, options.posHealth),
+    // Without a provider of its own, the dashboard reads the POS health from the sync engine's jobs.
+    dashboard: new DashboardService(
+      ctx,
+      options.posHealth ?? (ctx.sync.connections.size > 0 ? syncPosHealthProvider(ctx) : undefined),
+    ),
     events,
+    sync,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
     async close() {
+      await sync.stop()
       await events.stop()
       await ctx.storage.close()
     },

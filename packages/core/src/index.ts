@@ -141,7 +141,9 @@ export type { CustomerNotification, Notifier } from './ports/notifier'
 export {
   type PosAdapter,
   type PosAdapterCapabilities,
+  type PosAddress,
   type PosFulfillmentType,
+  type PosOrderContext,
   type PosOrderInput,
   type PosOrderLineInput,
   type PosOrderRef,
@@ -149,6 +151,7 @@ export {
   type PosPage,
   type PosProduct,
   type PosPullOptions,
+  type PosSale,
   type PosStockLevel,
   type PosUnit,
   pullAllPages,
@@ -165,3 +168,22 @@ export {
 } from './ports/pos-http-helpers'
 export type * from './ports/storage'
 export { DEFAULT_POLICIES, type OmsContext, type OmsPolicies, SYSTEM_ACTOR } from './services/oms-context'
+export type { SyncConnection, SyncOptions } from './sync/sync-config'
+export { connectionsFor, enqueueOrderSync, enqueuePull, type OrderSyncKind } from './sync/sync-enqueue'
+export {
+  BLOCKING_SYNC_STATUSES,
+  type NewSyncJob,
+  SYNC_JOB_KINDS,
+  SYNC_JOB_STATUSES,
+  type SyncJob,
+  type SyncJobError,
+  type SyncJobFilter,
+  type SyncJobKind,
+  type SyncJobOutcome,
+  type SyncJobPatch,
+  type SyncJobRepository,
+  type SyncJobStatus,
+  type SyncJobSummaryRow,
+} from './sync/sync-job'
+export { type SyncPosHealth, SyncService, syncPosHealthProvider } from './sync/sync-service'
+export { type SyncDrainProgress, type SyncRunResult, SyncWorker } from './sync/sync-worker'

@@ -5,6 +5,7 @@ import {
   type PosAdapterCapabilities,
   PosError,
   type PosOperation,
+  type PosOrderContext,
   type PosOrderInput,
   type PosOrderRef,
   type PosPage,
@@ -217,9 +218,13 @@ export class BlazeAdapter implements PosAdapter {
   }
 
   /** Replaces the items and memo of a placed cart (`POST /store/cart/updateCart/{id}`). */
-  async updateOrder(externalId: string, order: PosOrderInput): Promise<PosOrderRef> {
+  async updateOrder(
+    externalId: string,
+    order: PosOrderInput,
+    context?: PosOrderContext,
+  ): Promise<PosOrderRef> {
     const input = this.validateOrder(order)
-    const cuid = input.externalCustomerId ?? this.cuidForCart(externalId, 'updateOrder')
+    const cuid = input.externalCustomerId ?? this.cuidForCart(externalId, 'updateOrder', context)
     const current = await this.getCart(externalId, cuid, 'updateOrder')
     if (!cartMatchesOrderNumber(current, input.orderNumber)) {
       throw new PosError('POS_REJECTED', 'the cart carries another order number', {
@@ -250,8 +255,8 @@ export class BlazeAdapter implements PosAdapter {
    * Cancels a cart (`DELETE /store/cart/cancelCart/{id}`). A cart already cancelled is returned as is; a
    * completed or declined one is `POS_REJECTED`. `reason` is not sent: the endpoint takes none.
    */
-  async cancelOrder(externalId: string, _reason: string): Promise<PosOrderRef> {
-    const cuid = this.cuidForCart(externalId, 'cancelOrder')
+  async cancelOrder(externalId: string, _reason: string, context?: PosOrderContext): Promise<PosOrderRef> {
+    const cuid = this.cuidForCart(externalId, 'cancelOrder', context)
     const current = await this.getCart(externalId, cuid, 'cancelOrder')
     const ref = toBlazeOrderRef(current)
     if (ref.status === 'cancelled') return ref
@@ -261,6 +266,15 @@ export class BlazeAdapter implements PosAdapter {
         operation: 'cancelOrder',
         vendorCode: current.cartStatus,
       })
+    }
+    if (current.transactionId) {
+      // The sale has started at the counter: only a void of the transaction undoes it, and that needs an
+      // employee and a terminal (`DELETE /transactions/{id}`), which a partner integration does not have.
+      throw new PosError(
+        'POS_REJECTED',
+        'the cart has a transaction at the counter: void it at the POS (a partner key cannot void transactions)',
+        { vendor: VENDOR, operation: 'cancelOrder', vendorCode: 'HAS_TRANSACTION' },
+      )
     }
     let answer: BlazeConsumerCart | null = null
     try {
@@ -285,15 +299,19 @@ export class BlazeAdapter implements PosAdapter {
   }
 
   /** `GET /store/cart/{id}`: an unknown cart is `POS_REJECTED`. */
-  async getOrderStatus(externalId: string): Promise<PosOrderRef> {
-    const cuid = this.cuidForCart(externalId, 'getOrderStatus')
+  async getOrderStatus(externalId: string, context?: PosOrderContext): Promise<PosOrderRef> {
+    const cuid = this.cuidForCart(externalId, 'getOrderStatus', context)
     return toBlazeOrderRef(await this.getCart(externalId, cuid, 'getOrderStatus'))
   }
 
   /** Scans the consumer's cart history (newest first) for a placed cart carrying `orderNumber`. */
-  async findOrder(orderNumber: string): Promise<PosOrderRef | null> {
+  async findOrder(orderNumber: string, context?: PosOrderContext): Promise<PosOrderRef | null> {
     const consumers = [
-      ...new Set([this.orderConsumers.get(orderNumber), this.config.cuid].filter((c): c is string => !!c)),
+      ...new Set(
+        [context?.externalCustomerId, this.orderConsumers.get(orderNumber), this.config.cuid].filter(
+          (c): c is string => !!c,
+        ),
+      ),
     ]
     if (consumers.length === 0) {
       throw new PosError('POS_REJECTED', 'no cuid is configured, so carts cannot be looked up', {
@@ -398,8 +416,12 @@ export class BlazeAdapter implements PosAdapter {
     ])
   }
 
-  private cuidForCart(cartId: string, operation: PosOperation): string {
-    const cuid = this.cartConsumers.get(cartId) ?? this.config.cuid
+  /**
+   * The consumer a cart belongs to: the caller's word (`context`, kept by the sync engine since the push),
+   * else what this instance remembers, else the configured `cuid`.
+   */
+  private cuidForCart(cartId: string, operation: PosOperation, context?: PosOrderContext): string {
+    const cuid = context?.externalCustomerId || this.cartConsumers.get(cartId) || this.config.cuid
     if (cuid) return cuid
     throw new PosError('POS_REJECTED', 'no cuid is known for this cart and none is configured', {
       vendor: VENDOR,
@@ -546,7 +568,8 @@ export class BlazeAdapter implements PosAdapter {
   ): PosOrderRef {
     remember(this.cartConsumers, cart.id, cuid)
     remember(this.orderConsumers, orderNumber, cuid)
-    const ref = toBlazeOrderRef(cart)
+    // The consumer goes back with the ref: the caller keeps it, so a restart loses nothing.
+    const ref = { ...toBlazeOrderRef(cart), externalCustomerId: cuid }
     this.config.logger.info(
       {
         vendor: VENDOR,

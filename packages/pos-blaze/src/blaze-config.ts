@@ -185,7 +185,7 @@ const configSchema = z.object({
     .default({ requests: 10, windowMs: 1000 }),
   pageSize: positiveInt.max(100).default(100),
   locations: z.record(z.string().min(1), z.string().min(1)).optional(),
-  quantitySource: z.enum(['quantities', 'sellableQuantities']).default('quantities'),
+  quantitySource: z.enum(['quantities', 'sellableQuantities']).default('sellableQuantities'),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')

@@ -83,7 +83,7 @@ describe('blaze: auth and config', () => {
       retry: { retries: 3, minTimeout: 500, maxTimeout: 10_000, factor: 2, maxRetryAfterMs: 30_000 },
       rateLimit: { requests: 10, windowMs: 1000 },
       pageSize: 100,
-      quantitySource: 'quantities',
+      quantitySource: 'sellableQuantities',
       currency: 'USD',
       historyPageSize: 100,
       maxHistoryPages: 10,

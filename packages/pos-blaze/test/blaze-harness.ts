@@ -9,7 +9,7 @@ import {
   FakeBlazeServer,
   INVENTORY_MAIN,
   INVENTORY_SAFE,
-} from './fake-blaze-server'
+} from '../src/testing/fake-blaze-server'
 
 export const BLUE_DREAM = '65f1c0a2e4b0a1b2c3d4e5f6'
 export const GUMMIES = '65f1c0a2e4b0a1b2c3d4e7a0'
@@ -208,6 +208,9 @@ export async function startBlazeHarness(
     retry: { retries: 3, minTimeout: 10, maxTimeout: 40 },
     rateLimit: { requests: 1000, windowMs: 1000 },
     logger,
+    // The expected catalogue counts every inventory (the safe too); the default, sellable stock only, has
+    // its own test in blaze-pull.test.ts.
+    quantitySource: 'quantities',
     ...options.adapter,
   })
   return {

@@ -1,5 +1,8 @@
 import { isPosError, ValidationError } from '@peak-oms/core'
+import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, describe, expect, test } from 'vitest'
+import { createBlazeAdapter } from '../src/index'
+import { DEFAULT_CONSUMER, type FakeConsumer, type JsonObject } from '../src/testing/fake-blaze-server'
 import {
   BLUE_DREAM,
   type BlazeHarness,
@@ -8,7 +11,6 @@ import {
   OG_KUSH,
   startBlazeHarness,
 } from './blaze-harness'
-import { DEFAULT_CONSUMER, type FakeConsumer, type JsonObject } from './fake-blaze-server'
 
 const SECOND_CONSUMER: FakeConsumer = {
   id: '65f39f00e4b0a1b2c3d4ee99',
@@ -40,6 +42,7 @@ describe('blaze: orders', () => {
       externalNumber: '10452',
       status: 'submitted',
       raw: 'Placed',
+      externalCustomerId: DEFAULT_CONSUMER.id,
     })
     const cart = cartOf(h, ref.externalId)
     expect(cart).toMatchObject({
@@ -78,6 +81,39 @@ describe('blaze: orders', () => {
     expect(cartOf(h, ref.externalId).consumerId).toBe(SECOND_CONSUMER.id)
     expect((await h.adapter.getOrderStatus(ref.externalId)).externalId).toBe(ref.externalId)
     expect((await h.adapter.findOrder('ORD-20261122-0103'))?.externalId).toBe(ref.externalId)
+  })
+
+  test('after a restart (a new adapter), the customer kept with the ref is enough to read, find and cancel', async () => {
+    h = await startBlazeHarness({ fake: { consumers: [DEFAULT_CONSUMER, SECOND_CONSUMER] } })
+    const ref = await h.adapter.pushOrder({
+      ...harnessOrder('ORD-20261122-0107'),
+      externalCustomerId: SECOND_CONSUMER.id,
+    })
+    expect(ref.externalCustomerId).toBe(SECOND_CONSUMER.id)
+    // A fresh instance remembers nothing: without the context it asks the wrong consumer.
+    const restarted = createBlazeAdapter({
+      baseUrl: h.fake.baseUrl,
+      partnerKey: h.fake.partnerKey,
+      developerKey: h.fake.developerKey,
+      cuid: DEFAULT_CONSUMER.id,
+      clock: h.clock ?? createFakeClock(),
+      retry: { retries: 0 },
+    })
+    expect(await restarted.findOrder('ORD-20261122-0107')).toBeNull()
+    const context = { externalCustomerId: ref.externalCustomerId ?? null }
+    expect((await restarted.findOrder('ORD-20261122-0107', context))?.externalId).toBe(ref.externalId)
+    expect((await restarted.getOrderStatus(ref.externalId, context)).status).toBe('submitted')
+    expect((await restarted.cancelOrder(ref.externalId, 'changed mind', context)).status).toBe('cancelled')
+  })
+
+  test('a cart with a transaction at the counter is not cancelled: POS_REJECTED saying to void it at the POS', async () => {
+    h = await startBlazeHarness()
+    const ref = await h.adapter.pushOrder(harnessOrder('ORD-20261122-0108'))
+    h.fake.patchCart(ref.externalId, { transactionId: '65f39f00e4b0a1b2c3d4ff01' })
+    const error = await h.adapter.cancelOrder(ref.externalId, 'changed mind').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'POS_REJECTED', details: { vendorCode: 'HAS_TRANSACTION' } })
+    expect((error as Error).message).toContain('void it at the POS')
+    expect(h.fake.requests.some((r) => r.method === 'DELETE')).toBe(false)
   })
 
   test('without a configured cuid an order needs externalCustomerId', async () => {

@@ -7,8 +7,13 @@ import {
 } from '@peak-oms/core'
 import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, describe, expect, test } from 'vitest'
+import {
+  defaultFakeProducts,
+  fakeBlazeProduct,
+  INVENTORY_MAIN,
+  INVENTORY_SAFE,
+} from '../src/testing/fake-blaze-server'
 import { BLUE_DREAM, type BlazeHarness, GUMMIES, OG_KUSH, startBlazeHarness } from './blaze-harness'
-import { defaultFakeProducts, fakeBlazeProduct, INVENTORY_MAIN, INVENTORY_SAFE } from './fake-blaze-server'
 
 const DAY = 24 * 3_600_000
 const WEEK = 7 * DAY
@@ -73,6 +78,17 @@ describe('blaze: product and inventory pulls', () => {
       unit: 'mg',
     })
     expect(new Set(h.fake.requests.map((r) => r.path))).toEqual(new Set(['/store/inventory/products']))
+  })
+
+  test('by default stock is what BLAZE calls sellable: the safe inventory is not counted', async () => {
+    h = await startBlazeHarness({ adapter: { quantitySource: undefined } })
+    const { items } = await all((o) => h.adapter.pullInventory({ ...o, pageSize: 100 }))
+    expect(items.length).toBeGreaterThan(0)
+    expect(items.filter((l) => l.externalLocationId === INVENTORY_SAFE)).toEqual([])
+    const counted = await startBlazeHarness()
+    const { items: everything } = await all((o) => counted.adapter.pullInventory({ ...o, pageSize: 100 }))
+    await counted.close()
+    expect(everything.some((l) => l.externalLocationId === INVENTORY_SAFE)).toBe(true)
   })
 
   test('a location map limits and renames inventories, reporting 0 where a product has none', async () => {

@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   type FieldIssue,
   isPosError,
   type Logger,
@@ -78,7 +79,7 @@ export class DutchieAdapter implements PosAdapter {
     if (this.config.consumerKey === undefined) {
       this.logger.warn(
         { vendor: DUTCHIE_VENDOR },
-        'dutchie: no consumerKey configured, so Dutchie will not dedupe pre-order submits; the adapter looks orders up in the open orders before submitting',
+        'dutchie: no consumerKey configured: pulls work, pushOrder refuses (CONFIGURATION), since Dutchie dedupes pre-order submits only with a ConsumerKey',
       )
     }
   }
@@ -149,12 +150,24 @@ export class DutchieAdapter implements PosAdapter {
   }
 
   /**
-   * Submits a pre-order, or returns the one already submitted for this order. With a `consumerKey` the
-   * submit carries it plus a deterministic `idempotencyKey`, so a replay returns the same pre-order id.
-   * Without one, the open orders are searched for our order number before the first submit and before
-   * every retry. Needs `externalCustomerId` (the Dutchie customerId): a `ValidationError` without it.
+   * Submits a pre-order, or returns the one already submitted for this order: the submit carries the
+   * `consumerKey` plus a deterministic `idempotencyKey`, so a replay (after a lost response, a timeout or a
+   * crash) returns the same pre-order id. Without a `consumerKey` Dutchie does not dedupe, and looking the
+   * order up first cannot work (Dutchie's pre-order status has no field carrying our number), so the push
+   * is refused with a `ConfigurationError` rather than risk a second pre-order. Needs `externalCustomerId`
+   * (the Dutchie customerId): a `ValidationError` without it.
    */
   async pushOrder(order: PosOrderInput): Promise<PosOrderRef> {
+    const consumerKey = this.config.consumerKey
+    if (consumerKey === undefined) {
+      throw new ConfigurationError('Dutchie adapter', [
+        {
+          path: 'consumerKey',
+          message:
+            'is required to push orders: without it Dutchie does not dedupe submits, so a retried push could create a second pre-order',
+        },
+      ])
+    }
     const issues: FieldIssue[] = []
     const customerId = parseDutchieId(order.externalCustomerId)
     if (customerId === null) {
@@ -180,25 +193,8 @@ export class DutchieAdapter implements PosAdapter {
       idempotencyKey: dutchieIdempotencyKey(order.idempotencyKey),
       notes: orderNotes(this.config.notesPrefix, order.orderNumber, order.notes),
     }
-    const consumerKey = this.config.consumerKey
     const log = { vendor: DUTCHIE_VENDOR, operation: 'pushOrder', orderNumber: order.orderNumber }
-
-    if (consumerKey === undefined) {
-      const existing = await this.lookup(order.orderNumber, 'pushOrder')
-      if (existing) {
-        this.logger.info({ ...log, externalId: existing.externalId }, 'dutchie: pre-order already exists')
-        return existing
-      }
-    }
     return this.http.retrying('pushOrder', async (attempt) => {
-      if (attempt > 1 && consumerKey === undefined) {
-        // The previous submit may have committed before its response was lost: look before resubmitting.
-        const existing = await this.lookup(order.orderNumber, 'pushOrder')
-        if (existing) {
-          this.logger.info({ ...log, externalId: existing.externalId, attempt }, 'dutchie: pre-order found')
-          return existing
-        }
-      }
       const preOrderId = await this.http.attempt({
         operation: 'pushOrder',
         method: 'POST',
@@ -270,7 +266,9 @@ export class DutchieAdapter implements PosAdapter {
   /**
    * Dutchie has no lookup by external reference: this scans the open pre-orders of the last 14 days
    * (`GET /preorder/Status` without an id) for our order number in `notes`. A completed, cancelled or older
-   * order is not found, and neither is any order if the API does not return `notes` (see the README).
+   * order is not found, and neither is any order if the API does not return `notes` (its published
+   * `PreOrderStatus` has no such field; see the README). Best effort only: deduplication never relies on
+   * it (that is the ConsumerKey's job), and the sync engine keeps the external id `pushOrder` returns.
    */
   async findOrder(orderNumber: string): Promise<PosOrderRef | null> {
     return this.lookup(orderNumber, 'findOrder')

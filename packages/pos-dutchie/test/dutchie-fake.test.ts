@@ -1,9 +1,14 @@
 import { createFakeClock } from '@peak-oms/core/testing'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { dutchieAuthorization } from '../src/dutchie-auth'
-import { FIXTURE_LOCATION, fixtureCustomers, fixtureInventory, fixtureProducts } from './dutchie-fixtures'
+import {
+  FIXTURE_LOCATION,
+  fixtureCustomers,
+  fixtureInventory,
+  fixtureProducts,
+} from '../src/testing/dutchie-fixtures'
+import { FakeDutchieServer } from '../src/testing/fake-dutchie-server'
 import { CONSUMER_KEY, LOCATION_KEY } from './dutchie-harness'
-import { FakeDutchieServer } from './fake-dutchie-server'
 import { component, responseSchema, validateAgainst } from './openapi-check'
 
 let fake: FakeDutchieServer

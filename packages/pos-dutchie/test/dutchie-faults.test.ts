@@ -45,23 +45,35 @@ const submitFaults: Array<[string, PosFault]> = [
   ['a lost response (committed)', { kind: 'lost_response' }],
 ]
 
-for (const consumerKey of ['with', 'without'] as const) {
-  describe(`dutchie: submit faults, ${consumerKey} a ConsumerKey`, () => {
-    for (const [label, fault] of submitFaults) {
-      test(`${label} twice ends in exactly one pre-order`, async () => {
-        rig = await startRig(consumerKey === 'with' ? {} : { adapter: { consumerKey: undefined } })
-        rig.fake.inject('submit', fault, 2)
-        const ref = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0400'))
-        expect(rig.fake.orders.size).toBe(1)
-        expect(ref.externalId).toBe('48213')
-        const again = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0400'))
-        expect(again.externalId).toBe(ref.externalId)
-        expect(rig.fake.orders.size).toBe(1)
-        for (const line of rig.logger.lines) for (const secret of SECRETS) expect(line).not.toContain(secret)
-      })
-    }
+describe('dutchie: submit faults, with a ConsumerKey', () => {
+  for (const [label, fault] of submitFaults) {
+    test(`${label} twice ends in exactly one pre-order`, async () => {
+      rig = await startRig()
+      rig.fake.inject('submit', fault, 2)
+      const ref = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0400'))
+      expect(rig.fake.orders.size).toBe(1)
+      expect(ref.externalId).toBe('48213')
+      const again = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0400'))
+      expect(again.externalId).toBe(ref.externalId)
+      expect(rig.fake.orders.size).toBe(1)
+      for (const line of rig.logger.lines) for (const secret of SECRETS) expect(line).not.toContain(secret)
+    })
+  }
+})
+
+describe('dutchie: without a ConsumerKey', () => {
+  test('pushOrder refuses with CONFIGURATION and submits nothing (Dutchie would not dedupe a retry)', async () => {
+    rig = await startRig({ adapter: { consumerKey: undefined } })
+    rig.fake.inject('submit', { kind: 'lost_response' }, 2)
+    const error = await failure(rig.adapter.pushOrder(harnessOrder('ORD-20261122-0401')))
+    expect(error).toMatchObject({ code: 'CONFIGURATION' })
+    expect(error.message).toContain('consumerKey')
+    expect(rig.fake.orders.size).toBe(0)
+    expect(rig.fake.count('submit')).toBe(0)
+    // pulls still work
+    await rig.adapter.pullProducts()
   })
-}
+})
 
 describe('dutchie: faults on reads', () => {
   test('429 with Retry-After waits that long before retrying', async () => {

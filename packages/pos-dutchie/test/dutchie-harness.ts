@@ -11,8 +11,12 @@ import {
   fixtureCustomers,
   fixtureInventory,
   fixtureProducts,
-} from './dutchie-fixtures'
-import { type FakeDutchieOptions, type FakeDutchieRoute, FakeDutchieServer } from './fake-dutchie-server'
+} from '../src/testing/dutchie-fixtures'
+import {
+  type FakeDutchieOptions,
+  type FakeDutchieRoute,
+  FakeDutchieServer,
+} from '../src/testing/fake-dutchie-server'
 
 export const LOCATION_KEY = 'lk_live_7Hq2ZpV9xW4mN8sT'
 export const INTEGRATOR_KEY = 'ik_9c4e1f7a2b6d8e0f'

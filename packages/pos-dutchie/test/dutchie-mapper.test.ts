@@ -22,12 +22,12 @@ import {
   reportingInventorySchema,
   submitResponseSchema,
 } from '../src/dutchie-schemas'
-import { expectedProducts } from './dutchie-fixtures'
+import { expectedProducts } from '../src/testing/dutchie-fixtures'
+import productsExample from '../src/testing/fixtures/products-page.json'
+import inventoryExample from '../src/testing/fixtures/reporting-inventory-page.json'
 import badRequestExample from './fixtures/error-400-bad-request.json'
 import statusExample from './fixtures/preorder-status-response.json'
 import submitRequestExample from './fixtures/preorder-submit-request.json'
-import productsExample from './fixtures/products-page.json'
-import inventoryExample from './fixtures/reporting-inventory-page.json'
 import { component, validateAgainst } from './openapi-check'
 
 const inventoryCtx: DutchieCallContext = {

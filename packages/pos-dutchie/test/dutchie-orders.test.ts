@@ -187,7 +187,7 @@ describe('dutchie: status, find, update, cancel', () => {
   })
 
   test('when several open pre-orders carry our number the oldest wins, with a warning', async () => {
-    rig = await startRig({ adapter: { consumerKey: undefined } })
+    rig = await startRig()
     const first = await rig.adapter.pushOrder(harnessOrder('ORD-20261122-0302'))
     // A second pre-order for the same number made outside this adapter (e.g. a second integration).
     rig.fake.orders.set(60000, { ...rig.fake.orders.get(Number(first.externalId))!, preOrderId: 60000 })

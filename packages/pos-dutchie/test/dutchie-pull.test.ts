@@ -5,7 +5,7 @@ import {
   expectedProducts,
   expectedRoomInventory,
   fixtureProducts,
-} from './dutchie-fixtures'
+} from '../src/testing/dutchie-fixtures'
 import { type DutchieTestRig, startRig } from './dutchie-harness'
 
 let rig: DutchieTestRig | undefined

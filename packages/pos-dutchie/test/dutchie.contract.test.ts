@@ -1,10 +1,6 @@
 import { runPosAdapterContract } from '@peak-oms/core/testing/vitest'
 import { startContractHarness } from './dutchie-harness'
 
+// Pushing needs the ConsumerKey (Dutchie dedupes submits only with it); without one pushOrder refuses,
+// which dutchie-faults.test.ts checks.
 runPosAdapterContract({ name: 'dutchie', setup: () => startContractHarness() })
-
-// Without a ConsumerKey Dutchie does not dedupe submits: the adapter's read-back lookup must do it.
-runPosAdapterContract({
-  name: 'dutchie (no ConsumerKey)',
-  setup: () => startContractHarness({ consumerKey: undefined }),
-})

@@ -2,7 +2,7 @@ import { generateKeyPairSync, verify } from 'node:crypto'
 import { isPosError } from '@peak-oms/core'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createTreezToken, TREEZ_TOKEN_TTL_MS } from '../src/index'
-import { TREEZ_401_BODY } from './fake-treez-server'
+import { TREEZ_401_BODY } from '../src/testing/fake-treez-server'
 import {
   CERTIFICATE_ID,
   DISPENSARY,

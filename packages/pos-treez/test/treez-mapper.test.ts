@@ -1,6 +1,9 @@
 import { type Clock, type PosOrderInput, ValidationError } from '@peak-oms/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createTreezToken, TREEZ_STATUS_MAP, TREEZ_TICKET_STATUSES } from '../src/index'
+import type { FakeTreezServer } from '../src/testing/fake-treez-server'
+import productExample from '../src/testing/fixtures/product-list-page.json'
+import createResponseExample from '../src/testing/fixtures/ticket-create-response.json'
 import { resolveTreezConfig, type TreezConfig } from '../src/treez-config'
 import {
   TreezMappingIssue,
@@ -17,12 +20,9 @@ import {
   treezTicketByIdSchema,
   treezTicketCreatedSchema,
 } from '../src/treez-schemas'
-import type { FakeTreezServer } from './fake-treez-server'
 import errorExample from './fixtures/error-400-ticket-format.json'
-import productExample from './fixtures/product-list-page.json'
 import stockExample from './fixtures/stock-page.json'
 import createRequestExample from './fixtures/ticket-create-request.json'
-import createResponseExample from './fixtures/ticket-create-response.json'
 import {
   CERTIFICATE_ID,
   DISPENSARY,

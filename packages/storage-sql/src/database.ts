@@ -226,6 +226,27 @@ export interface PackageLevelsTable {
 }
 
 /** The Peak OMS schema, as Kysely sees it. */
+export interface SyncJobsTable {
+  seq: BigSeq
+  id: string
+  pos: string
+  kind: string
+  entity_id: string
+  store_id: string | null
+  status: string
+  attempts: number
+  next_attempt_at: Ts
+  last_error_code: string | null
+  last_error_message: string | null
+  last_failed_at: Ts | null
+  lease_owner: string | null
+  lease_until: Ts | null
+  note: string | null
+  created_at: Ts
+  updated_at: Ts
+  finished_at: Ts | null
+}
+
 export interface PeakDatabase {
   oms_locations: LocationsTable
   oms_items: ItemsTable
@@ -240,6 +261,7 @@ export interface PeakDatabase {
   oms_outbox: OutboxTable
   oms_sequences: SequencesTable
   oms_idempotency: IdempotencyTable
+  oms_sync_jobs: SyncJobsTable
   oms_transfers: TransfersTable
   oms_counts: CountsTable
   oms_count_lines: CountLinesTable

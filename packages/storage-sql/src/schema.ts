@@ -365,6 +365,54 @@ async function addInventoryOperations(db: AnyDb, t: ColumnTypes): Promise<void> 
 }
 
 /**
+ * 0004: the POS sync job table. One pending job per (pos, kind, entity) (the partial unique index is what
+ * coalesces a repeated enqueue); claims look for due jobs and for the earliest open job of each entity.
+ */
+async function addSyncJobs(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const serial = sql.raw(t.serial)
+  await db.schema
+    .createTable('oms_sync_jobs')
+    .addColumn('seq', serial, serialPk(t))
+    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('pos', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('entity_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('next_attempt_at', ts, (c) => c.notNull())
+    .addColumn('last_error_code', 'text')
+    .addColumn('last_error_message', 'text')
+    .addColumn('last_failed_at', ts)
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_until', ts)
+    .addColumn('note', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addColumn('finished_at', ts)
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_one_pending')
+    .on('oms_sync_jobs')
+    .columns(['pos', 'kind', 'entity_id'])
+    .unique()
+    .where(sql.ref('status'), '=', 'pending')
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_open_entity')
+    .on('oms_sync_jobs')
+    .columns(['pos', 'entity_id', 'seq'])
+    .where(sql.ref('status'), 'in', sql`('pending', 'running', 'dead')`)
+    .execute()
+  await db.schema
+    .createIndex('oms_sync_jobs_status')
+    .on('oms_sync_jobs')
+    .columns(['status', 'pos', 'seq'])
+    .execute()
+}
+
+/**
  * 0005: orders at scale. Orders gain an assignee and a POS sync state; a term table holds the words each
  * order is found by in a text search (number, customer, skus, item names, external ids), filled here for
  * the orders that exist; indexes for the searches' sorts, ranges and the dashboard's aggregates.
@@ -443,6 +491,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0001-init': { up: (db) => createSchema(db, types) },
     '0002-history-store': { up: (db) => addHistoryStore(db) },
     '0003-inventory-operations': { up: (db) => addInventoryOperations(db, types) },
+    '0004-sync': { up: (db) => addSyncJobs(db, types) },
     '0005-order-search': { up: (db) => addOrderSearch(db) },
   }
   return { getMigrations: async () => migrations }

@@ -15,6 +15,10 @@ import type {
   OutboxEvent,
   Reservation,
   StorageTx,
+  SyncJob,
+  SyncJobKind,
+  SyncJobStatus,
+  SyncJobSummaryRow,
 } from '@peak-oms/core'
 import { searchTermsOf } from '@peak-oms/core'
 import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
@@ -22,6 +26,7 @@ import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from 
 import type {
   FulfillmentsTable,
   HistoryTable,
+  ItemsTable,
   LevelsTable,
   MovementsTable,
   NotesTable,
@@ -29,6 +34,7 @@ import type {
   OutboxTable,
   PeakDatabase,
   ReservationsTable,
+  SyncJobsTable,
 } from './database'
 import {
   createSqlCounts,
@@ -230,6 +236,37 @@ const toOutbox = (r: Selectable<OutboxTable>): OutboxEvent => ({
   deliveredAt: readTsOrNull(r.delivered_at),
   leaseOwner: r.lease_owner,
   leaseUntil: readTsOrNull(r.lease_until),
+})
+
+const toItem = (r: Selectable<ItemsTable>): Item => ({
+  id: r.id,
+  sku: r.sku,
+  name: r.name,
+  category: r.category,
+  unit: r.unit as Item['unit'],
+  cannabis: r.cannabis === null ? null : readJson(r.cannabis),
+  externalIds: readJson(r.external_ids),
+})
+
+const toSyncJob = (r: Selectable<SyncJobsTable>): SyncJob => ({
+  id: r.id,
+  seq: Number(r.seq),
+  pos: r.pos,
+  kind: r.kind as SyncJobKind,
+  entityId: r.entity_id,
+  storeId: r.store_id,
+  status: r.status as SyncJobStatus,
+  attempts: Number(r.attempts),
+  nextAttemptAt: readTs(r.next_attempt_at),
+  lastError:
+    r.last_error_code === null ? null : { code: r.last_error_code, message: r.last_error_message ?? '' },
+  lastFailedAt: readTsOrNull(r.last_failed_at),
+  leaseOwner: r.lease_owner,
+  leaseUntil: readTsOrNull(r.lease_until),
+  note: r.note,
+  createdAt: readTs(r.created_at),
+  updatedAt: readTs(r.updated_at),
+  finishedAt: readTsOrNull(r.finished_at),
 })
 
 /** The caller's reach on orders: `store_id IN (…) OR customer_id = …`; nothing when neither is given. */
@@ -636,15 +673,21 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .selectAll()
           .where('id', 'in', [...ids])
           .execute()
-        return rows.map((r) => ({
-          id: r.id,
-          sku: r.sku,
-          name: r.name,
-          category: r.category,
-          unit: r.unit as Item['unit'],
-          cannabis: r.cannabis === null ? null : readJson(r.cannabis),
-          externalIds: readJson(r.external_ids),
-        }))
+        return rows.map(toItem)
+      },
+      async findByExternalIds(system, externalIds) {
+        if (externalIds.length === 0) return []
+        // The id at `system` inside the JSON column, as text (a scan: pulls are rare and batched).
+        const key =
+          dialect.name === 'pg'
+            ? sql<string>`external_ids ->> ${system}`
+            : sql<string>`json_extract(external_ids, ${`$."${system.replaceAll('"', '')}"`})`
+        const rows = await db
+          .selectFrom('oms_items')
+          .selectAll()
+          .where(key, 'in', [...externalIds])
+          .execute()
+        return rows.map(toItem)
       },
     },
     inventory: {
@@ -1405,6 +1448,171 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('scope', '=', scope)
           .where('key', '=', key)
           .execute()
+      },
+    },
+    syncJobs: {
+      async enqueue(jobs) {
+        // One by one, in the caller's order, so `seq` follows it; the partial unique index on pending jobs
+        // turns a repeat into nothing.
+        for (const j of jobs) {
+          await db
+            .insertInto('oms_sync_jobs')
+            .values({
+              id: j.id,
+              pos: j.pos,
+              kind: j.kind,
+              entity_id: j.entityId,
+              store_id: j.storeId,
+              status: 'pending',
+              attempts: 0,
+              next_attempt_at: codec.ts(j.nextAttemptAt ?? j.createdAt),
+              last_error_code: null,
+              last_error_message: null,
+              last_failed_at: null,
+              lease_owner: null,
+              lease_until: null,
+              note: null,
+              created_at: codec.ts(j.createdAt),
+              updated_at: codec.ts(j.createdAt),
+              finished_at: null,
+            })
+            .onConflict((oc) =>
+              oc.columns(['pos', 'kind', 'entity_id']).where('status', '=', sql.lit('pending')).doNothing(),
+            )
+            .execute()
+        }
+      },
+      async claim({ owner, limit, leaseMs, now, pos }) {
+        const at = codec.ts(now)
+        let q = db
+          .selectFrom('oms_sync_jobs as j')
+          .select('j.seq')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('j.status', '=', 'pending'), eb('j.next_attempt_at', '<=', at)]),
+              eb.and([eb('j.status', '=', 'running'), eb('j.lease_until', '<=', at)]),
+            ]),
+          )
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('oms_sync_jobs as p')
+                  .select(sql.lit(1).as('one'))
+                  .whereRef('p.pos', '=', 'j.pos')
+                  .whereRef('p.entity_id', '=', 'j.entity_id')
+                  .where('p.status', 'in', [sql.lit('pending'), sql.lit('running'), sql.lit('dead')])
+                  .whereRef('p.seq', '<', 'j.seq'),
+              ),
+            ),
+          )
+          .orderBy('j.seq')
+          .limit(limit)
+        if (pos) q = q.where('j.pos', 'in', pos.length ? [...pos] : [''])
+        if (dialect.skipLocked) q = q.forUpdate().skipLocked()
+        const picked = await q.execute()
+        if (picked.length === 0) return []
+        const rows = await db
+          .updateTable('oms_sync_jobs')
+          .set((eb) => ({
+            status: 'running',
+            lease_owner: owner,
+            lease_until: codec.ts(new Date(now.getTime() + leaseMs)),
+            attempts: eb('attempts', '+', 1),
+            updated_at: at,
+          }))
+          .where(
+            'seq',
+            'in',
+            picked.map((p) => Number(p.seq)),
+          )
+          .returningAll()
+          .execute()
+        return rows.map(toSyncJob).sort((a, b) => a.seq - b.seq)
+      },
+      async finish(id, owner, outcome, now) {
+        const at = codec.ts(now)
+        const common = { status: outcome.status, lease_owner: null, lease_until: null, updated_at: at }
+        const set =
+          outcome.status === 'succeeded'
+            ? { ...common, finished_at: at, ...(outcome.note ? { note: outcome.note } : {}) }
+            : {
+                ...common,
+                last_error_code: outcome.error.code,
+                last_error_message: outcome.error.message,
+                last_failed_at: at,
+                ...(outcome.status === 'pending'
+                  ? { next_attempt_at: codec.ts(outcome.nextAttemptAt) }
+                  : { finished_at: at }),
+              }
+        const r = await db
+          .updateTable('oms_sync_jobs')
+          .set(set)
+          .where('id', '=', id)
+          .where('status', '=', 'running')
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst()
+        return Number(r.numUpdatedRows) > 0
+      },
+      async update(id, expected, patch) {
+        const row = await db
+          .updateTable('oms_sync_jobs')
+          .set({
+            status: patch.status,
+            lease_owner: null,
+            lease_until: null,
+            updated_at: codec.ts(patch.updatedAt),
+            ...(patch.nextAttemptAt ? { next_attempt_at: codec.ts(patch.nextAttemptAt) } : {}),
+            ...(patch.note !== undefined ? { note: patch.note } : {}),
+            ...(patch.finishedAt !== undefined ? { finished_at: codec.ts(patch.finishedAt) } : {}),
+          })
+          .where('id', '=', id)
+          .where('status', 'in', expected.length ? [...expected] : [''])
+          .returningAll()
+          .executeTakeFirst()
+        return row ? toSyncJob(row) : null
+      },
+      async get(id) {
+        const row = await db.selectFrom('oms_sync_jobs').selectAll().where('id', '=', id).executeTakeFirst()
+        return row ? toSyncJob(row) : null
+      },
+      async list(f) {
+        let q = db
+          .selectFrom('oms_sync_jobs')
+          .selectAll()
+          .orderBy('seq', f.newestFirst ? 'desc' : 'asc')
+        if (f.statuses) q = q.where('status', 'in', f.statuses.length ? [...f.statuses] : [''])
+        if (f.pos) q = q.where('pos', '=', f.pos)
+        if (f.kind) q = q.where('kind', '=', f.kind)
+        if (f.entityId) q = q.where('entity_id', '=', f.entityId)
+        if (f.storeIds) q = q.where('store_id', 'in', f.storeIds.length ? [...f.storeIds] : [''])
+        // SQLite takes OFFSET only after a LIMIT.
+        if (f.limit !== undefined || f.offset) q = q.limit(f.limit ?? Number.MAX_SAFE_INTEGER)
+        if (f.offset) q = q.offset(f.offset)
+        return (await q.execute()).map(toSyncJob)
+      },
+      async summary() {
+        const rows = await db
+          .selectFrom('oms_sync_jobs')
+          .select((eb) => [
+            'pos',
+            'status',
+            eb.fn.countAll().as('count'),
+            eb.fn.min('created_at').as('oldest_created_at'),
+            eb.fn.max('finished_at').as('latest_finished_at'),
+            eb.fn.max('last_failed_at').as('latest_failed_at'),
+          ])
+          .groupBy(['pos', 'status'])
+          .execute()
+        return rows.map(
+          (r): SyncJobSummaryRow => ({
+            pos: r.pos,
+            status: r.status as SyncJobStatus,
+            count: Number(r.count),
+            oldestCreatedAt: readTsOrNull(r.oldest_created_at as Date | number | null),
+            latestFinishedAt: readTsOrNull(r.latest_finished_at as Date | number | null),
+            latestFailedAt: readTsOrNull(r.latest_failed_at as Date | number | null),
+          }),
+        )
       },
     },
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SYNC_JOB_KINDS, SYNC_JOB_STATUSES, type SyncJobKind } from '../sync/sync-job'
 import { COUNT_STATUSES, SET_ASIDE_BUCKETS, TRANSFER_STATUSES } from './enums'
 import {
   actorSchema,
@@ -266,6 +267,56 @@ export const listHistoryInputSchema = z.strictObject({
 })
 export type ListHistoryInput = z.input<typeof listHistoryInputSchema>
 
+// POS sync (operator commands; the worker loop takes no actor).
+type PullKind = Extract<SyncJobKind, `pull_${string}`>
+const syncJobStatusSchema = z.enum(SYNC_JOB_STATUSES)
+const syncJobKindSchema = z.enum(SYNC_JOB_KINDS)
+const posNameSchema = z.string().trim().min(1).max(32)
+
+export const listSyncJobsInputSchema = z.strictObject({
+  actor: actorSchema,
+  statuses: z.array(syncJobStatusSchema).max(5).optional(),
+  pos: posNameSchema.optional(),
+  kind: syncJobKindSchema.optional(),
+  /** An order id, or what a pull is about (`inventory`, `products`, `sales`, `order-status`). */
+  entityId: idSchema.optional(),
+  /** @default 100 (at most 1000) */
+  limit: z.number().int().min(1).max(1000).default(100),
+  offset: z.number().int().min(0).max(1_000_000).default(0),
+})
+export type ListSyncJobsInput = z.input<typeof listSyncJobsInputSchema>
+
+export const syncJobCommandInputSchema = z.strictObject({
+  actor: actorSchema,
+  jobId: idSchema,
+  /** Why: kept on the job and in the audit trail. */
+  reason: z.string().trim().min(1).max(500).optional(),
+})
+export type SyncJobCommandInput = z.input<typeof syncJobCommandInputSchema>
+
+export const skipSyncJobInputSchema = syncJobCommandInputSchema.extend({
+  reason: z.string().trim().min(1).max(500),
+})
+export type SkipSyncJobInput = z.input<typeof skipSyncJobInputSchema>
+
+export const rePushOrderInputSchema = z.strictObject({
+  actor: actorSchema,
+  orderId: idSchema,
+  /** Only to these POS connections. @default every POS the order goes to */
+  pos: z.array(posNameSchema).min(1).max(32).optional(),
+})
+export type RePushOrderInput = z.input<typeof rePushOrderInputSchema>
+
+export const requestPullInputSchema = z.strictObject({
+  actor: actorSchema,
+  kind: z.enum(SYNC_JOB_KINDS.filter((k) => k.startsWith('pull_')) as [PullKind, ...PullKind[]]),
+  /** @default every POS connection */
+  pos: z.array(posNameSchema).min(1).max(32).optional(),
+})
+export type RequestPullInput = z.input<typeof requestPullInputSchema>
+
+export const syncHealthInputSchema = z.strictObject({ actor: actorSchema })
+export type SyncHealthInput = z.input<typeof syncHealthInputSchema>
 const statusNameSchema = z.string().trim().min(1).max(64)
 const someOf = <T extends z.ZodType>(schema: T, max = 50) => z.array(schema).max(max)
 

@@ -28,6 +28,7 @@ import type {
   StorageTx,
   TransactionOptions,
 } from '../ports/storage'
+import { BLOCKING_SYNC_STATUSES, type SyncJob, type SyncJobSummaryRow } from '../sync/sync-job'
 
 const clone = <T>(value: T): T => structuredClone(value)
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -48,6 +49,8 @@ class State {
   outboxSeq = 0
   sequences = new Map<string, number>()
   idempotency = new Map<string, IdempotencyRecord>()
+  syncJobs: SyncJob[] = []
+  syncSeq = 0
   transfers = new Map<string, Transfer>()
   counts = new Map<string, StockCount>()
   countLines = new Map<string, CountLine>()
@@ -215,6 +218,15 @@ function createTx(s: State, log: UndoLog): StorageTx {
           const i = s.items.get(id)
           return i ? [clone(i)] : []
         })
+      },
+      async findByExternalIds(system, externalIds) {
+        const wanted = new Set(externalIds)
+        return [...s.items.values()]
+          .filter((i) => {
+            const id = i.externalIds[system]
+            return id !== undefined && wanted.has(id)
+          })
+          .map(clone)
       },
     },
     inventory: {
@@ -778,6 +790,135 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const id = `${scope}\u0000${key}`
         const existing = s.idempotency.get(id)
         if (existing) log.set(s.idempotency, id, { ...existing, result })
+      },
+    },
+    syncJobs: {
+      async enqueue(jobs) {
+        let seq = s.syncSeq
+        for (const j of jobs) {
+          const pending = s.syncJobs.some(
+            (x) =>
+              x.status === 'pending' && x.pos === j.pos && x.kind === j.kind && x.entityId === j.entityId,
+          )
+          if (pending) continue
+          seq += 1
+          log.push(s.syncJobs, {
+            ...clone(j),
+            seq,
+            status: 'pending',
+            attempts: 0,
+            nextAttemptAt: j.nextAttemptAt ?? j.createdAt,
+            lastError: null,
+            lastFailedAt: null,
+            leaseOwner: null,
+            leaseUntil: null,
+            note: null,
+            updatedAt: j.createdAt,
+            finishedAt: null,
+          })
+        }
+        log.field(s, 'syncSeq', seq)
+      },
+      async claim({ owner, limit, leaseMs, now, pos }) {
+        const blocked = new Set<string>()
+        const claimed: SyncJob[] = []
+        for (let i = 0; i < s.syncJobs.length && claimed.length < limit; i++) {
+          const j = s.syncJobs[i] as SyncJob
+          if (!BLOCKING_SYNC_STATUSES.includes(j.status)) continue
+          const key = `${j.pos}\u0000${j.entityId}`
+          if (blocked.has(key)) continue
+          blocked.add(key)
+          if (pos && !pos.includes(j.pos)) continue
+          const due =
+            (j.status === 'pending' && j.nextAttemptAt <= now) ||
+            (j.status === 'running' && j.leaseUntil !== null && j.leaseUntil <= now)
+          if (!due) continue
+          const next: SyncJob = {
+            ...j,
+            status: 'running',
+            leaseOwner: owner,
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            attempts: j.attempts + 1,
+            updatedAt: now,
+          }
+          log.replace(s.syncJobs, i, next)
+          claimed.push(clone(next))
+        }
+        return claimed
+      },
+      async finish(id, owner, outcome, now) {
+        const i = s.syncJobs.findIndex((j) => j.id === id)
+        const j = s.syncJobs[i]
+        if (j?.status !== 'running' || j.leaseOwner !== owner) return false
+        const base = { ...j, status: outcome.status, leaseOwner: null, leaseUntil: null, updatedAt: now }
+        const next: SyncJob =
+          outcome.status === 'succeeded'
+            ? { ...base, note: outcome.note ?? j.note, finishedAt: now }
+            : outcome.status === 'pending'
+              ? { ...base, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error, lastFailedAt: now }
+              : { ...base, lastError: outcome.error, lastFailedAt: now, finishedAt: now }
+        log.replace(s.syncJobs, i, next)
+        return true
+      },
+      async update(id, expected, patch) {
+        const i = s.syncJobs.findIndex((j) => j.id === id)
+        const j = s.syncJobs[i]
+        if (!j || !expected.includes(j.status)) return null
+        const next: SyncJob = {
+          ...j,
+          status: patch.status,
+          nextAttemptAt: patch.nextAttemptAt ?? j.nextAttemptAt,
+          note: patch.note === undefined ? j.note : patch.note,
+          updatedAt: patch.updatedAt,
+          finishedAt: patch.finishedAt === undefined ? j.finishedAt : patch.finishedAt,
+          leaseOwner: null,
+          leaseUntil: null,
+        }
+        log.replace(s.syncJobs, i, next)
+        return clone(next)
+      },
+      async get(id) {
+        const j = s.syncJobs.find((x) => x.id === id)
+        return j ? clone(j) : null
+      },
+      async list(f) {
+        const rows = s.syncJobs.filter(
+          (j) =>
+            (!f.statuses || f.statuses.includes(j.status)) &&
+            (!f.pos || j.pos === f.pos) &&
+            (!f.kind || j.kind === f.kind) &&
+            (!f.entityId || j.entityId === f.entityId) &&
+            (!f.storeIds || (j.storeId !== null && f.storeIds.includes(j.storeId))),
+        )
+        if (f.newestFirst) rows.reverse()
+        const from = f.offset ?? 0
+        return rows.slice(from, f.limit === undefined ? undefined : from + f.limit).map(clone)
+      },
+      async summary() {
+        const rows = new Map<string, SyncJobSummaryRow>()
+        const max = (a: Date | null, b: Date | null) => (a === null ? b : b === null || a >= b ? a : b)
+        for (const j of s.syncJobs) {
+          const key = `${j.pos}\u0000${j.status}`
+          const row = rows.get(key) ?? {
+            pos: j.pos,
+            status: j.status,
+            count: 0,
+            oldestCreatedAt: null,
+            latestFinishedAt: null,
+            latestFailedAt: null,
+          }
+          rows.set(key, {
+            ...row,
+            count: row.count + 1,
+            oldestCreatedAt:
+              row.oldestCreatedAt === null || j.createdAt < row.oldestCreatedAt
+                ? j.createdAt
+                : row.oldestCreatedAt,
+            latestFinishedAt: max(row.latestFinishedAt, j.finishedAt),
+            latestFailedAt: max(row.latestFailedAt, j.lastFailedAt),
+          })
+        }
+        return [...rows.values()].map(clone)
       },
     },
     dashboard: {

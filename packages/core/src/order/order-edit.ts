@@ -17,6 +17,7 @@ import {
 } from '../inventory/holds'
 import type { StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent } from '../services/oms-context'
+import { enqueueOrderSync } from '../sync/sync-enqueue'
 import { loadOrder, safeLineAmounts, toOrderLine } from './order-service'
 
 /** Statuses in which an order's lines may still change: nothing is being picked or handed over yet. */
@@ -185,5 +186,7 @@ export async function editOrder(
       }),
     ],
   })
+  // The POSs that have (or will get) the order hear of the new lines, after its push.
+  await enqueueOrderSync(ctx, tx, next, 'update_order', now)
   return next
 }

@@ -55,6 +55,7 @@ import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-led
 import type { TransitionResult } from '../machines/status-machine'
 import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import { enqueueOrderSync } from '../sync/sync-enqueue'
 import {
   ASSIGN_PERMISSION,
   assignOrder,
@@ -267,6 +268,7 @@ export class OrderService {
             }),
           ],
         })
+        await enqueueOrderSync(ctx, tx, created, 'push_order', now)
         return created
       },
       (tx, order) => recheckOrder(ctx, tx, cmd.actor, order.id, 'order.view'),
@@ -952,5 +954,10 @@ export async function applyOrderEvents(
       : 0,
   )
   await tx.append({ history, outbox: events })
+  // The POSs that have (or will have) the order hear of its cancellation, after its push.
+  for (const [i, next] of nextOrders.entries()) {
+    if (next.status === 'cancelled' && (items[i] as OrderEventItem).order.status !== 'cancelled')
+      await enqueueOrderSync(ctx, tx, next, 'cancel_order', now)
+  }
   return nextOrders
 }

@@ -42,6 +42,16 @@ export interface PosStockLevel {
   updatedAt: Date | null
 }
 
+/** A sale the POS recorded (at the counter, or a ticket we pushed that it completed). */
+export interface PosSale {
+  /** The POS's id for the sale. */
+  externalId: string
+  /** Our order number when the sale is a ticket we pushed (the reference written on it), else null. */
+  orderNumber: string | null
+  lines: Array<{ externalProductId: string; externalLocationId: string; quantity: number; unit: PosUnit }>
+  at: Date | null
+}
+
 /** One page of a pull. `nextCursor` is opaque; pass it back to get the next page; null means done. */
 export interface PosPage<T> {
   items: T[]
@@ -76,6 +86,18 @@ export interface PosOrderInput {
   currency: string
   totalMinor: number
   notes: string | null
+  /** Where a delivery goes, for POSs that take it with the order; absent or null for pickup. */
+  deliveryAddress?: PosAddress | null
+}
+
+/** A delivery address. Customer data: adapters send it to the POS and never log it. */
+export interface PosAddress {
+  line1: string
+  line2?: string | null
+  city: string
+  region: string
+  postalCode: string
+  country: string
 }
 
 export interface PosOrderLineInput {
@@ -85,6 +107,11 @@ export interface PosOrderLineInput {
   externalLocationId: string | null
   quantity: number
   unitPriceMinor: number
+  /**
+   * The unit `quantity` counts (our item's unit): a weighed line in `g` or `mg` tells the adapter to
+   * convert to what the POS expects. Absent: the product's own unit at the POS.
+   */
+  unit?: PosUnit
 }
 
 /** Our reading of a POS order status. `raw` keeps the POS's own word for it. */
@@ -105,6 +132,21 @@ export interface PosOrderRef {
   externalNumber: string | null
   status: PosOrderStatus
   raw: string
+  /**
+   * The POS customer the order belongs to, where later calls on it need it (BLAZE carts). The sync engine
+   * stores it with the external id and passes it back in `PosOrderContext`, so nothing is lost in a restart.
+   */
+  externalCustomerId?: string | null
+}
+
+/**
+ * What the caller knows about an order already on the POS, passed to the calls that follow a push: with
+ * it an adapter needs no memory of its own, so a new process (after a restart) can update, cancel and read
+ * orders pushed by another.
+ */
+export interface PosOrderContext {
+  /** `PosOrderRef.externalCustomerId` of the push (or the customer id the order was pushed with). */
+  externalCustomerId?: string | null
 }
 
 /** What an adapter can do; each flag says what the sync engine may rely on. */
@@ -135,17 +177,25 @@ export interface PosAdapter {
   /** One page of stock levels. A full pull returns every product at every mapped location. */
   pullInventory(options?: PosPullOptions): Promise<PosPage<PosStockLevel>>
   /**
+   * One page of completed sales (with `since`, those at or after it), where the POS has a sales feed.
+   * Optional: without it the engine learns of counter sales through inventory pulls only.
+   */
+  pullSales?(options?: PosPullOptions): Promise<PosPage<PosSale>>
+  /**
    * Creates the order on the POS, or returns the one already created for `order.orderNumber`. Calling it
    * again, after a timeout whose create actually succeeded or after a crash, never creates a second ticket.
    */
   pushOrder(order: PosOrderInput): Promise<PosOrderRef>
   /** Replaces the lines (and notes) of an order already on the POS. */
-  updateOrder(externalId: string, order: PosOrderInput): Promise<PosOrderRef>
-  /** Cancels it. Cancelling an already-cancelled order returns its ref. */
-  cancelOrder(externalId: string, reason: string): Promise<PosOrderRef>
-  getOrderStatus(externalId: string): Promise<PosOrderRef>
+  updateOrder(externalId: string, order: PosOrderInput, context?: PosOrderContext): Promise<PosOrderRef>
+  /**
+   * Cancels it. Cancelling an already-cancelled order returns its ref. An order the POS will not cancel
+   * any more (completed, or a state the POS's API cannot cancel from) is `POS_REJECTED` saying so.
+   */
+  cancelOrder(externalId: string, reason: string, context?: PosOrderContext): Promise<PosOrderRef>
+  getOrderStatus(externalId: string, context?: PosOrderContext): Promise<PosOrderRef>
   /** Looks an order up by our order number; null when the POS has none. */
-  findOrder(orderNumber: string): Promise<PosOrderRef | null>
+  findOrder(orderNumber: string, context?: PosOrderContext): Promise<PosOrderRef | null>
 }
 
 export type { PosOperation }

@@ -14,6 +14,7 @@ import type {
   StockCount,
   Transfer,
 } from '../domain/schemas'
+import type { SyncJobRepository } from '../sync/sync-job'
 
 /** Signed changes to one inventory level, applied in one conditional write. */
 export interface LevelDeltas {
@@ -418,6 +419,8 @@ export interface ItemRepository {
   upsert(item: Item): Promise<void>
   get(id: string): Promise<Item | null>
   getMany(ids: readonly string[]): Promise<Item[]>
+  /** Items whose `externalIds[system]` is one of `externalIds` (a POS pull mapping its product ids). */
+  findByExternalIds(system: string, externalIds: readonly string[]): Promise<Item[]>
 }
 
 /** A domain event written in the same transaction as the change it describes. */
@@ -539,6 +542,8 @@ export interface StorageTx {
   outbox: OutboxRepository
   sequences: SequenceRepository
   idempotency: IdempotencyRepository
+  /** POS sync jobs: written in the transaction of the change that causes them. */
+  syncJobs: SyncJobRepository
   /** Aggregates for `dashboard.summary`. */
   dashboard: DashboardRepository
   transfers: TransferRepository

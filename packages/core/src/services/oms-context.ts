@@ -9,6 +9,7 @@ import type { OrderMachine } from '../order/order-machine'
 import type { Clock } from '../ports/clock'
 import type { Logger } from '../ports/logger'
 import type { NewOutboxEvent, Storage, StorageTx } from '../ports/storage'
+import type { SyncSettings } from '../sync/sync-config'
 
 /** Tunable rules. Every field has a default. */
 export interface OmsPolicies {
@@ -52,6 +53,8 @@ export interface OmsContext {
   fulfillmentMachine: FulfillmentMachine
   access: AccessPolicy
   catalog: CatalogCache
+  /** The POS connections and the sync engine's settings (no connections: nothing is queued). */
+  sync: SyncSettings
 }
 
 export const defaultIds = (): string => randomUUID()

@@ -3,6 +3,7 @@
  * vitest or fast-check. The conformance suites that do are under `@peak-oms/core/testing/vitest`.
  */
 export { createFakeClock, type FakeClock } from './fake-clock'
+export { FakePos, type FakePosFault, type FakePosTicket } from './fake-pos'
 export { actors, createWorld, placeOrder, uid, type World } from './fixtures'
 export { checkInvariants, snapshotStorage } from './invariants'
 export {
@@ -17,3 +18,11 @@ export {
   seedHammerWorld,
 } from './multiprocess'
 export { PausableStorage, type PauseGate, type PausePoint } from './pausable-storage'
+export type { PosFault } from './pos-fault'
+export {
+  runSyncHammer,
+  runSyncHammerWorker,
+  type SyncHammerOptions,
+  type SyncHammerOutcome,
+  type SyncHammerWorkerConfig,
+} from './sync-multiprocess'

@@ -18,6 +18,7 @@ import { outboxSuite } from './suites/outbox.suite'
 import { primitivesSuite } from './suites/primitives.suite'
 import { reservationsSuite } from './suites/reservations.suite'
 import type { ConformanceOptions, ConformanceTarget, Suite } from './suites/suite'
+import { syncSuite } from './suites/sync.suite'
 
 const suites: Suite[] = [
   primitivesSuite,
@@ -37,6 +38,7 @@ const suites: Suite[] = [
   inputFuzzSuite,
   idempotencySuite,
   outboxSuite,
+  syncSuite,
   modelSuite,
 ]
 

@@ -827,6 +827,47 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     },
     expected: (actor, orders) => ordersVisible(orders, actor, 'history.view').sort(),
   },
+  // POS sync: the operator's override is for unscoped staff with sync.manage (the worker loop takes no actor)
+  'sync.listJobs': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: (w, actor) => w.oms.sync.listJobs({ actor }),
+  },
+  'sync.retryJob': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: async (w, actor) => w.oms.sync.retryJob({ actor, jobId: await deadJob(w) }),
+  },
+  'sync.skipJob': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: async (w, actor) => w.oms.sync.skipJob({ actor, jobId: await deadJob(w), reason: 'checked' }),
+  },
+  'sync.rePushOrder': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: async (w, actor) => {
+      const order = await w.oms.orders.create({
+        actor: actors.manager,
+        channel: 'kiosk',
+        flow: 'pickup',
+        storeId: w.stores[OWN_STORE] as string,
+        currency: 'USD',
+        lines: [{ itemId: w.item, quantity: 1, unitPriceMinor: 100 }],
+      })
+      return w.oms.sync.rePushOrder({ actor, orderId: order.id })
+    },
+  },
+  'sync.requestPull': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: (w, actor) => w.oms.sync.requestPull({ actor, kind: 'pull_inventory_full' }),
+  },
+  'sync.health': {
+    kind: 'global',
+    perms: ['sync.manage'],
+    call: (w, actor) => w.oms.sync.health({ actor }),
+  },
   'history.search': {
     kind: 'list',
     perms: ['history.view'],
@@ -869,7 +910,23 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
   },
 }
 
-/** Services of `createOms` whose methods take an actor; `events` (the host's relay) takes none. */
+/** A dead sync job of its own, for the operator's methods. */
+async function deadJob(w: World): Promise<string> {
+  const id = uid('job')
+  const now = new Date('2026-01-01T00:00:00.000Z')
+  await w.storage.transaction(async (tx) => {
+    await tx.syncJobs.enqueue([
+      { id, pos: 'matrix', kind: 'pull_products', entityId: id, storeId: null, createdAt: now },
+    ])
+    await tx.syncJobs.update(id, ['pending'], { status: 'dead', updatedAt: now, finishedAt: now })
+  })
+  return id
+}
+
+/**
+ * Services of `createOms` whose methods take an actor; `events` (the host's relay) takes none, and neither
+ * does the worker loop of `sync` (inherited from `SyncWorker`, so not among its own methods).
+ */
 export const ACTOR_SERVICES = [
   'orders',
   'reservations',
@@ -878,6 +935,7 @@ export const ACTOR_SERVICES = [
   'counts',
   'notes',
   'history',
+  'sync',
   'dashboard',
 ] as const
 

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PosFault } from '@peak-oms/core/testing/vitest'
-import type { JsonObject } from './dutchie-fixtures'
+import type { PosFault } from '@peak-oms/core/testing'
+/** A JSON object as the fake stores and serves it. */
+export type JsonObject = Record<string, unknown>
 
 /** The endpoints the fake serves; faults and counters are kept per route. */
 export type FakeDutchieRoute =

@@ -1,8 +1,9 @@
 import type { PosProduct, PosStockLevel } from '@peak-oms/core'
+import type { JsonObject } from './fake-dutchie-server'
 import productsPage from './fixtures/products-page.json'
 import inventoryPage from './fixtures/reporting-inventory-page.json'
 
-export type JsonObject = Record<string, unknown>
+export type { JsonObject }
 
 /** The two example products [SPEC-shaped], plus a product sold by the gram and an inactive one. */
 export const fixtureProducts: JsonObject[] = [

@@ -2,7 +2,7 @@ import { type KeyObject, randomUUID, verify } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { PosOperation } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing/vitest'
+import type { PosFault } from '@peak-oms/core/testing'
 import ticketTemplate from './fixtures/ticket-create-response.json'
 
 /**
@@ -572,7 +572,10 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
     }
     accepted.push(t)
 
-    const denied = checkToken(req.headers.authorization, `${origin}${req.url}`)
+    // The audience is the URL the client addressed (its Host header): the same as `origin` when it calls
+    // the fake directly, the relay's address when a test puts a relay (e.g. an outage switch) in between.
+    const addressed = req.headers.host ? `http://${req.headers.host}` : origin
+    const denied = checkToken(req.headers.authorization, `${addressed}${req.url}`)
     if (denied) return reply(denied)
     if (parts[0] !== options.dispensary) return reply(fail(404, 'NOT_FOUND', 'Unknown dispensary'))
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { PosOperation } from '@peak-oms/core'
-import type { PosFault } from '@peak-oms/core/testing/vitest'
+import type { PosFault } from '@peak-oms/core/testing'
 
 /** The operation tag of each fake route; `pushOrder` is only `submitCart`. */
 export type FakeBlazeOperation = PosOperation | 'activeCart' | 'prepareCart' | 'inventories'

@@ -1,0 +1,30 @@
+import { mkdirSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createFakeClock } from '@peak-oms/core/testing'
+import { createSqliteStorage } from '@peak-oms/storage-sqlite'
+import { startFakePoses } from './fake-poses'
+import { runSyncScenario } from './sync-scenario'
+
+// A fresh SQLite file for every run.
+const file = resolve(
+  process.env.PEAK_OMS_DEMO_DB ??
+    join(dirname(fileURLToPath(import.meta.url)), '../.peak-oms/sync-worker.db'),
+)
+mkdirSync(dirname(file), { recursive: true })
+for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true })
+
+const storage = createSqliteStorage({ filename: file })
+const migration = await storage.migrateToLatest()
+if (migration.error) throw migration.error
+const clock = createFakeClock()
+const fakes = await startFakePoses(clock)
+console.log(`Peak OMS sync worker — SQLite at ${file}, fake Treez, Dutchie and BLAZE on 127.0.0.1\n`)
+try {
+  const result = await runSyncScenario(storage, fakes.poses, (line) => console.log(`• ${line}`), clock)
+  console.log('')
+  for (const line of result.table) console.log(line)
+} finally {
+  await storage.close()
+  await fakes.close()
+}

@@ -1,0 +1,7 @@
+/**
+ * `@peak-oms/pos-dutchie/testing`: a local fake of the POS API (the routes the adapter uses), with faults to
+ * inject, for tests of a host's wiring and of the sync engine. Not for production.
+ */
+
+export * from './dutchie-fixtures'
+export * from './fake-dutchie-server'
