@@ -28,6 +28,7 @@ import type {
   HistoryTable,
   ItemsTable,
   LevelsTable,
+  LocationsTable,
   MovementsTable,
   NotesTable,
   OrdersTable,
@@ -105,6 +106,17 @@ const toMovement = (r: Selectable<MovementsTable>): Movement => ({
   note: r.note,
   createdAt: readTs(r.created_at),
 })
+
+const toLocation = (r: Selectable<LocationsTable> | undefined): Location | null =>
+  r
+    ? {
+        id: r.id,
+        storeId: r.store_id,
+        name: r.name,
+        kind: r.kind as Location['kind'],
+        externalIds: readJson(r.external_ids),
+      }
+    : null
 
 const toReservation = (r: Selectable<ReservationsTable>): Reservation => ({
   id: r.id,
@@ -621,27 +633,18 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .execute()
       },
       async get(id) {
-        const r = await db.selectFrom('oms_locations').selectAll().where('id', '=', id).executeTakeFirst()
-        return r
-          ? {
-              id: r.id,
-              storeId: r.store_id,
-              name: r.name,
-              kind: r.kind as Location['kind'],
-              externalIds: readJson(r.external_ids),
-            }
-          : null
+        return toLocation(
+          await db.selectFrom('oms_locations').selectAll().where('id', '=', id).executeTakeFirst(),
+        )
+      },
+      async lock(id) {
+        const q = db.selectFrom('oms_locations').selectAll().where('id', '=', id)
+        return toLocation(await (dialect.skipLocked ? q.forNoKeyUpdate() : q).executeTakeFirst())
       },
       async list(filter = {}) {
         let q = db.selectFrom('oms_locations').selectAll().orderBy('id')
         if (filter.storeId) q = q.where('store_id', '=', filter.storeId)
-        return (await q.execute()).map((r) => ({
-          id: r.id,
-          storeId: r.store_id,
-          name: r.name,
-          kind: r.kind as Location['kind'],
-          externalIds: readJson(r.external_ids),
-        }))
+        return (await q.execute()).map((r) => toLocation(r) as Location)
       },
     },
     items: {

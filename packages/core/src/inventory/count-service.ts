@@ -111,7 +111,9 @@ export class CountService {
         const location = await requireLocation(this.#ctx, tx, cmd.actor, cmd.locationId)
         const itemIds = cmd.itemIds ? [...new Set(cmd.itemIds)].sort() : null
         if (itemIds) await requireItems(ctx, tx, itemIds)
-        // Two open counts of the same item would each correct the same difference on approval.
+        // Two open counts of the same item would each correct the same difference on approval. Opens of
+        // one location run one at a time, so two racing opens cannot both miss each other.
+        await tx.locations.lock(location.id)
         const overlapping = (await tx.counts.list({ locationId: location.id, status: 'open' })).find(
           (other) => !other.itemIds || !itemIds || other.itemIds.some((id) => itemIds.includes(id)),
         )

@@ -199,6 +199,10 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const l = s.locations.get(id)
         return l ? clone(l) : null
       },
+      async lock(id) {
+        const l = s.locations.get(id)
+        return l ? clone(l) : null
+      },
       async list(filter = {}) {
         return [...s.locations.values()]
           .filter((l) => !filter.storeId || l.storeId === filter.storeId)

@@ -412,6 +412,12 @@ export interface NoteRepository {
 export interface LocationRepository {
   upsert(location: Location): Promise<void>
   get(id: string): Promise<Location | null>
+  /**
+   * `get`, holding the location until the transaction ends, so that commands which must see each other's
+   * work on one location (opening a stock count beside another open count) run one at a time. PostgreSQL:
+   * `FOR NO KEY UPDATE` (rows that only reference the location do not wait); one-writer backends: `get`.
+   */
+  lock(id: string): Promise<Location | null>
   list(filter?: { storeId?: string }): Promise<Location[]>
 }
 

@@ -667,6 +667,18 @@ export const inventoryOperationsSuite: Suite = (target) =>
         await expectInvariants(w)
       })
 
+      test('two counts of the same location opened at once: one opens, the other is CONFLICT', async () => {
+        const w = await createWorld(storage(), { flower: 5 })
+        const open = (oms: Oms) => codeOf(oms.counts.open({ actor: m, locationId: w.locationId }))
+        // the first has looked for overlapping open counts and found none when the second starts
+        const results = await raced(w, { when: 'after', calls: ['counts.list'] }, open, open)
+        expect(results).toEqual(['OK', 'CONFLICT'])
+        expect(await w.oms.counts.list({ actor: m, locationId: w.locationId, status: 'open' })).toHaveLength(
+          1,
+        )
+        await expectInvariants(w)
+      })
+
       test('a count approval racing a sale keeps the sale: the correction is the difference seen when counting', async () => {
         const w = await createWorld(storage(), { flower: 10 })
         const flower = w.items.flower as string
