@@ -8,6 +8,7 @@ import {
   type FulfillmentContext,
   type FulfillmentEvent,
 } from './fulfillment/fulfillment-machine'
+import { FulfillmentService } from './fulfillment/fulfillment-service'
 import { InventoryService } from './inventory/inventory-service'
 import { ReservationService } from './inventory/reservation-service'
 import type { MachineExtension } from './machines/machine-definition'
@@ -47,6 +48,8 @@ export interface Oms {
   reservations: ReservationService
   inventory: InventoryService
   notes: NoteService
+  /** Pick, scan, pack, ship or hand over the goods an order holds, one fulfillment per location. */
+  fulfillments: FulfillmentService
   history: HistoryService
   /** Outbox delivery: `events.subscribe(handler)`, `events.drain()`, `events.start()`. */
   events: OutboxRelay
@@ -86,6 +89,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     reservations: new ReservationService(ctx),
     inventory: new InventoryService(ctx),
     notes: new NoteService(ctx),
+    fulfillments: new FulfillmentService(ctx),
     history: new HistoryService(ctx),
     events,
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },

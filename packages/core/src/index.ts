@@ -27,6 +27,7 @@ export {
   OmsError,
   type OmsErrorOptions,
   ReservationExpiredError,
+  ScanRejectedError,
   ValidationError,
 } from './errors/oms-error'
 export { isPosError, PosError, type PosErrorInit, type PosOperation } from './errors/pos-error'
@@ -51,6 +52,7 @@ export {
   type FulfillmentMachine,
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
+export { FulfillmentService, type PickList, type PickListLine } from './fulfillment/fulfillment-service'
 export { commitHolds, isLive, releaseHolds, takeHolds } from './inventory/holds'
 export {
   type Drift,

@@ -158,6 +158,8 @@ const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
       | 'orderId'
       | 'locationId'
       | 'status'
+      | 'storeId'
+      | 'customerId'
       | 'assignedToId'
       | 'version'
       | 'createdAt'
@@ -168,6 +170,8 @@ const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
     orderId: r.order_id,
     locationId: r.location_id,
     status: r.status as Fulfillment['status'],
+    storeId: r.store_id as string,
+    customerId: r.customer_id,
     assignedToId: r.assigned_to_id,
     version: Number(r.version),
     createdAt: readTs(r.created_at),
@@ -219,7 +223,10 @@ const toOutbox = (r: Selectable<OutboxTable>): OutboxEvent => ({
   leaseUntil: readTsOrNull(r.lease_until),
 })
 
-/** The caller's reach on orders: `store_id IN (…) OR customer_id = …`; nothing when neither is given. */
+/**
+ * The caller's reach on orders (or fulfillments, which carry their order's store and customer):
+ * `store_id IN (…) OR customer_id = …`; nothing when neither is given.
+ */
 function withReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_orders', object>>(
   q: Q,
   reach: OrderFilter['reach'],
@@ -274,11 +281,26 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(o.updatedAt),
   })
   const fulfillmentRow = (f: Fulfillment) => {
-    const { id, number, orderId, locationId, status, assignedToId, version, createdAt, updatedAt, ...doc } = f
+    const {
+      id,
+      number,
+      orderId,
+      storeId,
+      customerId,
+      locationId,
+      status,
+      assignedToId,
+      version,
+      createdAt,
+      updatedAt,
+      ...doc
+    } = f
     return {
       id,
       number,
       order_id: orderId,
+      store_id: storeId,
+      customer_id: customerId,
       location_id: locationId,
       status,
       assigned_to_id: assignedToId,
@@ -469,6 +491,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           unit: i.unit,
           cannabis: i.cannabis === null ? null : writeJson(i.cannabis),
           external_ids: writeJson(i.externalIds),
+          barcode: i.barcode,
         }
         const { id: _id, ...rest } = row
         await db
@@ -496,6 +519,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           unit: r.unit as Item['unit'],
           cannabis: r.cannabis === null ? null : readJson(r.cannabis),
           externalIds: readJson(r.external_ids),
+          barcode: r.barcode,
         }))
       },
     },
@@ -949,6 +973,28 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('version', '=', expectedVersion)
           .executeTakeFirst()
         return Number(r.numUpdatedRows) === 1
+      },
+      async list(filter) {
+        // Same reach columns as orders (store_id, customer_id).
+        let q = withReach(
+          db.selectFrom('oms_fulfillments').selectAll() as unknown as SelectQueryBuilder<
+            PeakDatabase,
+            'oms_orders',
+            object
+          >,
+          filter.reach,
+        ) as unknown as SelectQueryBuilder<PeakDatabase, 'oms_fulfillments', Selectable<FulfillmentsTable>>
+        if (filter.statuses)
+          q = filter.statuses.length ? q.where('status', 'in', [...filter.statuses]) : q.where(sql.lit(false))
+        if (filter.assignedToId !== undefined) q = q.where('assigned_to_id', '=', filter.assignedToId)
+        if (filter.locationId !== undefined) q = q.where('location_id', '=', filter.locationId)
+        const rows = await q
+          .orderBy('created_at')
+          .orderBy('number')
+          .limit(filter.limit ?? 50)
+          .offset(filter.offset ?? 0)
+          .execute()
+        return rows.map(toFulfillment)
       },
     },
     history: {

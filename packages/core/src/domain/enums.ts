@@ -96,6 +96,9 @@ export const HISTORY_ACTIONS = [
   'inventory_counted',
   'inventory_shortage',
   'pos_synced',
+  'fulfillment_created',
+  'item_scanned',
+  'scan_rejected',
 ] as const
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number]
 

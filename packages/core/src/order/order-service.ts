@@ -31,6 +31,7 @@ import {
   StaleStateError,
   ValidationError,
 } from '../errors/oms-error'
+import { closeFulfillmentsOfCancelledOrder, createFulfillments } from '../fulfillment/fulfillment-records'
 import {
   commitHolds,
   type FreedRows,
@@ -712,6 +713,14 @@ export async function applyOrderEvents(
     throw new StaleStateError(items.length === 1 ? `order ${items[0]?.order.id}` : 'some of the orders', {
       orderIds: items.map((i) => i.order.id),
     })
+  // Fulfillments follow the order: a cancel closes them; a confirm may create them (policy).
+  for (const [i, next] of nextOrders.entries()) {
+    const before = (items[i] as OrderEventItem).order.status
+    if (next.status === 'cancelled' && before !== 'pending' && before !== 'payment_pending')
+      await closeFulfillmentsOfCancelledOrder(ctx, tx, now, actor, next)
+    if (next.status === 'confirmed' && before !== 'confirmed' && ctx.policies.autoCreateFulfillments)
+      await createFulfillments(ctx, tx, now, actor, next, { quiet: true })
+  }
   // The release entries come before the status entry of the same order only in time, not in the chain.
   // Per order: the status change first, then what it caused (refund request, host actions).
   events.sort((a, b) =>

@@ -25,6 +25,11 @@ export interface OmsPolicies {
    * item's name or a location's store is seen after at most this long. @default 30
    */
   catalogCacheSeconds: number
+  /**
+   * Create the fulfillments of an order (one per location it holds stock at) when it is confirmed, in the
+   * same transaction. Otherwise staff create them with `fulfillments.create`. @default false
+   */
+  autoCreateFulfillments: boolean
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -33,6 +38,7 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   confirmedHoldSeconds: null,
   expiryBatchSize: 500,
   catalogCacheSeconds: 30,
+  autoCreateFulfillments: false,
 }
 
 /** What every service shares. */

@@ -2,6 +2,7 @@ import { describe } from 'vitest'
 import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
+import { fulfillmentSuite } from './suites/fulfillment.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
@@ -21,6 +22,7 @@ const suites: Suite[] = [
   holdRulesSuite,
   interleavingsSuite,
   inventorySuite,
+  fulfillmentSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,
   accessExamplesSuite,

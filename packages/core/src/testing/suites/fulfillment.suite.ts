@@ -1,0 +1,422 @@
+import { describe, expect, test } from 'vitest'
+import type { CallerActor, Order } from '../../domain/schemas'
+import { actors, createWorld, placeOrder, type World } from '../fixtures'
+import { checkInvariants } from '../invariants'
+import { race } from './interleavings.suite'
+import type { Suite } from './suite'
+import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
+
+const staff = actors.warehouse
+const m = actors.manager
+
+/** A paid order of the given lines (delivery or pickup), with a barcode on the vape. */
+async function paidOrder(
+  w: World,
+  lines: Record<string, number>,
+  extra: { flow?: 'pickup' | 'delivery'; customerId?: string } = {},
+): Promise<Order> {
+  if (w.items.vape)
+    await w.oms.inventory.defineItem({
+      actor: m,
+      item: {
+        id: w.items.vape,
+        sku: w.items.vape.toUpperCase(),
+        name: 'vape',
+        unit: 'each',
+        barcode: '0012345',
+      },
+    })
+  const order = await placeOrder(w, lines, extra)
+  return w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
+}
+
+const skuOf = (w: World, name: string) => (w.items[name] as string).toUpperCase()
+
+async function level(w: World, name: string) {
+  return w.oms.inventory.level({ actor: m, itemId: w.items[name] as string, locationId: w.locationId })
+}
+
+async function saleMovements(w: World, order: Order) {
+  const moves = await w.oms.inventory.movements({ actor: m, locationId: w.locationId })
+  return moves
+    .filter((mv) => mv.reason === 'sale' && mv.reference?.id === order.id)
+    .map((mv) => [mv.itemId, mv.delta])
+    .sort()
+}
+
+/** Creates, scans every line in full and completes picking. */
+async function picked(w: World, order: Order) {
+  const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+  if (!f) throw new Error('no fulfillment')
+  for (const line of f.lines)
+    await w.oms.fulfillments.scan({
+      actor: staff,
+      fulfillmentId: f.id,
+      code: line.sku as string,
+      quantity: line.quantity,
+    })
+  return w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id })
+}
+
+const packIt = (w: World, id: string) =>
+  w.oms.fulfillments.pack({
+    actor: staff,
+    fulfillmentId: id,
+    boxSize: 'S',
+    weightGrams: 450,
+    packingMaterials: ['mylar bag'],
+    notes: 'fragile',
+  })
+
+export const fulfillmentSuite: Suite = (target) =>
+  describe('fulfillment', () => {
+    const storage = useStorage(target)
+
+    test('a delivery order is picked by scans, packed and shipped: the order follows, exactly its holds are sold', async () => {
+      const w = await createWorld(storage(), { flower: 10, vape: 5 })
+      const order = await paidOrder(w, { flower: 3, vape: 2 }, { flow: 'delivery' })
+      const [f, ...more] = await w.oms.fulfillments.create({
+        actor: m,
+        orderId: order.id,
+        assignedToId: 'picker-1',
+      })
+      expect(more).toEqual([])
+      if (!f) throw new Error('no fulfillment')
+      expect(f).toMatchObject({ status: 'pending', locationId: w.locationId, assignedToId: 'picker-1' })
+      expect(f.number).toMatch(/^FUL-\d{8}-\d{4}$/)
+      expect(f.lines.map((l) => [l.itemId, l.quantity, l.quantityPicked]).sort()).toEqual(
+        [
+          [w.items.flower, 3, 0],
+          [w.items.vape, 2, 0],
+        ].sort(),
+      )
+      // Nothing is left to put in a second one.
+      expect(await codeOf(w.oms.fulfillments.create({ actor: m, orderId: order.id }))).toBe(
+        'INVALID_TRANSITION',
+      )
+
+      const reassigned = await w.oms.fulfillments.assign({
+        actor: m,
+        fulfillmentId: f.id,
+        assignedToId: 'picker-2',
+      })
+      expect(reassigned.assignedToId).toBe('picker-2')
+      const list = await w.oms.fulfillments.pickList({ actor: staff, fulfillmentId: f.id })
+      expect(list.lines.find((l) => l.itemId === w.items.vape)).toMatchObject({
+        sku: skuOf(w, 'vape'),
+        barcode: '0012345',
+        quantity: 2,
+        locationName: 'Sales floor',
+      })
+
+      // scans: by sku, by barcode, refusals
+      const scan = (code: string, quantity = 1) =>
+        w.oms.fulfillments.scan({ actor: staff, fulfillmentId: f.id, code, quantity })
+      const first = await scan(skuOf(w, 'flower'), 2)
+      expect(first.status).toBe('picking')
+      expect(first.pickingStartedAt).toEqual(w.clock.now())
+      expect((await w.oms.orders.get({ actor: m, orderId: order.id })).status).toBe('processing')
+      const wrong = await rejectionOf(scan('NOT-AN-ITEM'))
+      expect(wrong).toMatchObject({ code: 'SCAN_REJECTED', details: { reason: 'wrong_item' } })
+      const over = await rejectionOf(scan(skuOf(w, 'flower'), 2))
+      expect(over).toMatchObject({
+        code: 'SCAN_REJECTED',
+        details: { reason: 'over_scan', picked: 2, planned: 3 },
+      })
+      expect(await codeOf(w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id }))).toBe(
+        'INVALID_TRANSITION',
+      )
+      await scan(skuOf(w, 'flower'))
+      await scan('0012345', 2)
+      const done = await w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id })
+      expect(done).toMatchObject({
+        status: 'packing',
+        scansAccepted: 3,
+        scansRejected: 2,
+        shortPicked: false,
+      })
+      expect(done.pickingCompletedAt).not.toBeNull()
+      expect(done.packingStartedAt).not.toBeNull()
+
+      const packed = await packIt(w, f.id)
+      expect(packed).toMatchObject({
+        status: 'ready_to_ship',
+        boxSize: 'S',
+        weightGrams: 450,
+        packingMaterials: ['mylar bag'],
+        packingNotes: 'fragile',
+      })
+      const packedOrder = await w.oms.orders.get({ actor: m, orderId: order.id })
+      expect(packedOrder).toMatchObject({ status: 'packed', packedQuantity: 5 })
+      // the cancellation rule now sees what is packed
+      expect(await codeOf(w.oms.orders.cancel({ actor: m, orderId: order.id }))).toBe('INVALID_TRANSITION')
+      expect(await saleMovements(w, order)).toEqual([])
+
+      const shipped = await w.oms.fulfillments.ship({
+        actor: staff,
+        fulfillmentId: f.id,
+        carrier: 'UPS',
+        trackingNumber: '1Z999',
+      })
+      expect(shipped).toMatchObject({ status: 'shipped', carrier: 'UPS', trackingNumber: '1Z999' })
+      expect(shipped.shippedAt).toEqual(w.clock.now())
+      expect((await w.oms.orders.get({ actor: m, orderId: order.id })).status).toBe('shipped')
+      expect(await saleMovements(w, order)).toEqual(
+        [
+          [w.items.flower, -3],
+          [w.items.vape, -2],
+        ].sort(),
+      )
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 7, reserved: 0 })
+      expect(await level(w, 'vape')).toMatchObject({ onHand: 3, reserved: 0 })
+
+      const delivered = await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: f.id })
+      expect(delivered.status).toBe('fulfilled')
+      expect(delivered.fulfilledAt).not.toBeNull()
+      expect((await w.oms.orders.get({ actor: m, orderId: order.id })).status).toBe('delivered')
+      expect(await saleMovements(w, order)).toHaveLength(2)
+
+      const history = await w.oms.history.forOrder({ actor: m, orderId: order.id })
+      const actions = history.filter((h) => h.entityType === 'fulfillment').map((h) => h.action)
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'fulfillment_created',
+          'assigned',
+          'item_scanned',
+          'scan_rejected',
+          'packed',
+          'shipped',
+          'delivered',
+        ]),
+      )
+      expect(actions.filter((a) => a === 'assigned')).toHaveLength(2)
+      expect(actions.filter((a) => a === 'scan_rejected')).toHaveLength(2)
+      await expectInvariants(w)
+    })
+
+    test('pickup: a short pick releases what was not found; the hand-over sells only what was picked', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 3 })
+      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      if (!f) throw new Error('no fulfillment')
+      await w.oms.fulfillments.scan({
+        actor: staff,
+        fulfillmentId: f.id,
+        code: skuOf(w, 'flower'),
+        quantity: 2,
+      })
+      const short = await w.oms.fulfillments.completePicking({
+        actor: staff,
+        fulfillmentId: f.id,
+        shortPick: true,
+        notes: 'one jar missing',
+      })
+      expect(short).toMatchObject({ status: 'packing', shortPicked: true, pickingNotes: 'one jar missing' })
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 10, reserved: 2 })
+      await packIt(w, f.id)
+      expect(await w.oms.orders.get({ actor: m, orderId: order.id })).toMatchObject({
+        status: 'ready_for_pickup',
+        packedQuantity: 2,
+      })
+      const handed = await w.oms.fulfillments.handOver({ actor: staff, fulfillmentId: f.id })
+      expect(handed.status).toBe('partially_fulfilled')
+      expect((await w.oms.orders.get({ actor: m, orderId: order.id })).status).toBe('picked_up')
+      expect(await saleMovements(w, order)).toEqual([[w.items.flower, -2]])
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 8, reserved: 0 })
+      await expectInvariants(w)
+    })
+
+    test('a short pick of nothing is refused; cancelling a fulfillment gives its goods back to the order', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 3 })
+      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      if (!f) throw new Error('no fulfillment')
+      await w.oms.fulfillments.startPicking({ actor: staff, fulfillmentId: f.id })
+      expect(
+        await codeOf(
+          w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id, shortPick: true }),
+        ),
+      ).toBe('VALIDATION')
+      const cancelled = await w.oms.fulfillments.cancel({
+        actor: staff,
+        fulfillmentId: f.id,
+        reason: 'restart',
+      })
+      expect(cancelled.status).toBe('cancelled')
+      expect(cancelled.cancelledAt).toEqual(w.clock.now())
+      // still held for the order, not back in open stock
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 10, reserved: 3 })
+      const [hold] = await w.oms.reservations.listByOrder({ actor: m, orderId: order.id })
+      expect(hold).toMatchObject({ status: 'active', quantityReleased: 0 })
+      const [again] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      expect(again?.number).not.toBe(f.number)
+      expect(again?.lines[0]?.quantity).toBe(3)
+      expect(
+        await codeOf(
+          w.oms.fulfillments.ship({ actor: staff, fulfillmentId: f.id, carrier: 'x', trackingNumber: 'y' }),
+        ),
+      ).toBe('INVALID_TRANSITION')
+      await expectInvariants(w)
+    })
+
+    test('cancelling the order closes its fulfillments and releases the goods to open stock', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 3 })
+      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      if (!f) throw new Error('no fulfillment')
+      await w.oms.fulfillments.scan({ actor: staff, fulfillmentId: f.id, code: skuOf(w, 'flower') })
+      const cancelled = await w.oms.orders.cancel({ actor: m, orderId: order.id, reason: 'customer called' })
+      expect(cancelled.status).toBe('cancelled')
+      expect((await w.oms.fulfillments.get({ actor: staff, fulfillmentId: f.id })).status).toBe('cancelled')
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 10, reserved: 0 })
+      expect(await w.oms.fulfillments.allowedEvents({ actor: staff, fulfillmentId: f.id })).toEqual([])
+      await expectInvariants(w)
+    })
+
+    test('with the policy, confirming an order creates its fulfillment in the same transaction', async () => {
+      const w = await createWorld(storage(), { flower: 10 }, { policies: { autoCreateFulfillments: true } })
+      const order = await paidOrder(w, { flower: 2 })
+      const fs = await w.oms.fulfillments.listByOrder({ actor: m, orderId: order.id })
+      expect(fs.map((f) => [f.status, f.lines[0]?.quantity])).toEqual([['pending', 2]])
+      expect(
+        await w.oms.fulfillments.allowedEvents({ actor: staff, fulfillmentId: fs[0]?.id as string }),
+      ).toEqual(['fulfillment.start_picking', 'fulfillment.cancel'])
+      await expectInvariants(w)
+    })
+
+    test('an unpaid order cannot be fulfilled; list filters by status, assignee and location, a page at a time', async () => {
+      const w = await createWorld(storage(), { flower: 20 })
+      const unpaid = await placeOrder(w, { flower: 1 })
+      expect(await codeOf(w.oms.fulfillments.create({ actor: staff, orderId: unpaid.id }))).toBe(
+        'INVALID_TRANSITION',
+      )
+      const ids: string[] = []
+      for (let i = 0; i < 3; i++) {
+        const order = await paidOrder(w, { flower: 1 })
+        const [f] = await w.oms.fulfillments.create({
+          actor: m,
+          orderId: order.id,
+          ...(i < 2 ? { assignedToId: 'picker-9' } : {}),
+        })
+        ids.push(f?.id as string)
+      }
+      await w.oms.fulfillments.startPicking({ actor: staff, fulfillmentId: ids[0] as string })
+      const scoped: CallerActor = { id: 'sm', roles: ['store_manager'], storeIds: [w.storeId] }
+      const ofStore = await w.oms.fulfillments.list({ actor: scoped })
+      expect(ofStore.map((f) => f.id)).toEqual(ids)
+      expect(
+        (await w.oms.fulfillments.list({ actor: scoped, statuses: ['pending'] })).map((f) => f.id),
+      ).toEqual(ids.slice(1))
+      expect(
+        (await w.oms.fulfillments.list({ actor: scoped, assignedToId: 'picker-9' })).map((f) => f.id),
+      ).toEqual(ids.slice(0, 2))
+      expect(
+        (await w.oms.fulfillments.list({ actor: scoped, locationId: w.locationId, limit: 2, offset: 1 })).map(
+          (f) => f.id,
+        ),
+      ).toEqual(ids.slice(1, 3))
+      expect(await w.oms.fulfillments.list({ actor: scoped, locationId: w.backroomId })).toEqual([])
+      const elsewhere: CallerActor = { id: 'sm2', roles: ['store_manager'], storeIds: ['another-store'] }
+      expect(await w.oms.fulfillments.list({ actor: elsewhere })).toEqual([])
+      await expectInvariants(w)
+    })
+
+    test('a customer sees its fulfillment status and tracking, never staff notes; only staff act on it', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 1 }, { flow: 'delivery', customerId: 'cust-1' })
+      const f = await picked(w, order)
+      await packIt(w, f.id)
+      await w.oms.fulfillments.ship({
+        actor: staff,
+        fulfillmentId: f.id,
+        carrier: 'UPS',
+        trackingNumber: '1Z1',
+      })
+      const customer = actors.customer('cust-1')
+      const seen = await w.oms.fulfillments.get({ actor: customer, fulfillmentId: f.id })
+      expect(seen).toMatchObject({ status: 'shipped', carrier: 'UPS', trackingNumber: '1Z1' })
+      expect(seen).toMatchObject({ packingNotes: null, pickingNotes: null, assignedToId: null })
+      const [listed] = await w.oms.fulfillments.list({ actor: customer })
+      expect(listed).toMatchObject({ id: f.id, packingNotes: null })
+      expect((await w.oms.fulfillments.get({ actor: staff, fulfillmentId: f.id })).packingNotes).toBe(
+        'fragile',
+      )
+      expect(await codeOf(w.oms.fulfillments.deliver({ actor: customer, fulfillmentId: f.id }))).toBe(
+        'FORBIDDEN',
+      )
+      expect(await w.oms.fulfillments.allowedEvents({ actor: customer, fulfillmentId: f.id })).toEqual([])
+      const stranger = actors.customer('cust-2')
+      expect(await codeOf(w.oms.fulfillments.get({ actor: stranger, fulfillmentId: f.id }))).toBe('FORBIDDEN')
+      expect(await codeOf(w.oms.fulfillments.get({ actor: stranger, fulfillmentId: 'missing' }))).toBe(
+        'FORBIDDEN',
+      )
+      expect(await codeOf(w.oms.fulfillments.get({ actor: m, fulfillmentId: 'missing' }))).toBe('NOT_FOUND')
+      await expectInvariants(w)
+    })
+
+    test('a scan sent twice with one idempotency key picks once', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 3 })
+      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      const scan = () =>
+        w.oms.fulfillments.scan({
+          actor: staff,
+          fulfillmentId: f?.id as string,
+          code: skuOf(w, 'flower'),
+          idempotencyKey: 'scan-1',
+        })
+      const a = await scan()
+      const b = await scan()
+      expect(b).toEqual(a)
+      expect(
+        (await w.oms.fulfillments.get({ actor: staff, fulfillmentId: f?.id as string })).lines[0],
+      ).toMatchObject({
+        quantityPicked: 1,
+      })
+      await expectInvariants(w)
+    })
+
+    for (const [first, second] of [
+      ['ship', 'cancel'],
+      ['cancel', 'ship'],
+    ] as const) {
+      test(`forced interleaving: ${first} stopped inside its transaction while ${second} runs`, async () => {
+        const w = await createWorld(storage(), { flower: 10 })
+        const order = await paidOrder(w, { flower: 3 }, { flow: 'delivery' })
+        const f = await picked(w, order)
+        await packIt(w, f.id)
+        const run = {
+          ship: (oms: World['oms']) =>
+            codeOf(
+              oms.fulfillments.ship({
+                actor: staff,
+                fulfillmentId: f.id,
+                carrier: 'UPS',
+                trackingNumber: 'T',
+              }),
+            ),
+          cancel: (oms: World['oms']) =>
+            codeOf(oms.fulfillments.cancel({ actor: staff, fulfillmentId: f.id })),
+        }
+        const peer = target.peer ? await target.peer(w.storage) : null
+        try {
+          const [a, b] = await race(w, peer, {
+            a: run[first],
+            point: { when: 'after', calls: ['orders.lock'] },
+            b: run[second],
+          })
+          // the first one wins; the second sees what it committed and is refused, never half-applied
+          expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
+        } finally {
+          await peer?.close()
+        }
+        const after = await w.oms.fulfillments.get({ actor: m, fulfillmentId: f.id })
+        expect(after.status).toBe(first === 'ship' ? 'shipped' : 'cancelled')
+        expect(await saleMovements(w, order)).toEqual(first === 'ship' ? [[w.items.flower, -3]] : [])
+        expect(await level(w, 'flower')).toMatchObject(
+          first === 'ship' ? { onHand: 7, reserved: 0 } : { onHand: 10, reserved: 3 },
+        )
+        expect(await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now())).toEqual([])
+      })
+    }
+  })
