@@ -3,6 +3,7 @@ import { HistoryService } from './audit/history-service'
 import { CatalogCache } from './catalog/catalog-cache'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
+import { type AllocationStrategy, defaultAllocationStrategy } from './fulfillment/allocation'
 import {
   createFulfillmentMachine,
   type FulfillmentContext,
@@ -36,6 +37,12 @@ export interface CreateOmsOptions {
     orders?: OrderMachineExtensions
     fulfillment?: MachineExtension<FulfillmentContext, FulfillmentEvent>
   }
+  /**
+   * Where an order is held when it names no location and its store's default location (the sales floor)
+   * does not have it all: a line may then be split over several locations, each becoming a fulfillment of
+   * its own. @default the order's store first, then fewest locations, then most stock
+   */
+  allocation?: AllocationStrategy
   /** Replace the permissions of a role. */
   roles?: Partial<Record<Role, Iterable<Permission>>>
   /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
@@ -80,6 +87,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     policies,
     orderMachines: createOrderMachines(options.machines?.orders),
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
+    allocation: options.allocation ?? defaultAllocationStrategy,
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
   }

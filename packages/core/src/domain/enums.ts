@@ -13,9 +13,11 @@ export const DELIVERY_ORDER_STATUSES = [
   'confirmed',
   'processing',
   'packed',
+  'partially_shipped',
   'shipped',
   'in_transit',
   'out_for_delivery',
+  'partially_delivered',
   'delivered',
   'completed',
   'cancelled',
@@ -41,6 +43,16 @@ export const PICKUP_ORDER_STATUSES = [
   'picked_up',
   'completed',
   'cancelled',
+  'return_requested',
+  'under_review',
+  'return_approved',
+  'return_rejected',
+  'return_shipped',
+  'return_received',
+  'quality_check',
+  'refund_approved',
+  'refund_rejected',
+  'refunded',
 ] as const
 
 /** Every built-in order status of either flow. Host extensions may add more (stored as plain strings). */

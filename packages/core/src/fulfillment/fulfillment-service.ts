@@ -659,9 +659,11 @@ const all = (fs: readonly Fulfillment[], statuses: readonly FulfillmentStatus[])
 
 /**
  * The order follows its fulfillments, in the caller's transaction (the order is claimed): its packed
- * quantity is what its packed fulfillments picked; it starts processing when picking starts; once every
- * unit it holds is in a fulfillment, it is packed (delivery) or ready for pickup when all are packed,
- * shipped when all have shipped, delivered when all are delivered, picked up when all are handed over.
+ * quantity is what its packed fulfillments picked; it starts processing when picking starts; partially
+ * shipped while some (not all) have shipped, partially delivered while some (not all) have arrived; once
+ * every unit it holds is in a fulfillment, it is packed (delivery) or ready for pickup when all are
+ * packed, shipped when all have shipped, delivered when all are delivered, picked up when all are handed
+ * over. Cancelled fulfillments do not count.
  */
 export async function followFulfillments(
   ctx: OmsContext,
@@ -697,20 +699,31 @@ export async function followFulfillments(
     order = next
   }
   const covered = uncoveredGoods(await tx.reservations.listByOrder(order.id), fulfillments).length === 0
-  const nextEvent = (o: Order): string | null => {
-    if (o.status === 'confirmed' && fulfillments.some((f) => f.status !== 'pending'))
+  const some = (statuses: readonly FulfillmentStatus[]) =>
+    fulfillments.some((f) => statuses.includes(f.status))
+  const every = (statuses: readonly FulfillmentStatus[]) => covered && all(fulfillments, statuses)
+  const nextEvent = ({ status, flow }: Order): string | null => {
+    if (status === 'confirmed' && fulfillments.some((f) => f.status !== 'pending'))
       return 'order.start_processing'
-    if (!covered) return null
-    if (o.status === 'processing' && all(fulfillments, PACKED_STATUSES))
-      return o.flow === 'delivery' ? 'order.pack' : 'order.ready'
-    if (o.flow === 'delivery') {
-      if (o.status === 'packed' && all(fulfillments, SHIPPED_STATUSES)) return 'order.ship'
-      if (all(fulfillments, DONE_STATUSES)) {
-        if (o.status === 'shipped') return 'order.in_transit'
-        if (o.status === 'in_transit') return 'order.out_for_delivery'
-        if (o.status === 'out_for_delivery') return 'order.deliver'
-      }
-    } else if (o.status === 'ready_for_pickup' && all(fulfillments, DONE_STATUSES)) return 'order.pick_up'
+    if (flow === 'pickup') {
+      if (status === 'processing' && every(PACKED_STATUSES)) return 'order.ready'
+      if (status === 'ready_for_pickup' && every(DONE_STATUSES)) return 'order.pick_up'
+      return null
+    }
+    const shippedAll = every(SHIPPED_STATUSES)
+    const doneAll = every(DONE_STATUSES)
+    // Some have gone, others are still being worked on (the order's `partlyShipped`).
+    if ((status === 'processing' || status === 'packed') && some(SHIPPED_STATUSES) && some(OPEN_STATUSES))
+      return 'order.ship_partially'
+    if (status === 'processing' && every(PACKED_STATUSES)) return 'order.pack'
+    if ((status === 'packed' || status === 'partially_shipped') && shippedAll) return 'order.ship'
+    const onTheWay = status === 'shipped' || status === 'in_transit' || status === 'out_for_delivery'
+    if (onTheWay && some(DONE_STATUSES) && !doneAll) return 'order.deliver_partially'
+    if (doneAll) {
+      if (status === 'shipped') return 'order.in_transit'
+      if (status === 'in_transit') return 'order.out_for_delivery'
+      if (status === 'out_for_delivery' || status === 'partially_delivered') return 'order.deliver'
+    }
     return null
   }
   // Each step moves the order on; a host machine that loops is cut off after a few.

@@ -17,6 +17,7 @@ import { parseInput } from '../domain/parse-input'
 import {
   type ActingActor,
   type HistoryEntry,
+  type Location,
   type Order,
   type OrderLine,
   type Reservation,
@@ -31,11 +32,13 @@ import {
   StaleStateError,
   ValidationError,
 } from '../errors/oms-error'
+import { allocate } from '../fulfillment/allocation'
 import { closeFulfillmentsOfCancelledOrder, createFulfillments } from '../fulfillment/fulfillment-records'
 import {
   commitHolds,
   type FreedRows,
   giveBackRows,
+  type HoldRequest,
   isLive,
   releaseHolds,
   takeHolds,
@@ -59,6 +62,8 @@ const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
   'order.pack': 'packed',
   'order.ready': 'packed',
   'order.ship': 'shipped',
+  'order.ship_partially': 'shipped',
+  'order.deliver_partially': 'delivered',
   'order.deliver': 'delivered',
   'order.pick_up': 'delivered',
   'return.request': 'return_requested',
@@ -78,7 +83,11 @@ export async function nextNumber(tx: StorageTx, prefix: 'ORD' | 'FUL', now: Date
 /** The guards' view of a stored order; `orderContextOf` adds what needs its holds. */
 export const toOrderContext = (
   order: Order,
-  fromHolds: Pick<OrderContext, 'soldQuantity' | 'stockShort'> = { soldQuantity: 0, stockShort: false },
+  fromHolds: Pick<OrderContext, 'soldQuantity' | 'stockShort' | 'partlyShipped'> = {
+    soldQuantity: 0,
+    stockShort: false,
+    partlyShipped: false,
+  },
 ): OrderContext => ({
   flow: order.flow,
   channel: order.channel,
@@ -192,14 +201,7 @@ export class OrderService {
               tx,
               now,
               order,
-              lines.map((l, lineIndex) => ({
-                orderLineId: l.id,
-                itemId: l.itemId,
-                locationId,
-                quantity: l.quantity,
-                lineIndex,
-                sku: l.sku,
-              })),
+              await holdRequests(ctx, tx, now, cmd.locationId === undefined, location, lines),
               expiresAt,
             )
           : []
@@ -345,6 +347,44 @@ export async function recheckOrder(
   await loadOrder(ctx, tx, actor, orderId, permission)
 }
 
+/**
+ * Where each line is held: at the location the caller named; otherwise at the store's default location
+ * when it has everything, else where the allocation strategy puts it (a line may be split).
+ */
+async function holdRequests(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  allocating: boolean,
+  location: Location,
+  lines: readonly OrderLine[],
+): Promise<HoldRequest[]> {
+  const requests = lines.map((l, lineIndex) => ({
+    orderLineId: l.id,
+    itemId: l.itemId,
+    locationId: location.id,
+    quantity: l.quantity,
+    lineIndex,
+    sku: l.sku,
+  }))
+  if (!allocating) return requests
+  return allocate(
+    tx,
+    now,
+    ctx.allocation,
+    { storeId: location.storeId, preferred: location },
+    requests,
+    async (ids) => {
+      const found: Location[] = []
+      for (const id of ids) {
+        const l = await ctx.catalog.location(tx, id)
+        if (l) found.push(l)
+      }
+      return found
+    },
+  )
+}
+
 async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {
   const locations = await tx.locations.list({ storeId })
   const pick =
@@ -415,6 +455,16 @@ export async function loadOrder(
   return order
 }
 
+/** Whether some of the order's fulfillments have shipped (or been handed over) and some are still open. */
+async function partlyShipped(tx: StorageTx, orderId: string): Promise<boolean> {
+  const fulfillments = await tx.fulfillments.listByOrder(orderId)
+  const gone = (status: string) => ['shipped', 'partially_fulfilled', 'fulfilled'].includes(status)
+  return (
+    fulfillments.some((f) => gone(f.status)) &&
+    fulfillments.some((f) => f.status !== 'cancelled' && !gone(f.status))
+  )
+}
+
 /** Whether some row the holds hold stock on has a recorded shortage (on hand below what is set aside). */
 async function stockShortUnder(tx: StorageTx, holds: readonly Reservation[]): Promise<boolean> {
   const rows = new Map<string, { itemId: string; locationId: string }>()
@@ -441,6 +491,9 @@ export async function orderContextOf(
   return toOrderContext(order, {
     soldQuantity: holds.reduce((sum, h) => sum + h.quantityFulfilled, 0),
     stockShort: machine.usesGuard(order.status, 'stockShort') ? await stockShortUnder(tx, holds) : false,
+    partlyShipped: machine.usesGuard(order.status, 'partlyShipped')
+      ? await partlyShipped(tx, order.id)
+      : false,
   })
 }
 

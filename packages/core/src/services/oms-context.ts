@@ -4,6 +4,7 @@ import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
 import type { ActingActor, HistoryEntry } from '../domain/schemas'
 import { ConflictError, IdempotencyMismatchError, StaleStateError } from '../errors/oms-error'
+import type { AllocationStrategy } from '../fulfillment/allocation'
 import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
 import type { OrderMachine } from '../order/order-machine'
 import type { Clock } from '../ports/clock'
@@ -50,6 +51,8 @@ export interface OmsContext {
   policies: OmsPolicies
   orderMachines: Record<'delivery' | 'pickup', OrderMachine>
   fulfillmentMachine: FulfillmentMachine
+  /** Where an order without an explicit location is held when its store's default location is short. */
+  allocation: AllocationStrategy
   access: AccessPolicy
   catalog: CatalogCache
 }

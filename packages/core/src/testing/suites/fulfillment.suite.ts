@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { CallerActor, Order } from '../../domain/schemas'
+import type { AllocationStrategy } from '../../fulfillment/allocation'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import { race } from './interleavings.suite'
@@ -41,6 +42,28 @@ async function saleMovements(w: World, order: Order) {
   return moves
     .filter((mv) => mv.reason === 'sale' && mv.reference?.id === order.id)
     .map((mv) => [mv.itemId, mv.delta])
+    .sort()
+}
+
+/** Scans every line of a fulfillment in full and completes picking. */
+async function pickAll(
+  w: World,
+  f: { id: string; lines: ReadonlyArray<{ sku: string | null; quantity: number }> },
+) {
+  for (const line of f.lines)
+    await w.oms.fulfillments.scan({
+      actor: staff,
+      fulfillmentId: f.id,
+      code: line.sku as string,
+      quantity: line.quantity,
+    })
+  return w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id })
+}
+
+/** Holds of an order as (item, location, quantity), sorted. */
+async function holdsOf(w: World, order: Order) {
+  return (await w.oms.reservations.listByOrder({ actor: m, orderId: order.id }))
+    .map((h) => [h.itemId, h.locationId, h.quantityReserved] as const)
     .sort()
 }
 
@@ -373,6 +396,202 @@ export const fulfillmentSuite: Suite = (target) =>
       ).toMatchObject({
         quantityPicked: 1,
       })
+      await expectInvariants(w)
+    })
+
+    test('allocation: the seed example splits A over two locations, B from the first, C from the second; each ships as its own fulfillment', async () => {
+      const w = await createWorld(storage(), { a: 1, b: 5, c: 0 })
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.a as string,
+        locationId: w.backroomId,
+        quantity: 10,
+      })
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.c as string,
+        locationId: w.backroomId,
+        quantity: 3,
+      })
+      const order = await paidOrder(w, { a: 2, b: 1, c: 1 }, { flow: 'delivery' })
+      const [wh1, wh2] = [w.locationId, w.backroomId]
+      expect(await holdsOf(w, order)).toEqual(
+        [
+          [w.items.a, wh1, 1],
+          [w.items.a, wh2, 1],
+          [w.items.b, wh1, 1],
+          [w.items.c, wh2, 1],
+        ].sort(),
+      )
+      const created = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+      expect(
+        created.map((f) => [f.locationId, f.lines.map((l) => [l.itemId, l.quantity]).sort()]).sort(),
+      ).toEqual(
+        [
+          [
+            wh1,
+            [
+              [w.items.a, 1],
+              [w.items.b, 1],
+            ].sort(),
+          ],
+          [
+            wh2,
+            [
+              [w.items.a, 1],
+              [w.items.c, 1],
+            ].sort(),
+          ],
+        ].sort(),
+      )
+      const first = created.find((f) => f.locationId === wh1)
+      const second = created.find((f) => f.locationId === wh2)
+      if (!first || !second) throw new Error('missing a fulfillment')
+      const status = async () => (await w.oms.orders.get({ actor: m, orderId: order.id })).status
+      await pickAll(w, first)
+      await packIt(w, first.id)
+      expect(await status()).toBe('processing')
+      await w.oms.fulfillments.ship({
+        actor: staff,
+        fulfillmentId: first.id,
+        carrier: 'UPS',
+        trackingNumber: 'A1',
+      })
+      expect(await status()).toBe('partially_shipped')
+      expect(await codeOf(w.oms.orders.cancel({ actor: m, orderId: order.id }))).toBe('INVALID_TRANSITION')
+      const moves = async () =>
+        (await w.oms.inventory.movements({ actor: m, limit: 1000 }))
+          .filter((mv) => mv.reason === 'sale' && mv.reference?.id === order.id)
+          .map((mv) => [mv.itemId, mv.locationId, mv.delta])
+          .sort()
+      expect(await moves()).toEqual(
+        [
+          [w.items.a, wh1, -1],
+          [w.items.b, wh1, -1],
+        ].sort(),
+      )
+      await pickAll(w, second)
+      await packIt(w, second.id)
+      await w.oms.fulfillments.ship({
+        actor: staff,
+        fulfillmentId: second.id,
+        carrier: 'UPS',
+        trackingNumber: 'A2',
+      })
+      expect(await status()).toBe('shipped')
+      expect(await moves()).toEqual(
+        [
+          [w.items.a, wh1, -1],
+          [w.items.b, wh1, -1],
+          [w.items.a, wh2, -1],
+          [w.items.c, wh2, -1],
+        ].sort(),
+      )
+      await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: second.id })
+      expect(await status()).toBe('partially_delivered')
+      await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: first.id })
+      expect(await status()).toBe('delivered')
+      await expectInvariants(w)
+    })
+
+    test('allocation: a 20-unit order with 10 on the sales floor and 100 in the vault is held in the vault alone', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.flower as string,
+        locationId: w.backroomId,
+        quantity: 100,
+      })
+      const order = await placeOrder(w, { flower: 20 })
+      expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.backroomId, 20]])
+      // more than every location has together: refused, naming what there is in total
+      const error = await rejectionOf(placeOrder(w, { flower: 91 }))
+      expect(error).toMatchObject({ code: 'INSUFFICIENT_STOCK' })
+      expect(JSON.stringify(error)).toContain('"available":90')
+      // a named location is held there or refused, never split
+      const named = w.oms.orders.create({
+        actor: m,
+        channel: 'kiosk',
+        flow: 'pickup',
+        storeId: w.storeId,
+        locationId: w.locationId,
+        currency: 'USD',
+        lines: [{ itemId: w.items.flower as string, quantity: 11, unitPriceMinor: 100 }],
+      })
+      expect(await codeOf(named)).toBe('INSUFFICIENT_STOCK')
+      await expectInvariants(w)
+    })
+
+    test('allocation: expired holds on the sales floor do not push an order elsewhere', async () => {
+      const w = await createWorld(storage(), { flower: 5 })
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.flower as string,
+        locationId: w.backroomId,
+        quantity: 5,
+      })
+      await placeOrder(w, { flower: 5 }, { holdSeconds: 60 })
+      w.clock.advance(120_000)
+      const order = await placeOrder(w, { flower: 5 })
+      expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.locationId, 5]])
+      await expectInvariants(w)
+    })
+
+    test('allocation: a host strategy decides; a plan that does not add up is refused and nothing is held', async () => {
+      const everythingInBack = (backroomId: () => string): AllocationStrategy => ({
+        allocate: ({ lines }) => lines.map((l) => ({ ...l, locationId: backroomId() })),
+      })
+      let back = ''
+      const w = await createWorld(storage(), { flower: 1 }, { allocation: everythingInBack(() => back) })
+      back = w.backroomId
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.flower as string,
+        locationId: w.backroomId,
+        quantity: 5,
+      })
+      const order = await placeOrder(w, { flower: 2 })
+      expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.backroomId, 2]])
+      const halves: AllocationStrategy = {
+        allocate: ({ lines, preferredLocationId }) =>
+          lines.map((l) => ({ ...l, locationId: preferredLocationId, quantity: Math.ceil(l.quantity / 2) })),
+      }
+      const bad = await createWorld(storage(), { flower: 1 }, { allocation: halves })
+      await bad.oms.inventory.receive({
+        actor: m,
+        itemId: bad.items.flower as string,
+        locationId: bad.backroomId,
+        quantity: 5,
+      })
+      expect(await codeOf(placeOrder(bad, { flower: 4 }))).toBe('VALIDATION')
+      const never = await createWorld(storage(), { flower: 1 }, { allocation: { allocate: () => null } })
+      expect(await codeOf(placeOrder(never, { flower: 4 }))).toBe('INSUFFICIENT_STOCK')
+      expect(await level(bad, 'flower')).toMatchObject({ reserved: 0 })
+      await expectInvariants(w)
+      await expectInvariants(bad)
+    })
+
+    test('a picked-up kiosk order can be returned: goods checked and restocked, payment refunded', async () => {
+      const w = await createWorld(storage(), { flower: 10 })
+      const order = await paidOrder(w, { flower: 2 }, { customerId: 'cust-9' })
+      const f = await picked(w, order)
+      await packIt(w, f.id)
+      await w.oms.fulfillments.handOver({ actor: staff, fulfillmentId: f.id })
+      expect((await w.oms.orders.get({ actor: m, orderId: order.id })).status).toBe('picked_up')
+      const send = (type: string, actor: CallerActor = m) =>
+        w.oms.orders.send({ actor, orderId: order.id, type })
+      await send('return.request', actors.customer('cust-9'))
+      for (const type of [
+        'return.approve',
+        'return.ship_back',
+        'return.receive',
+        'return.inspect',
+        'refund.approve',
+      ])
+        await send(type)
+      const refunded = await send('refund.process')
+      expect(refunded).toMatchObject({ status: 'refunded', paymentStatus: 'refunded' })
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 10, reserved: 0 })
       await expectInvariants(w)
     })
 
