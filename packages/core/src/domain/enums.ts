@@ -6,6 +6,20 @@ export type Channel = (typeof CHANNELS)[number]
 export const ORDER_FLOWS = ['delivery', 'pickup'] as const
 export type OrderFlow = (typeof ORDER_FLOWS)[number]
 
+/** The return process, shared by both flows. */
+const RETURN_STATUSES = [
+  'return_requested',
+  'under_review',
+  'return_approved',
+  'return_rejected',
+  'return_shipped',
+  'return_received',
+  'quality_check',
+  'refund_approved',
+  'refund_rejected',
+  'refunded',
+] as const
+
 /** Statuses of the delivery flow, including the detailed return process. */
 export const DELIVERY_ORDER_STATUSES = [
   'pending',
@@ -21,16 +35,7 @@ export const DELIVERY_ORDER_STATUSES = [
   'delivered',
   'completed',
   'cancelled',
-  'return_requested',
-  'under_review',
-  'return_approved',
-  'return_rejected',
-  'return_shipped',
-  'return_received',
-  'quality_check',
-  'refund_approved',
-  'refund_rejected',
-  'refunded',
+  ...RETURN_STATUSES,
 ] as const
 
 /** Statuses of the pickup (kiosk / in-store) flow. */
@@ -43,16 +48,7 @@ export const PICKUP_ORDER_STATUSES = [
   'picked_up',
   'completed',
   'cancelled',
-  'return_requested',
-  'under_review',
-  'return_approved',
-  'return_rejected',
-  'return_shipped',
-  'return_received',
-  'quality_check',
-  'refund_approved',
-  'refund_rejected',
-  'refunded',
+  ...RETURN_STATUSES,
 ] as const
 
 /** Every built-in order status of either flow. Host extensions may add more (stored as plain strings). */

@@ -239,6 +239,20 @@ function takeFrom(f: Fulfillment, holds: readonly Reservation[], quantity: numbe
   return parts
 }
 
+/** `quantityOf(line)` units of each line, taken from the order's holds of that line at the location. */
+async function holdParts(
+  tx: StorageTx,
+  order: Order,
+  f: Fulfillment,
+  quantityOf: (line: FulfillmentLine) => number,
+) {
+  const holds = await tx.reservations.listByOrder(order.id)
+  return f.lines.flatMap((line) => {
+    const q = quantityOf(line)
+    return q > 0 ? takeFrom(f, holdsOfLine(holds, f, line), q) : []
+  })
+}
+
 /**
  * Sells what the fulfillment picked and has not sold yet, from exactly the order's holds of its lines at
  * its location: on-hand and reserved go down together through the ledger (sale movements). Returns the
@@ -252,11 +266,7 @@ export async function commitFulfillmentLines(
   order: Order,
   f: Fulfillment,
 ): Promise<FulfillmentLine[]> {
-  const holds = await tx.reservations.listByOrder(order.id)
-  const parts = f.lines.flatMap((line) => {
-    const toSell = line.quantityPicked - line.quantityFulfilled
-    return toSell > 0 ? takeFrom(f, holdsOfLine(holds, f, line), toSell) : []
-  })
+  const parts = await holdParts(tx, order, f, (line) => line.quantityPicked - line.quantityFulfilled)
   if (parts.length) await commitHolds(ctx, tx, now, actor, order, parts)
   return f.lines.map((line) => ({ ...line, quantityFulfilled: line.quantityPicked }))
 }
@@ -273,11 +283,7 @@ export async function releaseUnpicked(
   order: Order,
   f: Fulfillment,
 ): Promise<number> {
-  const holds = await tx.reservations.listByOrder(order.id)
-  const parts = f.lines.flatMap((line) => {
-    const missing = line.quantity - line.quantityPicked
-    return missing > 0 ? takeFrom(f, holdsOfLine(holds, f, line), missing) : []
-  })
+  const parts = await holdParts(tx, order, f, (line) => line.quantity - line.quantityPicked)
   if (parts.length === 0) return 0
   const released = await releaseHolds(tx, now, parts)
   const units = parts.reduce((s, p) => s + p.quantity, 0)

@@ -60,6 +60,10 @@ async function pickAll(
   return w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id })
 }
 
+/** Receives stock in the world's back room (its second location). */
+const stockBackroom = (w: World, name: string, quantity: number) =>
+  w.oms.inventory.receive({ actor: m, itemId: w.items[name] as string, locationId: w.backroomId, quantity })
+
 /** Holds of an order as (item, location, quantity), sorted. */
 async function holdsOf(w: World, order: Order) {
   return (await w.oms.reservations.listByOrder({ actor: m, orderId: order.id }))
@@ -71,14 +75,7 @@ async function holdsOf(w: World, order: Order) {
 async function picked(w: World, order: Order) {
   const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
   if (!f) throw new Error('no fulfillment')
-  for (const line of f.lines)
-    await w.oms.fulfillments.scan({
-      actor: staff,
-      fulfillmentId: f.id,
-      code: line.sku as string,
-      quantity: line.quantity,
-    })
-  return w.oms.fulfillments.completePicking({ actor: staff, fulfillmentId: f.id })
+  return pickAll(w, f)
 }
 
 const packIt = (w: World, id: string) =>
@@ -401,18 +398,8 @@ export const fulfillmentSuite: Suite = (target) =>
 
     test('allocation: the seed example splits A over two locations, B from the first, C from the second; each ships as its own fulfillment', async () => {
       const w = await createWorld(storage(), { a: 1, b: 5, c: 0 })
-      await w.oms.inventory.receive({
-        actor: m,
-        itemId: w.items.a as string,
-        locationId: w.backroomId,
-        quantity: 10,
-      })
-      await w.oms.inventory.receive({
-        actor: m,
-        itemId: w.items.c as string,
-        locationId: w.backroomId,
-        quantity: 3,
-      })
+      await stockBackroom(w, 'a', 10)
+      await stockBackroom(w, 'c', 3)
       const order = await paidOrder(w, { a: 2, b: 1, c: 1 }, { flow: 'delivery' })
       const [wh1, wh2] = [w.locationId, w.backroomId]
       expect(await holdsOf(w, order)).toEqual(
@@ -496,12 +483,7 @@ export const fulfillmentSuite: Suite = (target) =>
 
     test('allocation: a 20-unit order with 10 on the sales floor and 100 in the vault is held in the vault alone', async () => {
       const w = await createWorld(storage(), { flower: 10 })
-      await w.oms.inventory.receive({
-        actor: m,
-        itemId: w.items.flower as string,
-        locationId: w.backroomId,
-        quantity: 100,
-      })
+      await stockBackroom(w, 'flower', 100)
       const order = await placeOrder(w, { flower: 20 })
       expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.backroomId, 20]])
       // more than every location has together: refused, naming what there is in total
@@ -524,12 +506,7 @@ export const fulfillmentSuite: Suite = (target) =>
 
     test('allocation: expired holds on the sales floor do not push an order elsewhere', async () => {
       const w = await createWorld(storage(), { flower: 5 })
-      await w.oms.inventory.receive({
-        actor: m,
-        itemId: w.items.flower as string,
-        locationId: w.backroomId,
-        quantity: 5,
-      })
+      await stockBackroom(w, 'flower', 5)
       await placeOrder(w, { flower: 5 }, { holdSeconds: 60 })
       w.clock.advance(120_000)
       const order = await placeOrder(w, { flower: 5 })
@@ -544,12 +521,7 @@ export const fulfillmentSuite: Suite = (target) =>
       let back = ''
       const w = await createWorld(storage(), { flower: 1 }, { allocation: everythingInBack(() => back) })
       back = w.backroomId
-      await w.oms.inventory.receive({
-        actor: m,
-        itemId: w.items.flower as string,
-        locationId: w.backroomId,
-        quantity: 5,
-      })
+      await stockBackroom(w, 'flower', 5)
       const order = await placeOrder(w, { flower: 2 })
       expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.backroomId, 2]])
       const halves: AllocationStrategy = {
@@ -557,12 +529,7 @@ export const fulfillmentSuite: Suite = (target) =>
           lines.map((l) => ({ ...l, locationId: preferredLocationId, quantity: Math.ceil(l.quantity / 2) })),
       }
       const bad = await createWorld(storage(), { flower: 1 }, { allocation: halves })
-      await bad.oms.inventory.receive({
-        actor: m,
-        itemId: bad.items.flower as string,
-        locationId: bad.backroomId,
-        quantity: 5,
-      })
+      await stockBackroom(bad, 'flower', 5)
       expect(await codeOf(placeOrder(bad, { flower: 4 }))).toBe('VALIDATION')
       const never = await createWorld(storage(), { flower: 1 }, { allocation: { allocate: () => null } })
       expect(await codeOf(placeOrder(never, { flower: 4 }))).toBe('INSUFFICIENT_STOCK')
