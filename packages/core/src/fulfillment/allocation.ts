@@ -1,4 +1,4 @@
-import type { LocationKind } from '../domain/enums'
+import type { LocationKind, OrderFlow } from '../domain/enums'
 import { availableOf, type Location } from '../domain/schemas'
 import { InsufficientStockError, type StockShortfall, ValidationError } from '../errors/oms-error'
 import { giveBack, type HoldRequest } from '../inventory/holds'
@@ -16,6 +16,8 @@ export interface AllocationCandidate {
 /** What to allocate: the order's lines, where it would rather be held, and every candidate row. */
 export interface AllocationRequest {
   storeId: string
+  /** A pickup order is collected at its store; a delivery order can ship from anywhere. */
+  flow: OrderFlow
   /** The store's default location (its sales floor, say): what an order is held at when it all fits there. */
   preferredLocationId: string
   lines: ReadonlyArray<{ orderLineId: string; itemId: string; quantity: number }>
@@ -42,11 +44,13 @@ export interface AllocationStrategy {
 /**
  * The default: everything at one location when one has it all (the preferred location, then the order's
  * store, then the most stock); otherwise the preferred location first, then the order's store's other
- * locations, then other stores', each time the location that covers most of what is still missing
- * (fewest locations), then the one with the most stock.
+ * locations, then (delivery orders only) other stores', each time the location that covers most of what is
+ * still missing (fewest locations), then the one with the most stock. A pickup order is held only in its
+ * own store: the customer collects it there.
  */
 export const defaultAllocationStrategy: AllocationStrategy = {
-  allocate({ storeId, preferredLocationId, lines, candidates }) {
+  allocate({ storeId, flow, preferredLocationId, lines, candidates: all }) {
+    const candidates = flow === 'pickup' ? all.filter((c) => c.storeId === storeId) : all
     const tier = (locationId: string, store: string) =>
       locationId === preferredLocationId ? 0 : store === storeId ? 1 : 2
     const locations = new Map<string, { tier: number; stock: Map<string, number>; total: number }>()
@@ -130,7 +134,7 @@ export async function allocate(
   tx: StorageTx,
   now: Date,
   strategy: AllocationStrategy,
-  order: { storeId: string; preferred: Location },
+  order: { storeId: string; flow: OrderFlow; preferred: Location },
   lines: readonly AllocatedLine[],
   locationsOf: (ids: readonly string[]) => Promise<Location[]>,
 ): Promise<HoldRequest[]> {
@@ -176,6 +180,7 @@ export async function allocate(
   })
   const plan = strategy.allocate({
     storeId: order.storeId,
+    flow: order.flow,
     preferredLocationId: preferredId,
     lines: lines.map(({ orderLineId, itemId, quantity }) => ({ orderLineId, itemId, quantity })),
     candidates,
@@ -183,7 +188,10 @@ export async function allocate(
   if (!plan) {
     const short = (all: boolean) =>
       [...need].flatMap(([itemId, q]): StockShortfall[] => {
-        const available = candidates.filter((c) => c.itemId === itemId).reduce((s, c) => s + c.available, 0)
+        // what the order could have been held at (a pickup order: its own store)
+        const available = candidates
+          .filter((c) => c.itemId === itemId && (order.flow !== 'pickup' || c.storeId === order.storeId))
+          .reduce((s, c) => s + c.available, 0)
         if (available >= q && !all) return []
         const asking = lines.filter((l) => l.itemId === itemId)
         return [

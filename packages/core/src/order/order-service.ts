@@ -12,7 +12,7 @@ import {
   orderEventInputSchema,
   orderRefInputSchema,
 } from '../domain/commands'
-import type { HistoryAction } from '../domain/enums'
+import type { HistoryAction, OrderFlow } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type ActingActor,
@@ -201,7 +201,14 @@ export class OrderService {
               tx,
               now,
               order,
-              await holdRequests(ctx, tx, now, cmd.locationId === undefined, location, lines),
+              await holdRequests(
+                ctx,
+                tx,
+                now,
+                cmd.locationId === undefined ? cmd.flow : null,
+                location,
+                lines,
+              ),
               expiresAt,
             )
           : []
@@ -355,7 +362,8 @@ async function holdRequests(
   ctx: OmsContext,
   tx: StorageTx,
   now: Date,
-  allocating: boolean,
+  /** The order's flow when the strategy may place it (no location named), else null. */
+  allocating: OrderFlow | null,
   location: Location,
   lines: readonly OrderLine[],
 ): Promise<HoldRequest[]> {
@@ -372,7 +380,7 @@ async function holdRequests(
     tx,
     now,
     ctx.allocation,
-    { storeId: location.storeId, preferred: location },
+    { storeId: location.storeId, flow: allocating, preferred: location },
     requests,
     async (ids) => {
       const found: Location[] = []

@@ -504,6 +504,32 @@ export const fulfillmentSuite: Suite = (target) =>
       await expectInvariants(w)
     })
 
+    test('allocation: a pickup order stays in its store; a delivery order may ship from another store', async () => {
+      const w = await createWorld(storage(), { flower: 2 })
+      const elsewhere = `${w.locationId}-other-store`
+      await w.oms.inventory.defineLocation({
+        actor: m,
+        location: {
+          id: elsewhere,
+          storeId: `${w.storeId}-other`,
+          name: 'Other warehouse',
+          kind: 'warehouse',
+        },
+      })
+      await w.oms.inventory.receive({
+        actor: m,
+        itemId: w.items.flower as string,
+        locationId: elsewhere,
+        quantity: 50,
+      })
+      const refused = await rejectionOf(placeOrder(w, { flower: 5 }))
+      expect(refused).toMatchObject({ code: 'INSUFFICIENT_STOCK' })
+      expect(JSON.stringify(refused)).toContain('"available":2')
+      const order = await placeOrder(w, { flower: 5 }, { flow: 'delivery' })
+      expect(await holdsOf(w, order)).toEqual([[w.items.flower, elsewhere, 5]])
+      await expectInvariants(w)
+    })
+
     test('allocation: expired holds on the sales floor do not push an order elsewhere', async () => {
       const w = await createWorld(storage(), { flower: 5 })
       await stockBackroom(w, 'flower', 5)
