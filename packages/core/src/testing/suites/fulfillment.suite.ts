@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { CallerActor, Order } from '../../domain/schemas'
 import type { AllocationStrategy } from '../../fulfillment/allocation'
@@ -88,7 +89,33 @@ const packIt = (w: World, id: string) =>
     notes: 'fragile',
   })
 
-export const fulfillmentSuite: Suite = (target) =>
+/** One random step on one of a few paid orders and their fulfillments. */
+type Step =
+  | { kind: 'progress'; order: number }
+  | { kind: 'create' | 'cancel' | 'cancelOrder' | 'pack' | 'ship' | 'handOver' | 'deliver'; order: number }
+  | { kind: 'scan'; order: number; item: 'flower' | 'vape' | 'nothing'; quantity: number }
+  | { kind: 'complete'; order: number; short: boolean }
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  // the next natural step of the order's fulfillment, most of the time, so runs get far
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('progress' as const), order: fc.nat(2) }) },
+  fc.record({
+    kind: fc.constantFrom('create', 'cancel', 'cancelOrder', 'pack', 'ship', 'handOver', 'deliver'),
+    order: fc.nat(2),
+  }) as fc.Arbitrary<Step>,
+  fc.record({
+    kind: fc.constant('scan' as const),
+    order: fc.nat(2),
+    item: fc.constantFrom('flower' as const, 'vape' as const, 'nothing' as const),
+    quantity: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('complete' as const), order: fc.nat(2), short: fc.boolean() }),
+)
+
+/** What a refused step may answer: a definite, typed refusal (never CONFLICT or an untyped error). */
+const REFUSALS = ['INVALID_TRANSITION', 'SCAN_REJECTED', 'VALIDATION']
+
+export const fulfillmentSuite: Suite = (target, options) =>
   describe('fulfillment', () => {
     const storage = useStorage(target)
 
@@ -587,6 +614,115 @@ export const fulfillmentSuite: Suite = (target) =>
       expect(await level(w, 'flower')).toMatchObject({ onHand: 10, reserved: 0 })
       await expectInvariants(w)
     })
+
+    test(`random fulfillment steps on split and single-location orders sell exactly what shipped (${Math.max(10, Math.round(options.numRuns / 5))} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(stepArb, { minLength: 12, maxLength: 30 }), async (steps) => {
+          const w = await createWorld(storage(), { flower: 4, vape: 2 })
+          await stockBackroom(w, 'flower', 3)
+          await stockBackroom(w, 'vape', 3)
+          const start = { flower: 7, vape: 5 }
+          // a delivery order split over both locations, a pickup order, and a second delivery order
+          const orders = [
+            await paidOrder(w, { flower: 5, vape: 1 }, { flow: 'delivery' }),
+            await paidOrder(w, { vape: 1 }),
+            await paidOrder(w, { flower: 1 }, { flow: 'delivery' }),
+          ]
+          const latest = async (i: number) => {
+            const fs = await w.oms.fulfillments.listByOrder({ actor: m, orderId: (orders[i] as Order).id })
+            return fs.filter((f) => f.status !== 'cancelled').at(-1) ?? fs.at(-1)
+          }
+          for (const step of steps) {
+            const order = orders[step.order] as Order
+            const f = await latest(step.order)
+            const fulfillmentId = f?.id ?? 'none-yet'
+            const call = async (): Promise<unknown> => {
+              const a = { actor: staff, fulfillmentId }
+              if (step.kind === 'progress') {
+                const missing = f?.lines.find((l) => l.quantityPicked < l.quantity)
+                switch (f?.status) {
+                  case 'pending':
+                  case 'picking':
+                    return missing
+                      ? w.oms.fulfillments.scan({
+                          ...a,
+                          code: missing.sku as string,
+                          quantity: missing.quantity - missing.quantityPicked,
+                        })
+                      : w.oms.fulfillments.completePicking(a)
+                  case 'packing':
+                    return w.oms.fulfillments.pack({ ...a, boxSize: 'S', weightGrams: 10 })
+                  case 'ready_to_ship':
+                    return order.flow === 'delivery'
+                      ? w.oms.fulfillments.ship({ ...a, carrier: 'UPS', trackingNumber: 'T' })
+                      : w.oms.fulfillments.handOver(a)
+                  case 'shipped':
+                    return w.oms.fulfillments.deliver(a)
+                  default:
+                    return w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+                }
+              }
+              switch (step.kind) {
+                case 'create':
+                  return w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+                case 'cancelOrder':
+                  return w.oms.orders.cancel({ actor: m, orderId: order.id })
+                case 'cancel':
+                  return w.oms.fulfillments.cancel(a)
+                case 'pack':
+                  return w.oms.fulfillments.pack({ ...a, boxSize: 'S', weightGrams: 10 })
+                case 'ship':
+                  return w.oms.fulfillments.ship({ ...a, carrier: 'UPS', trackingNumber: 'T' })
+                case 'handOver':
+                  return w.oms.fulfillments.handOver(a)
+                case 'deliver':
+                  return w.oms.fulfillments.deliver(a)
+                case 'scan':
+                  return w.oms.fulfillments.scan({
+                    ...a,
+                    code: step.item === 'nothing' ? 'NOTHING' : skuOf(w, step.item),
+                    quantity: step.quantity,
+                  })
+                case 'complete':
+                  return w.oms.fulfillments.completePicking({ ...a, shortPick: step.short })
+              }
+            }
+            const code =
+              f || step.kind === 'create' || step.kind === 'cancelOrder' ? await codeOf(call()) : 'OK'
+            if (code !== 'OK') expect(REFUSALS, `${JSON.stringify(step)} → ${code}`).toContain(code)
+          }
+          // every unit sold is a unit some fulfillment shipped or handed over, and nothing else
+          const sold: Record<string, number> = { flower: 0, vape: 0 }
+          for (const [i, order] of orders.entries()) {
+            const fs = await w.oms.fulfillments.listByOrder({ actor: m, orderId: order.id })
+            for (const f of fs) {
+              for (const l of f.lines) {
+                expect(l.quantityFulfilled).toBeLessThanOrEqual(l.quantityPicked)
+                expect(l.quantityPicked).toBeLessThanOrEqual(l.quantity)
+                const name = l.itemId === w.items.flower ? 'flower' : 'vape'
+                sold[name] = (sold[name] as number) + l.quantityFulfilled
+                const gone = ['shipped', 'partially_fulfilled', 'fulfilled'].includes(f.status)
+                expect(l.quantityFulfilled, `${f.status} fulfillment of order ${i}`).toBe(
+                  gone ? l.quantityPicked : 0,
+                )
+              }
+            }
+            const now = await w.oms.orders.get({ actor: m, orderId: order.id })
+            if (fs.some((f) => f.lines.some((l) => l.quantityFulfilled > 0)))
+              expect(now.status).not.toBe('cancelled')
+          }
+          for (const name of ['flower', 'vape'] as const) {
+            const levels = await w.oms.inventory.levels({ actor: m, itemId: w.items[name] as string })
+            expect(
+              levels.reduce((s, l) => s + l.onHand, 0),
+              name,
+            ).toBe(start[name] - (sold[name] as number))
+          }
+          await expectInvariants(w)
+        }),
+        { numRuns: Math.max(10, Math.round(options.numRuns / 5)) },
+      )
+    }, 600_000)
 
     for (const [first, second] of [
       ['ship', 'cancel'],
