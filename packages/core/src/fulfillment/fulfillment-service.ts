@@ -284,7 +284,14 @@ export class FulfillmentService {
         return next
       })
     } catch (error) {
-      if (isOmsError(error) && error instanceof ScanRejectedError) await this.#countRejection(cmd, error)
+      // The refusal is what the caller gets, even if counting it failed (that is only logged).
+      if (isOmsError(error) && error instanceof ScanRejectedError)
+        await this.#countRejection(cmd, error).catch((failure: unknown) =>
+          ctx.logger.warn(
+            { fulfillmentId: cmd.fulfillmentId, code: isOmsError(failure) ? failure.code : 'INTERNAL' },
+            'peak-oms: a refused scan could not be counted',
+          ),
+        )
       throw error
     }
   }
