@@ -45,6 +45,13 @@ export {
   type StorageUnavailableInit,
 } from './errors/storage-error'
 export {
+  type Allocation,
+  type AllocationCandidate,
+  type AllocationRequest,
+  type AllocationStrategy,
+  defaultAllocationStrategy,
+} from './fulfillment/allocation'
+export {
   createFulfillmentMachine,
   FULFILLMENT_ACTIONS,
   type FulfillmentContext,

@@ -147,7 +147,19 @@ const TS_FIELDS = [
 ] as const
 
 const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
-  const doc = readJson<Record<string, unknown>>(r.doc)
+  // Rows written before a field existed read as its default.
+  const doc = {
+    shortPicked: false,
+    scansAccepted: 0,
+    scansRejected: 0,
+    carrier: null,
+    ...readJson<Record<string, unknown>>(r.doc),
+  } as Record<string, unknown>
+  doc.lines = (doc.lines as Array<Record<string, unknown>>).map((l) => ({
+    sku: null,
+    quantityPicked: 0,
+    ...l,
+  }))
   for (const f of TS_FIELDS)
     doc[f] = doc[f] === null || doc[f] === undefined ? null : new Date(doc[f] as string)
   return {
