@@ -60,6 +60,7 @@ export {
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
 export { FulfillmentService, type PickList, type PickListLine } from './fulfillment/fulfillment-service'
+export { type ReturnOutcome, returnOutcomeSchema } from './fulfillment/returns'
 export { commitHolds, isLive, releaseHolds, takeHolds } from './inventory/holds'
 export {
   type Drift,

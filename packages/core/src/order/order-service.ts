@@ -34,6 +34,7 @@ import {
 } from '../errors/oms-error'
 import { allocate } from '../fulfillment/allocation'
 import { closeFulfillmentsOfCancelledOrder, createFulfillments } from '../fulfillment/fulfillment-records'
+import { returnEntries } from '../fulfillment/returns'
 import {
   commitHolds,
   type FreedRows,
@@ -695,28 +696,15 @@ export async function applyOrderEvents(
           next = { ...next, paymentStatus: 'refunded' }
           break
         case 'restockReturn': {
-          const sold = holds.filter((h) => h.quantityFulfilled > 0)
-          if (sold.length) {
-            await recordMovements(
-              ctx,
-              tx,
-              now,
-              actor,
-              sold.map((h) => ({
-                itemId: h.itemId,
-                locationId: h.locationId,
-                bucket: 'on_hand' as const,
-                delta: h.quantityFulfilled,
-                reason: 'return_restock' as const,
-                reference: { kind: 'order' as const, id: order.id },
-              })),
-              {
-                orderId: order.id,
-                storeId: order.storeId,
-                action: 'returned',
-                description: 'returned goods restocked',
-              },
-            )
+          // What the quality check found, per line (`data.lines`), or everything sold back on hand.
+          const entries = returnEntries(order, holds, event.data)
+          if (entries.length) {
+            await recordMovements(ctx, tx, now, actor, entries, {
+              orderId: order.id,
+              storeId: order.storeId,
+              action: 'returned',
+              description: 'returned goods checked and put back',
+            })
           }
           break
         }

@@ -591,6 +591,47 @@ export const fulfillmentSuite: Suite = (target, options) =>
       await expectInvariants(bad)
     })
 
+    test('a return is checked per line: restocked, damaged or quarantined, never more than was sold', async () => {
+      const w = await createWorld(storage(), { flower: 10, vape: 5 })
+      const order = await paidOrder(w, { flower: 2, vape: 1 }, { flow: 'delivery' })
+      const f = await picked(w, order)
+      await packIt(w, f.id)
+      await w.oms.fulfillments.ship({
+        actor: staff,
+        fulfillmentId: f.id,
+        carrier: 'UPS',
+        trackingNumber: 'R1',
+      })
+      await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: f.id })
+      const send = (type: string, data?: Record<string, unknown>) =>
+        w.oms.orders.send({ actor: m, orderId: order.id, type, ...(data ? { data } : {}) })
+      for (const type of [
+        'return.request',
+        'return.approve',
+        'return.ship_back',
+        'return.receive',
+        'return.inspect',
+      ])
+        await send(type)
+      const line = (name: string) => order.lines.find((l) => l.itemId === w.items[name])?.id as string
+      const tooMany = await rejectionOf(
+        send('refund.approve', { lines: [{ orderLineId: line('vape'), quantity: 2, outcome: 'restock' }] }),
+      )
+      expect(tooMany).toMatchObject({ code: 'VALIDATION' })
+      expect(JSON.stringify(tooMany)).toContain('data.lines.0.quantity')
+      await send('refund.approve', {
+        lines: [
+          { orderLineId: line('flower'), quantity: 1, outcome: 'restock' },
+          { orderLineId: line('flower'), quantity: 1, outcome: 'quarantine' },
+          { orderLineId: line('vape'), quantity: 1, outcome: 'damaged' },
+        ],
+      })
+      expect(await level(w, 'flower')).toMatchObject({ onHand: 10, quarantine: 1, available: 9 })
+      expect(await level(w, 'vape')).toMatchObject({ onHand: 5, damaged: 1, available: 4 })
+      expect((await send('refund.process')).status).toBe('refunded')
+      await expectInvariants(w)
+    })
+
     test('a picked-up kiosk order can be returned: goods checked and restocked, payment refunded', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await paidOrder(w, { flower: 2 }, { customerId: 'cust-9' })
