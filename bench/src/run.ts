@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { type Actor, createOms, type Oms } from '@peak-oms/core'
 import pg from 'pg'
 import { type Backend, openPg, openSqlite } from './backends'
+import { BULK_ROWS, benchInventory, COUNT_LINES } from './inventory-ops'
 import { type LoadResult, runLoad } from './load'
 
 const PG_URL = process.env.PEAK_OMS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -160,8 +161,11 @@ async function pgReachable(): Promise<boolean> {
 
 const only = process.env.BENCH_ONLY
 const skipOrders = process.env.BENCH_SKIP_ORDERS === '1'
+const skipExpiry = process.env.BENCH_SKIP_EXPIRY === '1'
+const skipInventory = process.env.BENCH_SKIP_INVENTORY === '1'
 const orderLines: string[] = []
 const expiryLines: string[] = []
+const inventoryLines: string[] = []
 console.log(
   `Peak OMS bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
 )
@@ -176,10 +180,18 @@ for (const open of backends) {
   console.log(`${backend.name}: order creation with reservation`)
   if (!skipOrders) await benchBackend(backend, orderLines)
   await backend.close()
-  const fresh = await open()
-  console.log(`${fresh.name}: expireDue over ${EXPIRE_HOLDS} holds`)
-  await benchExpiry(fresh, expiryLines)
-  await fresh.close()
+  if (!skipExpiry) {
+    const fresh = await open()
+    console.log(`${fresh.name}: expireDue over ${EXPIRE_HOLDS} holds`)
+    await benchExpiry(fresh, expiryLines)
+    await fresh.close()
+  }
+  if (!skipInventory) {
+    const fresh = await open()
+    console.log(`${fresh.name}: bulk update of ${BULK_ROWS} rows, count of ${COUNT_LINES} lines`)
+    await benchInventory(fresh, inventoryLines)
+    await fresh.close()
+  }
   console.log()
 }
 console.log('Markdown rows for BENCHMARKS.md:\n')
@@ -191,3 +203,6 @@ for (const l of orderLines) console.log(l)
 console.log('\n| backend | holds expired | orders cancelled | time | reserved after |')
 console.log('| --- | --- | --- | --- | --- |')
 for (const l of expiryLines) console.log(l)
+console.log('\n| backend | operation | size | time | rate | |')
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const l of inventoryLines) console.log(l)

@@ -10,8 +10,10 @@ import {
   type FulfillmentEvent,
 } from './fulfillment/fulfillment-machine'
 import { FulfillmentService } from './fulfillment/fulfillment-service'
+import { CountService } from './inventory/count-service'
 import { InventoryService } from './inventory/inventory-service'
 import { ReservationService } from './inventory/reservation-service'
+import { TransferService } from './inventory/transfer-service'
 import type { MachineExtension } from './machines/machine-definition'
 import { NoteService } from './notes/note-service'
 import { createOrderMachines, type OrderMachineExtensions } from './order/order-machine'
@@ -54,6 +56,10 @@ export interface Oms {
   orders: OrderService
   reservations: ReservationService
   inventory: InventoryService
+  /** Transfers of stock between locations and stores. */
+  transfers: TransferService
+  /** Physical counts (reconciliation). */
+  counts: CountService
   notes: NoteService
   /** Pick, scan, pack, ship or hand over the goods an order holds, one fulfillment per location. */
   fulfillments: FulfillmentService
@@ -96,6 +102,8 @@ export function createOms(options: CreateOmsOptions): Oms {
     orders: new OrderService(ctx),
     reservations: new ReservationService(ctx),
     inventory: new InventoryService(ctx),
+    transfers: new TransferService(ctx),
+    counts: new CountService(ctx),
     notes: new NoteService(ctx),
     fulfillments: new FulfillmentService(ctx),
     history: new HistoryService(ctx),

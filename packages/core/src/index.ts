@@ -61,16 +61,34 @@ export {
 } from './fulfillment/fulfillment-machine'
 export { FulfillmentService, type PickList, type PickListLine } from './fulfillment/fulfillment-service'
 export { type ReturnOutcome, returnOutcomeSchema } from './fulfillment/returns'
+export { BULK_CSV_COLUMNS, bulkResultCsv, parseBulkCsv } from './inventory/bulk-csv'
+export {
+  BULK_BATCH,
+  type BulkProgress,
+  type BulkRowResult,
+  type BulkUpdateOptions,
+  type BulkUpdateResult,
+} from './inventory/bulk-update'
+export {
+  type CountedLine,
+  CountService,
+  type CountView,
+  type DiscrepancyLine,
+  type DiscrepancyReport,
+} from './inventory/count-service'
 export { commitHolds, isLive, releaseHolds, takeHolds } from './inventory/holds'
 export {
   type Drift,
   InventoryService,
+  type PackageHistory,
   type ReconcileResult,
   reconcile,
   type StockView,
 } from './inventory/inventory-service'
+export { isLow } from './inventory/low-stock'
 export { type ExpireDueResult, ReservationService } from './inventory/reservation-service'
-export { isShortage, type LedgerEntry, recordMovements } from './inventory/stock-ledger'
+export { isShortage, type LedgerEntry, type LedgerSink, recordMovements } from './inventory/stock-ledger'
+export { allowedTransferSteps, TransferService } from './inventory/transfer-service'
 export type {
   GuardFn,
   MachineDefinition,

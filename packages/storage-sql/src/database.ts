@@ -38,6 +38,8 @@ export interface LevelsTable {
   quarantine: number
   incoming: number
   safety_stock: number
+  /** Added by 0003; null: not watched for low stock. */
+  reorder_point: number | null
   version: number
   updated_at: Ts
 }
@@ -172,6 +174,52 @@ export interface IdempotencyTable {
   created_at: Ts
 }
 
+export interface TransfersTable {
+  id: string
+  from_location_id: string
+  to_location_id: string
+  from_store_id: string
+  to_store_id: string
+  status: string
+  version: number
+  /** The rest of the transfer (lines, note, loss reason, step timestamps). */
+  doc: Json
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface CountsTable {
+  id: string
+  location_id: string
+  store_id: string
+  status: string
+  version: number
+  /** The rest of the count (kind, items, note, who opened and approved, step timestamps). */
+  doc: Json
+  created_at: Ts
+  updated_at: Ts
+}
+
+export interface CountLinesTable {
+  count_id: string
+  item_id: string
+  /** '' for the item as a whole. */
+  package_id: string
+  expected: number
+  counted: number
+  counted_by: string
+  counted_at: Ts
+}
+
+export interface PackageLevelsTable {
+  item_id: string
+  location_id: string
+  package_id: string
+  on_hand: number
+  received_at: Ts
+  updated_at: Ts
+}
+
 /** The Peak OMS schema, as Kysely sees it. */
 export interface PeakDatabase {
   oms_locations: LocationsTable
@@ -186,4 +234,8 @@ export interface PeakDatabase {
   oms_outbox: OutboxTable
   oms_sequences: SequencesTable
   oms_idempotency: IdempotencyTable
+  oms_transfers: TransfersTable
+  oms_counts: CountsTable
+  oms_count_lines: CountLinesTable
+  oms_package_levels: PackageLevelsTable
 }

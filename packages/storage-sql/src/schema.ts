@@ -282,6 +282,87 @@ async function addHistoryStore(db: AnyDb): Promise<void> {
 }
 
 /**
+ * 0003: inventory operations — transfers between locations, physical counts and their counted lines,
+ * stock per package (traceability tag), and a reorder point per level for low-stock alerts.
+ */
+async function addInventoryOperations(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const json = sql.raw(t.json)
+  await db.schema
+    .alterTable('oms_levels')
+    .addColumn('reorder_point', 'integer', (c) => c.check(sql`reorder_point >= 0`))
+    .execute()
+  await db.schema
+    .createTable('oms_transfers')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('from_location_id', 'text', (c) => c.notNull())
+    .addColumn('to_location_id', 'text', (c) => c.notNull())
+    .addColumn('from_store_id', 'text', (c) => c.notNull())
+    .addColumn('to_store_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('oms_transfers_from')
+    .on('oms_transfers')
+    .columns(['from_location_id', 'created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_transfers_to')
+    .on('oms_transfers')
+    .columns(['to_location_id', 'created_at'])
+    .execute()
+  await db.schema
+    .createTable('oms_counts')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', json, (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oms_counts_location').on('oms_counts').columns(['location_id']).execute()
+  await db.schema
+    .createTable('oms_count_lines')
+    .addColumn('count_id', 'text', (c) => c.notNull())
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    // '' for the item as a whole: a key column cannot be null
+    .addColumn('package_id', 'text', (c) => c.notNull())
+    .addColumn('expected', 'integer', (c) => c.notNull())
+    .addColumn('counted', 'integer', (c) => c.notNull().check(sql`counted >= 0`))
+    .addColumn('counted_by', 'text', (c) => c.notNull())
+    .addColumn('counted_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_count_lines_pk', ['count_id', 'item_id', 'package_id'])
+    .execute()
+  await db.schema
+    .createTable('oms_package_levels')
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('location_id', 'text', (c) => c.notNull())
+    .addColumn('package_id', 'text', (c) => c.notNull())
+    .addColumn('on_hand', 'integer', (c) => c.notNull().check(sql`on_hand >= 0`))
+    .addColumn('received_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_package_levels_pk', ['item_id', 'location_id', 'package_id'])
+    .execute()
+  await db.schema
+    .createIndex('oms_package_levels_package')
+    .on('oms_package_levels')
+    .columns(['package_id'])
+    .execute()
+  await db.schema
+    .createIndex('oms_movements_package')
+    .on('oms_movements')
+    .columns(['package_id'])
+    .where(sql.ref('package_id'), 'is not', null)
+    .execute()
+}
+
+/**
  * 0006: fulfillments carry their order's store and customer (reach-limited lists, filtered in the query),
  * with indexes for the work queues (by store and status, by assignee, by location); items gain an
  * optional barcode for scanning. Existing fulfillment rows take their order's store and customer.
@@ -319,6 +400,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-init': { up: (db) => createSchema(db, types) },
     '0002-history-store': { up: (db) => addHistoryStore(db) },
+    '0003-inventory-operations': { up: (db) => addInventoryOperations(db, types) },
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
   }
   return { getMigrations: async () => migrations }

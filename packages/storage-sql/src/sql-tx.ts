@@ -28,6 +28,12 @@ import type {
   PeakDatabase,
   ReservationsTable,
 } from './database'
+import {
+  createSqlCounts,
+  createSqlInventoryOperations,
+  createSqlTransfers,
+  insertZeroLevels,
+} from './inventory-operations-sql'
 import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
@@ -52,6 +58,8 @@ export interface SqlDialect {
 type Db = Kysely<PeakDatabase>
 
 const ACTIVE = sql.lit('active')
+/** Rows per INSERT when a batch is large (a count approval, a bulk update). */
+const APPEND_CHUNK = 1000
 
 function chunks<T>(rows: readonly T[], size: number): T[][] {
   const out: T[][] = []
@@ -68,6 +76,7 @@ const toLevel = (r: Selectable<LevelsTable>): InventoryLevel => ({
   quarantine: Number(r.quarantine),
   incoming: Number(r.incoming),
   safetyStock: Number(r.safety_stock),
+  reorderPoint: r.reorder_point === null || r.reorder_point === undefined ? null : Number(r.reorder_point),
   version: Number(r.version),
   updatedAt: readTs(r.updated_at),
 })
@@ -428,8 +437,23 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           ),
   }
 
-  return {
+  const tx: StorageTx = {
     async append(batch) {
+      const large = [batch.reservations, batch.orders, batch.movements, batch.history, batch.outbox].some(
+        (rows) => (rows?.length ?? 0) > APPEND_CHUNK,
+      )
+      if (large) {
+        // Too many rows for one statement's parameters (SQLite 32,766; PostgreSQL 65,535): in slices.
+        const slices = [
+          ...chunks(batch.reservations ?? [], APPEND_CHUNK).map(inserts.reservations),
+          ...chunks(batch.orders ?? [], APPEND_CHUNK).map(inserts.orders),
+          ...chunks(batch.movements ?? [], APPEND_CHUNK).map(inserts.movements),
+          ...chunks(batch.history ?? [], APPEND_CHUNK).map(inserts.history),
+          ...chunks(batch.outbox ?? [], APPEND_CHUNK).map(inserts.outbox),
+        ]
+        for (const q of slices) await q?.execute()
+        return
+      }
       const queries = [
         inserts.reservations(batch.reservations ?? []),
         inserts.orders(batch.orders ?? []),
@@ -602,23 +626,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           (options.requireAvailable === undefined || options.requireAvailable <= 0) &&
           (options.expectOnHand === undefined || options.expectOnHand === 0)
         if (!couldSucceedOnZero) return null
-        const inserted = await db
-          .insertInto('oms_levels')
-          .values({
-            item_id: itemId,
-            location_id: locationId,
-            on_hand: 0,
-            reserved: 0,
-            damaged: 0,
-            quarantine: 0,
-            incoming: 0,
-            safety_stock: 0,
-            version: 0,
-            updated_at: codec.ts(options.now),
-          })
-          .onConflict((oc) => oc.columns(['item_id', 'location_id']).doNothing())
-          .executeTakeFirst()
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        const inserted = await insertZeroLevels(db, dialect, [{ itemId, locationId }], options.now)
+        if (inserted === 0) {
           // Someone else created it meanwhile: try the write once more on their row.
           const again = await update()
           return again ? toLevel(again) : null
@@ -640,14 +649,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         return r ? toLevel(r) : null
       },
+      ...createSqlInventoryOperations(db, dialect, toLevel),
       async insertMovements(movements) {
-        await inserts.movements(movements)?.execute()
+        await tx.append({ movements })
       },
       async listMovements(filter) {
         let q = db.selectFrom('oms_movements').selectAll()
         if (filter.itemId) q = q.where('item_id', '=', filter.itemId)
         if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
         if (filter.referenceId) q = q.where('reference_id', '=', filter.referenceId)
+        if (filter.packageId) q = q.where('package_id', '=', filter.packageId)
         if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
         if (filter.limit) {
           const rows = await q.orderBy('seq', 'desc').limit(filter.limit).execute()
@@ -684,6 +695,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           quarantine: level.quarantine,
           incoming: level.incoming,
           safety_stock: level.safetyStock,
+          reorder_point: level.reorderPoint,
           version: level.version,
           updated_at: codec.ts(level.updatedAt),
         }
@@ -1139,6 +1151,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     sequences: {
       next: (name) => dialect.nextSequence(db, name),
     },
+    transfers: createSqlTransfers(db, dialect),
+    counts: createSqlCounts(db, dialect),
     idempotency: {
       async claim(scope, key, requestHash, now) {
         const inserted = await db
@@ -1172,6 +1186,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
     },
   }
+  return tx
 }
 
 /** The upsert-increment sequence: one row per counter. Right for SQLite (one writer at a time). */

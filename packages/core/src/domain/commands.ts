@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { COUNT_STATUSES, SET_ASIDE_BUCKETS, TRANSFER_STATUSES } from './enums'
 import {
   actorSchema,
   channelSchema,
@@ -156,6 +157,13 @@ export const reservationQuantityInputSchema = z.strictObject({
   reason: z.string().trim().max(1000).optional(),
 })
 export type ReservationQuantityInput = z.input<typeof reservationQuantityInputSchema>
+
+export const commitReservationInputSchema = z.strictObject({
+  ...reservationQuantityInputSchema.shape,
+  /** Sell from this package (traceability tag); absent: packages oldest first, then untagged stock. */
+  packageId: idSchema.optional(),
+})
+export type CommitReservationInput = z.input<typeof commitReservationInputSchema>
 
 export const expireDueInputSchema = z.strictObject({
   actor: actorSchema.optional(),
@@ -337,3 +345,205 @@ export const listFulfillmentsInputSchema = z.strictObject({
   offset: pageOffsetSchema,
 })
 export type ListFulfillmentsInput = z.input<typeof listFulfillmentsInputSchema>
+
+const noteInputSchema = z.string().trim().max(1000)
+/** Why stock was set aside, lost or written off: required, shown in the audit trail. */
+const reasonTextSchema = z.string().trim().min(1, 'must say why').max(1000)
+
+export const transferLineInputSchema = z.strictObject({
+  itemId: idSchema,
+  quantity: positiveQuantitySchema,
+  /** Ship this package (traceability tag); absent: untagged stock. */
+  packageId: idSchema.optional(),
+})
+
+export const createTransferInputSchema = z.strictObject({
+  ...commandBase,
+  fromLocationId: idSchema,
+  toLocationId: idSchema,
+  lines: z.array(transferLineInputSchema).min(1, 'a transfer needs at least one line').max(1000),
+  note: noteInputSchema.optional(),
+})
+export type CreateTransferInput = z.input<typeof createTransferInputSchema>
+
+/** ship, cancel: a step of one transfer. */
+export const transferStepInputSchema = z.strictObject({
+  ...commandBase,
+  transferId: idSchema,
+  note: noteInputSchema.optional(),
+})
+export type TransferStepInput = z.input<typeof transferStepInputSchema>
+
+export const receiveTransferInputSchema = z.strictObject({
+  ...commandBase,
+  transferId: idSchema,
+  /** What arrived, per line (item and package). Absent: everything still outstanding. */
+  lines: z
+    .array(z.strictObject({ itemId: idSchema, packageId: idSchema.optional(), quantity: quantitySchema }))
+    .min(1)
+    .max(1000)
+    .optional(),
+  note: noteInputSchema.optional(),
+})
+export type ReceiveTransferInput = z.input<typeof receiveTransferInputSchema>
+
+export const closeTransferInputSchema = z.strictObject({
+  ...commandBase,
+  transferId: idSchema,
+  /** Required when something shipped never arrived: it is written off as lost with this reason. */
+  lossReason: reasonTextSchema.optional(),
+})
+export type CloseTransferInput = z.input<typeof closeTransferInputSchema>
+
+export const transferRefInputSchema = z.strictObject({ actor: actorSchema, transferId: idSchema })
+export type TransferRefInput = z.input<typeof transferRefInputSchema>
+
+export const listTransfersInputSchema = z.strictObject({
+  actor: actorSchema,
+  /** Transfers out of or into this location. */
+  locationId: idSchema.optional(),
+  status: z.enum(TRANSFER_STATUSES).optional(),
+  /** @default 50 (at most 500) */
+  limit: pageLimitSchema(50, 500),
+  offset: pageOffsetSchema,
+})
+export type ListTransfersInput = z.input<typeof listTransfersInputSchema>
+
+export const openCountInputSchema = z.strictObject({
+  ...commandBase,
+  locationId: idSchema,
+  /** A cycle count of these items; absent: a full count of the location. */
+  itemIds: z.array(idSchema).min(1).max(10_000).optional(),
+  note: noteInputSchema.optional(),
+})
+export type OpenCountInput = z.input<typeof openCountInputSchema>
+
+export const recordCountInputSchema = z.strictObject({
+  ...commandBase,
+  countId: idSchema,
+  /**
+   * Counted quantities; counting an item (or package) again replaces its earlier count. With `packageId`
+   * the line counts that package only; an item is counted either as a whole or per package in one count.
+   */
+  lines: z
+    .array(z.strictObject({ itemId: idSchema, packageId: idSchema.optional(), quantity: quantitySchema }))
+    .min(1)
+    .max(10_000),
+})
+export type RecordCountInput = z.input<typeof recordCountInputSchema>
+
+/** approve, cancel: a step of one count. */
+export const countStepInputSchema = z.strictObject({ ...commandBase, countId: idSchema })
+export type CountStepInput = z.input<typeof countStepInputSchema>
+
+export const countRefInputSchema = z.strictObject({ actor: actorSchema, countId: idSchema })
+export type CountRefInput = z.input<typeof countRefInputSchema>
+
+export const listCountsInputSchema = z.strictObject({
+  actor: actorSchema,
+  locationId: idSchema.optional(),
+  status: z.enum(COUNT_STATUSES).optional(),
+  /** @default 50 (at most 500) */
+  limit: pageLimitSchema(50, 500),
+  offset: pageOffsetSchema,
+})
+export type ListCountsInput = z.input<typeof listCountsInputSchema>
+
+export const countReportInputSchema = z.strictObject({
+  actor: actorSchema,
+  countId: idSchema,
+  /** Unit cost per item id, in minor units, to value each discrepancy. Items left out get a null value. */
+  unitCostsMinor: z.record(idSchema, minorUnitsSchema).optional(),
+})
+export type CountReportInput = z.input<typeof countReportInputSchema>
+
+export const setAsideInputSchema = z.strictObject({
+  ...commandBase,
+  itemId: idSchema,
+  locationId: idSchema,
+  bucket: z.enum(SET_ASIDE_BUCKETS),
+  quantity: positiveQuantitySchema,
+  reason: reasonTextSchema,
+})
+export type SetAsideInput = z.input<typeof setAsideInputSchema>
+
+export const releaseFromBucketInputSchema = z.strictObject({
+  ...commandBase,
+  itemId: idSchema,
+  locationId: idSchema,
+  bucket: z.enum(SET_ASIDE_BUCKETS),
+  quantity: positiveQuantitySchema,
+  /** `restock`: back to sellable stock; `write_off`: destroyed (on-hand goes down too). */
+  disposition: z.enum(['restock', 'write_off']),
+  reason: reasonTextSchema,
+})
+export type ReleaseFromBucketInput = z.input<typeof releaseFromBucketInputSchema>
+
+const bulkRowBase = {
+  itemId: idSchema,
+  locationId: idSchema,
+  note: noteInputSchema.optional(),
+}
+/** One row of a bulk update: a receive, an adjustment or a compare-and-swap set. */
+export const bulkRowSchema = z.discriminatedUnion('op', [
+  z.strictObject({
+    op: z.literal('receive'),
+    ...bulkRowBase,
+    quantity: positiveQuantitySchema,
+    packageId: idSchema.optional(),
+  }),
+  z.strictObject({
+    op: z.literal('adjust'),
+    ...bulkRowBase,
+    delta: quantityDeltaSchema,
+    reason: movementReasonSchema.default('adjust_correction'),
+    packageId: idSchema.optional(),
+  }),
+  z.strictObject({
+    op: z.literal('set'),
+    ...bulkRowBase,
+    quantity: quantitySchema,
+    expected: z.number().int(),
+  }),
+])
+export type BulkRow = z.input<typeof bulkRowSchema>
+
+export const bulkUpdateInputSchema = z.strictObject({
+  ...commandBase,
+  /** Each row is checked and applied on its own: a bad row is reported, the others still apply. */
+  rows: z.array(z.unknown()).min(1, 'needs at least one row').max(10_000, 'at most 10,000 rows per call'),
+})
+export type BulkUpdateInput = Omit<z.input<typeof bulkUpdateInputSchema>, 'rows'> & { rows: BulkRow[] }
+
+export const setReorderPointInputSchema = z.strictObject({
+  ...commandBase,
+  itemId: idSchema,
+  locationId: idSchema,
+  /** Low stock when available is at or below this; null stops watching the row. */
+  reorderPoint: quantitySchema.nullable(),
+})
+export type SetReorderPointInput = z.input<typeof setReorderPointInputSchema>
+
+export const lowStockInputSchema = z.strictObject({
+  actor: actorSchema,
+  locationId: idSchema.optional(),
+  /** @default 200 (at most 2000) */
+  limit: pageLimitSchema(200, 2000),
+  offset: pageOffsetSchema,
+})
+export type LowStockInput = z.input<typeof lowStockInputSchema>
+
+export const packagesInputSchema = z.strictObject({
+  actor: actorSchema,
+  itemId: idSchema,
+  locationId: idSchema,
+})
+export type PackagesInput = z.input<typeof packagesInputSchema>
+
+export const packageHistoryInputSchema = z.strictObject({
+  actor: actorSchema,
+  packageId: idSchema,
+  /** @default 1000 (at most 10000) */
+  limit: pageLimitSchema(1000, 10_000),
+})
+export type PackageHistoryInput = z.input<typeof packageHistoryInputSchema>

@@ -107,6 +107,17 @@ export const HISTORY_ACTIONS = [
   'fulfillment_created',
   'item_scanned',
   'scan_rejected',
+  'transfer_created',
+  'transfer_shipped',
+  'transfer_received',
+  'transfer_closed',
+  'transfer_cancelled',
+  'count_opened',
+  'count_recorded',
+  'count_approved',
+  'count_cancelled',
+  'inventory_bucket_moved',
+  'reorder_point_set',
 ] as const
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number]
 
@@ -130,6 +141,8 @@ export const MOVEMENT_REASONS = [
   'quarantine_release',
   'damage',
   'damage_release',
+  /** Shipped in a transfer but never received: written off at the destination when the transfer closes. */
+  'transfer_loss',
 ] as const
 export type MovementReason = (typeof MOVEMENT_REASONS)[number]
 
@@ -177,3 +190,26 @@ export const ROLES = [...CALLER_ROLES, 'system'] as const
 export type Role = (typeof ROLES)[number]
 
 export const POS_VENDORS = ['treez', 'dutchie', 'blaze'] as const
+
+/**
+ * A transfer between locations: `draft` → `shipped` (source debited, destination `incoming`) →
+ * `partially_received` / `received` → `closed` (what never arrived written off as a loss); `cancelled`
+ * only from `draft`.
+ */
+export const TRANSFER_STATUSES = [
+  'draft',
+  'shipped',
+  'partially_received',
+  'received',
+  'closed',
+  'cancelled',
+] as const
+export type TransferStatus = (typeof TRANSFER_STATUSES)[number]
+
+/** A physical count: `open` while counters record, then `approved` (corrections written) or `cancelled`. */
+export const COUNT_STATUSES = ['open', 'approved', 'cancelled'] as const
+export type CountStatus = (typeof COUNT_STATUSES)[number]
+
+/** The buckets stock can be set aside into (QC hold and damage), out of what is available to sell. */
+export const SET_ASIDE_BUCKETS = ['damaged', 'quarantine'] as const
+export type SetAsideBucket = (typeof SET_ASIDE_BUCKETS)[number]

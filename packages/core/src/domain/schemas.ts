@@ -2,6 +2,7 @@ import { z } from 'zod'
 import {
   CALLER_ROLES,
   CHANNELS,
+  COUNT_STATUSES,
   FULFILLMENT_STATUSES,
   HISTORY_ACTIONS,
   LOCATION_KINDS,
@@ -11,6 +12,7 @@ import {
   RESERVATION_STATUSES,
   type Role,
   STOCK_BUCKETS,
+  TRANSFER_STATUSES,
   UNITS,
 } from './enums'
 
@@ -178,6 +180,8 @@ export const inventoryLevelSchema = z.strictObject({
   quarantine: quantitySchema,
   incoming: quantitySchema,
   safetyStock: quantitySchema,
+  /** Available at or below this is low stock (`inventory.low_stock` when crossed); null: not watched. */
+  reorderPoint: quantitySchema.nullable(),
   version: z.number().int().min(0),
   updatedAt: timestampSchema,
 })
@@ -193,6 +197,7 @@ export const emptyLevel = (itemId: string, locationId: string, now: Date): Inven
   quarantine: 0,
   incoming: 0,
   safetyStock: 0,
+  reorderPoint: null,
   version: 0,
   updatedAt: now,
 })
@@ -396,3 +401,82 @@ export const noteSchema = z.strictObject({
   updatedAt: timestampSchema,
 })
 export type Note = z.infer<typeof noteSchema>
+
+export const transferLineSchema = z.strictObject({
+  itemId: idSchema,
+  /** The package (traceability tag) shipped; null: untagged stock. */
+  packageId: idSchema.nullable(),
+  quantity: positiveQuantitySchema,
+  quantityReceived: quantitySchema,
+  /** Written off as lost when the transfer closed. */
+  quantityLost: quantitySchema,
+})
+export type TransferLine = z.infer<typeof transferLineSchema>
+
+/** Stock moving from one location to another (possibly in another store). */
+export const transferSchema = z.strictObject({
+  id: idSchema,
+  fromLocationId: idSchema,
+  toLocationId: idSchema,
+  fromStoreId: idSchema,
+  toStoreId: idSchema,
+  status: z.enum(TRANSFER_STATUSES),
+  lines: z.array(transferLineSchema).min(1),
+  note: textSchema(1000).nullable(),
+  /** Why what never arrived was lost (set when closing with a difference). */
+  lossReason: textSchema(1000).nullable(),
+  version: z.number().int().min(1),
+  createdBy: idSchema,
+  createdAt: timestampSchema,
+  shippedAt: timestampSchema.nullable(),
+  receivedAt: timestampSchema.nullable(),
+  closedAt: timestampSchema.nullable(),
+  cancelledAt: timestampSchema.nullable(),
+  updatedAt: timestampSchema,
+})
+export type Transfer = z.infer<typeof transferSchema>
+
+/** A physical count of one location: every item (`full`) or a list of items (`cycle`). */
+export const stockCountSchema = z.strictObject({
+  id: idSchema,
+  locationId: idSchema,
+  storeId: idSchema,
+  kind: z.enum(['full', 'cycle']),
+  /** The items a cycle count covers; null for a full count. */
+  itemIds: z.array(idSchema).nullable(),
+  status: z.enum(COUNT_STATUSES),
+  note: textSchema(1000).nullable(),
+  version: z.number().int().min(1),
+  openedBy: idSchema,
+  approvedBy: idSchema.nullable(),
+  createdAt: timestampSchema,
+  approvedAt: timestampSchema.nullable(),
+  cancelledAt: timestampSchema.nullable(),
+  updatedAt: timestampSchema,
+})
+export type StockCount = z.infer<typeof stockCountSchema>
+
+/** One counted item (or package) of a count. `expected` is its on-hand at the moment it was counted. */
+export const countLineSchema = z.strictObject({
+  countId: idSchema,
+  itemId: idSchema,
+  /** The package counted (its own stock); null: the item as a whole. */
+  packageId: idSchema.nullable(),
+  expected: z.number().int(),
+  counted: quantitySchema,
+  countedBy: idSchema,
+  countedAt: timestampSchema,
+})
+export type CountLine = z.infer<typeof countLineSchema>
+
+/** Stock of one package (traceability tag) of an item at a location. */
+export const packageLevelSchema = z.strictObject({
+  packageId: idSchema,
+  itemId: idSchema,
+  locationId: idSchema,
+  onHand: quantitySchema,
+  /** When the package first arrived here: sales consume packages oldest first. */
+  receivedAt: timestampSchema,
+  updatedAt: timestampSchema,
+})
+export type PackageLevel = z.infer<typeof packageLevelSchema>

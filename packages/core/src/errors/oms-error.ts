@@ -98,6 +98,8 @@ export interface StockShortfall {
   available: number
   /** The order lines (0-based, as given) that asked for this row, when the request came from an order. */
   lineIndexes?: readonly number[]
+  /** The package (traceability tag) that was short, when one was named. */
+  packageId?: string
 }
 
 const describeShortfall = (s: StockShortfall) => {
@@ -105,7 +107,8 @@ const describeShortfall = (s: StockShortfall) => {
     ? `line${s.lineIndexes.length > 1 ? 's' : ''} ${s.lineIndexes.join(', ')} `
     : ''
   const sku = s.sku ? `, sku ${s.sku}` : ''
-  return `${lines}(item ${s.itemId}${sku} at ${s.locationId}): requested ${s.requested}, available ${s.available}`
+  const pkg = s.packageId ? `, package ${s.packageId}` : ''
+  return `${lines}(item ${s.itemId}${sku}${pkg} at ${s.locationId}): requested ${s.requested}, available ${s.available}`
 }
 
 /**

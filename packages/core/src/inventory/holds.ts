@@ -8,6 +8,7 @@ import {
 } from '../errors/oms-error'
 import type { ReservationChange, StorageTx } from '../ports/storage'
 import type { OmsContext } from '../services/oms-context'
+import { lowStockCrossing } from './low-stock'
 import { byRow, levelRowKey, recordMovements } from './stock-ledger'
 
 /** A hold still counts: active and not past its expiry. */
@@ -44,7 +45,12 @@ function sumPerRow<T extends { itemId: string; locationId: string }>(
  * Expires the due holds of one row (lazy expiry) and gives their stock back. Returns how much it freed.
  * Their orders are moved on by the sweeper.
  */
-async function expireRow(tx: StorageTx, now: Date, itemId: string, locationId: string): Promise<number> {
+export async function expireRow(
+  tx: StorageTx,
+  now: Date,
+  itemId: string,
+  locationId: string,
+): Promise<number> {
   const expired = await tx.reservations.expireDue(now, Number.MAX_SAFE_INTEGER, { itemId, locationId })
   await giveBack(tx, now, expired)
   return expired.reduce((sum, r) => sum + remainingOf(r), 0)
@@ -124,7 +130,11 @@ export async function takeHolds(
       )
     let level = await reserve()
     if (!level && (await expireRow(tx, now, row.itemId, row.locationId)) > 0) level = await reserve()
-    if (level) continue
+    if (level) {
+      const low = lowStockCrossing(ctx, now, level, { reserved: row.quantity })
+      if (low) await tx.outbox.append([low])
+      continue
+    }
     // The transaction rolls back; the remaining rows are still tried so the error names every short one.
     const current = await tx.inventory.getLevel(row.itemId, row.locationId)
     const asking = requests.filter((r) => r.itemId === row.itemId && r.locationId === row.locationId)
@@ -194,6 +204,8 @@ export async function commitHolds(
   actor: ActingActor,
   order: Pick<Order, 'id' | 'storeId'>,
   holds: ReadonlyArray<{ hold: Reservation; quantity?: number }>,
+  /** The package the units come out of (a sale naming one); null: packages oldest first. */
+  packageId: string | null = null,
 ): Promise<Reservation[]> {
   const orderId = order.id
   const stale = holds
@@ -218,6 +230,7 @@ export async function commitHolds(
       delta: -row.quantity,
       reservedDelta: -row.quantity,
       reason: 'sale' as const,
+      packageId,
       reference: { kind: 'order' as const, id: orderId },
     })),
     {

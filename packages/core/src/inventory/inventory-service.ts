@@ -3,26 +3,39 @@ import {
   type AvailableAcrossInput,
   adjustInventoryInputSchema,
   availableAcrossInputSchema,
+  type BulkUpdateInput,
   type DefineItemInput,
   type DefineLocationInput,
   defineItemInputSchema,
   defineLocationInputSchema,
   type LevelInput,
   type LevelsInput,
+  type LowStockInput,
   levelInputSchema,
   levelsInputSchema,
+  lowStockInputSchema,
   type MovementsInput,
   movementsInputSchema,
+  type PackageHistoryInput,
+  type PackagesInput,
+  packageHistoryInputSchema,
+  packagesInputSchema,
   type ReceiveInventoryInput,
   type ReconcileInput,
+  type ReleaseFromBucketInput,
   receiveInventoryInputSchema,
   reconcileInputSchema,
+  releaseFromBucketInputSchema,
+  type SetAsideInput,
   type SetInventoryInput,
+  type SetReorderPointInput,
   type SetSafetyStockInput,
+  setAsideInputSchema,
   setInventoryInputSchema,
+  setReorderPointInputSchema,
   setSafetyStockInputSchema,
 } from '../domain/commands'
-import type { HistoryAction, MovementReason, StockBucket } from '../domain/enums'
+import type { HistoryAction } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type Actor,
@@ -31,12 +44,16 @@ import {
   type Item,
   type Location,
   type Movement,
+  type PackageLevel,
 } from '../domain/schemas'
-import { ForbiddenError, NotFoundError } from '../errors/oms-error'
+import { NotFoundError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
-import { type OmsContext, retryOnStale, runCommand } from '../services/oms-context'
+import { historyEntry, type OmsContext, retryOnStale, runCommand } from '../services/oms-context'
+import { type BulkUpdateOptions, type BulkUpdateResult, bulkUpdate } from './bulk-update'
 import { isLive } from './holds'
-import { type LedgerEntry, levelRowKey, onHandConflict, recordMovements } from './stock-ledger'
+import { viewReach } from './location-access'
+import { isLow, lowStockEvent } from './low-stock'
+import { type LedgerEntry, levelRowKey, onHandConflict, REASON_BUCKET, recordMovements } from './stock-ledger'
 
 /** A level as a reader sees it: holds past their expiry are not counted, and `available` is derived. */
 export interface StockView extends InventoryLevel {
@@ -46,6 +63,15 @@ export interface StockView extends InventoryLevel {
   available: number
   /** How far on-hand is below what is reserved or set aside (0 when none). */
   shortage: number
+}
+
+/** Where a package is and everything that happened to it. */
+export interface PackageHistory {
+  packageId: string
+  /** Its stock per location now (locations with stock only). */
+  levels: PackageLevel[]
+  /** Every movement naming it, oldest first. */
+  movements: Movement[]
 }
 
 export interface Drift {
@@ -62,14 +88,6 @@ export interface ReconcileResult {
   drifts: Drift[]
   /** Whether the drifts were written back (`repair: true`). */
   repaired: boolean
-}
-
-/** Which bucket a reason moves. */
-const REASON_BUCKET: Partial<Record<MovementReason, StockBucket>> = {
-  damage: 'damaged',
-  damage_release: 'damaged',
-  quarantine: 'quarantine',
-  quarantine_release: 'quarantine',
 }
 
 /** Catalog (locations, items) and the stock ledger: receive, adjust, set, read, reconcile. */
@@ -200,47 +218,212 @@ export class InventoryService {
       reference?: Movement['reference'] | undefined
       note?: string | undefined
     },
-    entry: Pick<LedgerEntry, 'bucket' | 'delta' | 'reason' | 'expectOnHand'>,
+    entry:
+      | Pick<LedgerEntry, 'bucket' | 'delta' | 'reason' | 'expectOnHand' | 'requireAvailable'>
+      | ReadonlyArray<Pick<LedgerEntry, 'bucket' | 'delta' | 'reason' | 'requireAvailable'>>,
     audit: { action: HistoryAction; description: string },
   ): Promise<StockView> {
+    const entries = Array.isArray(entry) ? entry : [entry as Pick<LedgerEntry, 'bucket' | 'delta' | 'reason'>]
+    const first = entries[0] as Pick<LedgerEntry, 'delta' | 'expectOnHand'>
     return runCommand(
       this.#ctx,
       scope,
       cmd,
       async (tx, now) => {
         const location = await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
-        if (entry.delta === 0) {
+        if (entries.length === 1 && first.delta === 0) {
           // Nothing moves (a set to the value it already has): no movement, just the check and the level.
           const current =
             (await tx.inventory.getLevel(cmd.itemId, cmd.locationId)) ??
             emptyLevel(cmd.itemId, cmd.locationId, now)
-          if (entry.expectOnHand !== undefined && current.onHand !== entry.expectOnHand) {
-            throw onHandConflict(cmd.itemId, cmd.locationId, entry.expectOnHand, current.onHand)
+          if (first.expectOnHand !== undefined && current.onHand !== first.expectOnHand) {
+            throw onHandConflict(cmd.itemId, cmd.locationId, first.expectOnHand, current.onHand)
           }
           return this.#view(tx, current, now)
         }
-        const [level] = await recordMovements(
+        const levels = await recordMovements(
           this.#ctx,
           tx,
           now,
           cmd.actor,
-          [
-            {
-              ...entry,
-              itemId: cmd.itemId,
-              locationId: cmd.locationId,
-              packageId: cmd.packageId ?? null,
-              reference: cmd.reference ?? null,
-              note: cmd.note ?? null,
-            },
-          ],
+          entries.map((e) => ({
+            ...e,
+            itemId: cmd.itemId,
+            locationId: cmd.locationId,
+            packageId: cmd.packageId ?? null,
+            reference: cmd.reference ?? null,
+            note: cmd.note ?? null,
+          })),
           { ...audit, storeId: location.storeId },
         )
-        return this.#view(tx, level as InventoryLevel, now)
+        return this.#view(tx, levels[levels.length - 1] as InventoryLevel, now)
       },
       async (tx) => {
         await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
       },
+    )
+  }
+
+  /**
+   * Sets stock aside into `damaged` or `quarantine` (a QC hold), with a reason: it stays on hand but is no
+   * longer available to sell. Only available stock can be set aside (the same conditional write as a
+   * hold), else INSUFFICIENT_STOCK.
+   */
+  async setAside(input: SetAsideInput): Promise<StockView> {
+    const cmd = parseInput(setAsideInputSchema, input, 'set-aside')
+    return this.#move(
+      'inventory.setAside',
+      { ...cmd, note: cmd.reason },
+      {
+        bucket: cmd.bucket,
+        delta: cmd.quantity,
+        reason: cmd.bucket === 'damaged' ? 'damage' : 'quarantine',
+        requireAvailable: cmd.quantity,
+      },
+      {
+        action: 'inventory_bucket_moved',
+        description: `set ${cmd.quantity} of ${cmd.itemId} at ${cmd.locationId} aside as ${cmd.bucket}: ${cmd.reason}`,
+      },
+    )
+  }
+
+  /**
+   * Takes stock out of `damaged` or `quarantine`, with a reason: `restock` makes it available again,
+   * `write_off` destroys it (on-hand goes down as well, an `adjust_destruction` movement). More than the
+   * bucket holds is INSUFFICIENT_STOCK.
+   */
+  async releaseFromBucket(input: ReleaseFromBucketInput): Promise<StockView> {
+    const cmd = parseInput(releaseFromBucketInputSchema, input, 'bucket release')
+    const release = {
+      bucket: cmd.bucket,
+      delta: -cmd.quantity,
+      reason: cmd.bucket === 'damaged' ? ('damage_release' as const) : ('quarantine_release' as const),
+    }
+    return this.#move(
+      'inventory.releaseFromBucket',
+      { ...cmd, note: cmd.reason },
+      cmd.disposition === 'restock'
+        ? release
+        : [release, { bucket: 'on_hand', delta: -cmd.quantity, reason: 'adjust_destruction' }],
+      {
+        action: 'inventory_bucket_moved',
+        description: `${cmd.disposition === 'restock' ? 'restocked' : 'wrote off'} ${cmd.quantity} of ${cmd.itemId} at ${cmd.locationId} from ${cmd.bucket}: ${cmd.reason}`,
+      },
+    )
+  }
+
+  /**
+   * Receives, adjusts or sets up to 10,000 rows in one call, each row applied or refused on its own (a
+   * per-row result: applied with the new on-hand, or the error code and message), never half of one row.
+   * `options.onProgress` is told after each batch. See the package README for the CSV form.
+   */
+  async bulkUpdate(input: BulkUpdateInput, options: BulkUpdateOptions = {}): Promise<BulkUpdateResult> {
+    return bulkUpdate(this.#ctx, input, options)
+  }
+
+  /**
+   * Sets the reorder point of an (item, location): when available falls to or below it,
+   * `inventory.low_stock` is emitted once (again only after it has risen above and crossed again).
+   * Setting it above what is available now counts as a crossing. Null stops watching the row.
+   */
+  async setReorderPoint(input: SetReorderPointInput): Promise<StockView> {
+    const cmd = parseInput(setReorderPointInputSchema, input, 'reorder point')
+    const ctx = this.#ctx
+    return runCommand(
+      ctx,
+      'inventory.setReorderPoint',
+      cmd,
+      async (tx, now) => {
+        const location = await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+        const before =
+          (await tx.inventory.lockLevel(cmd.itemId, cmd.locationId)) ??
+          (await tx.inventory.applyDeltas(cmd.itemId, cmd.locationId, {}, { now }))
+        const level = (await tx.inventory.setReorderPoint(
+          cmd.itemId,
+          cmd.locationId,
+          cmd.reorderPoint,
+          now,
+        )) as InventoryLevel
+        const low = isLow(level) && !(before && isLow(before))
+        await tx.append({
+          history: [
+            historyEntry(ctx, cmd.actor, now, {
+              entityType: 'inventory',
+              entityId: `${cmd.itemId}@${cmd.locationId}`,
+              storeId: location.storeId,
+              action: 'reorder_point_set',
+              description: `reorder point of ${cmd.itemId} at ${cmd.locationId} set to ${cmd.reorderPoint ?? 'none'}`,
+              additionalData: {
+                itemId: cmd.itemId,
+                locationId: cmd.locationId,
+                reorderPoint: cmd.reorderPoint,
+              },
+            }),
+          ],
+          outbox: low ? [lowStockEvent(ctx, now, level)] : [],
+        })
+        return this.#view(tx, level, now)
+      },
+      async (tx) => {
+        await this.#requireWrite(tx, cmd.actor, cmd.locationId, cmd.itemId)
+      },
+    )
+  }
+
+  /** Levels at or below their reorder point, in the stores the actor reaches (a page at a time). */
+  async lowStock(input: LowStockInput): Promise<StockView[]> {
+    const { actor, ...filter } = parseInput(lowStockInputSchema, input, 'low stock read')
+    const storeIds = this.#inventoryReach(actor)
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const now = this.#ctx.clock.now()
+        const rows = await tx.inventory.listLow({ ...filter, ...(storeIds ? { storeIds } : {}) })
+        const views: StockView[] = []
+        for (const l of rows) views.push(await this.#view(tx, l, now))
+        return views
+      },
+      { readOnly: true },
+    )
+  }
+
+  /**
+   * Stock per package (traceability tag) of an item at a location, oldest arrival first (the order sales
+   * take them in). Their sum is at most the item's on-hand; the rest is untagged stock.
+   */
+  async packages(input: PackagesInput): Promise<PackageLevel[]> {
+    const { actor, itemId, locationId } = parseInput(packagesInputSchema, input, 'packages read')
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        await this.#requireView(tx, actor, locationId)
+        return tx.inventory.listPackages({ itemId, locationId })
+      },
+      { readOnly: true },
+    )
+  }
+
+  /**
+   * A package's full history in one call: where it has stock now, and every movement that names it
+   * (received, shipped, received by a transfer, sold, adjusted, counted), oldest first — limited to the
+   * stores the actor reaches.
+   */
+  async packageHistory(input: PackageHistoryInput): Promise<PackageHistory> {
+    const { actor, packageId, limit } = parseInput(packageHistoryInputSchema, input, 'package history')
+    const storeIds = this.#inventoryReach(actor)
+    return this.#ctx.storage.transaction(
+      async (tx) => {
+        const movements = await tx.inventory.listMovements({
+          packageId,
+          limit,
+          ...(storeIds ? { storeIds } : {}),
+        })
+        const levels = []
+        for (const p of await tx.inventory.listPackages({ packageId })) {
+          const store = (await this.#ctx.catalog.location(tx, p.locationId))?.storeId
+          if (!storeIds || (store !== undefined && storeIds.includes(store))) levels.push(p)
+        }
+        return { packageId, levels, movements }
+      },
+      { readOnly: true, isolation: 'snapshot' },
     )
   }
 
@@ -365,9 +548,7 @@ export class InventoryService {
 
   /** The stores `inventory.view` reaches for this actor (undefined: all); FORBIDDEN without it. */
   #inventoryReach(actor: Actor): readonly string[] | undefined {
-    const reach = this.#ctx.access.reach(actor, 'inventory.view')
-    if (!reach) throw new ForbiddenError('view inventory', { permission: 'inventory.view' })
-    return reach.all ? undefined : reach.storeIds
+    return viewReach(this.#ctx, actor, 'inventory').storeIds
   }
 
   async #view(tx: StorageTx, level: InventoryLevel, now: Date): Promise<StockView> {

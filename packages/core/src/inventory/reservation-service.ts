@@ -1,5 +1,7 @@
 import type { z } from 'zod'
 import {
+  type CommitReservationInput,
+  commitReservationInputSchema,
   type ExpireDueInput,
   expireDueInputSchema,
   type OrderRefInput,
@@ -23,7 +25,7 @@ import {
 } from '../services/oms-context'
 import { commitHolds, releaseHolds } from './holds'
 
-type ParsedReservationQuantity = z.output<typeof reservationQuantityInputSchema>
+type ParsedReservationQuantity = z.output<typeof reservationQuantityInputSchema> & { packageId?: string }
 
 export interface ExpireDueResult {
   /** Holds marked expired by this run (lazily expired ones found on orders are not counted again). */
@@ -100,9 +102,11 @@ export class ReservationService {
    * Commits part or all of one hold as a sale (a partial hand-over); a partial commit keeps the remainder
    * held. Allowed only where the order's next step hands goods over (a packed order that ships, a bag
    * ready for pickup): otherwise INVALID_TRANSITION. A hold past its expiry is RESERVATION_EXPIRED.
+   * With `packageId` the units come out of that package (INSUFFICIENT_STOCK if it has fewer); without,
+   * packages are taken oldest first.
    */
-  async commit(input: ReservationQuantityInput): Promise<Reservation> {
-    const cmd = parseInput(reservationQuantityInputSchema, input, 'commit')
+  async commit(input: CommitReservationInput): Promise<Reservation> {
+    const cmd = parseInput(commitReservationInputSchema, input, 'commit')
     const ctx = this.#ctx
     return this.#holdCommand(cmd, 'reservation.commit', async ({ tx, now, hold, order, holds, quantity }) => {
       const machine = ctx.orderMachines[order.flow]
@@ -112,7 +116,15 @@ export class ReservationService {
           hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
         })
       }
-      const [changed] = await commitHolds(ctx, tx, now, cmd.actor, order, [{ hold, quantity }])
+      const [changed] = await commitHolds(
+        ctx,
+        tx,
+        now,
+        cmd.actor,
+        order,
+        [{ hold, quantity }],
+        cmd.packageId ?? null,
+      )
       return changed as Reservation
     })
   }

@@ -1,5 +1,6 @@
 import type { StockBucket } from '../domain/enums'
 import type {
+  CountLine,
   Fulfillment,
   HistoryEntry,
   InventoryLevel,
@@ -8,7 +9,10 @@ import type {
   Movement,
   Note,
   Order,
+  PackageLevel,
   Reservation,
+  StockCount,
+  Transfer,
 } from '../domain/schemas'
 import { emptyLevel, remainingOf } from '../domain/schemas'
 import { StorageClosedError } from '../errors/storage-error'
@@ -41,7 +45,39 @@ class State {
   outboxSeq = 0
   sequences = new Map<string, number>()
   idempotency = new Map<string, IdempotencyRecord>()
+  transfers = new Map<string, Transfer>()
+  counts = new Map<string, StockCount>()
+  countLines = new Map<string, CountLine>()
+  packages = new Map<string, PackageLevel>()
 }
+
+/**
+ * insert / get / lock / update (compare-and-swap on `version`) of documents kept by id. One transaction
+ * runs at a time, so `lock` is a read.
+ */
+function versioned<T extends { id: string; version: number }>(map: Map<string, T>, log: UndoLog) {
+  const get = async (id: string) => {
+    const value = map.get(id)
+    return value ? clone(value) : null
+  }
+  return {
+    async insert(value: T) {
+      log.set(map, value.id, clone(value))
+    },
+    get,
+    lock: get,
+    async update(value: T, expectedVersion: number) {
+      const current = map.get(value.id)
+      if (!current || current.version !== expectedVersion) return false
+      log.set(map, value.id, clone(value))
+      return true
+    },
+  }
+}
+
+const availableRaw = (l: InventoryLevel) => l.onHand - l.reserved - l.damaged - l.quarantine - l.safetyStock
+const byArrival = (a: PackageLevel, b: PackageLevel) =>
+  a.receivedAt.getTime() - b.receivedAt.getTime() || cmp(a.packageId, b.packageId)
 
 /** Records how to undo each write of a transaction, so a throw rolls everything back. */
 class UndoLog {
@@ -189,6 +225,12 @@ function createTx(s: State, log: UndoLog): StorageTx {
         log.set(s.levels, key, next)
         return clone(next)
       },
+      async ensureLevels(rows, now) {
+        for (const r of rows) {
+          const key = levelKey(r.itemId, r.locationId)
+          if (!s.levels.has(key)) log.set(s.levels, key, emptyLevel(r.itemId, r.locationId, now))
+        }
+      },
       async setSafetyStock(itemId, locationId, safetyStock, now) {
         const key = levelKey(itemId, locationId)
         const current = s.levels.get(key)
@@ -196,6 +238,57 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const next = { ...current, safetyStock, version: current.version + 1, updatedAt: now }
         log.set(s.levels, key, next)
         return clone(next)
+      },
+      async setReorderPoint(itemId, locationId, reorderPoint, now) {
+        const key = levelKey(itemId, locationId)
+        const current = s.levels.get(key)
+        if (!current) return null
+        const next = { ...current, reorderPoint, version: current.version + 1, updatedAt: now }
+        log.set(s.levels, key, next)
+        return clone(next)
+      },
+      async listLow(filter) {
+        return tx.inventory
+          .listLevels({
+            ...(filter.locationId ? { locationId: filter.locationId } : {}),
+            ...(filter.storeIds ? { storeIds: filter.storeIds } : {}),
+          })
+          .then((rows) =>
+            rows
+              .filter((l) => l.reorderPoint !== null && availableRaw(l) <= l.reorderPoint)
+              .slice(
+                filter.offset ?? 0,
+                filter.limit === undefined ? undefined : (filter.offset ?? 0) + filter.limit,
+              ),
+          )
+      },
+      async applyPackageDelta(itemId, locationId, packageId, delta, now) {
+        const key = `${levelKey(itemId, locationId)}\u0000${packageId}`
+        const current = s.packages.get(key) ?? {
+          packageId,
+          itemId,
+          locationId,
+          onHand: 0,
+          receivedAt: now,
+          updatedAt: now,
+        }
+        if (current.onHand + delta < 0) return null
+        const next = { ...current, onHand: current.onHand + delta, updatedAt: now }
+        log.set(s.packages, key, next)
+        return clone(next)
+      },
+      async listPackages(filter) {
+        const wanted = (p: PackageLevel) =>
+          'packageId' in filter
+            ? p.packageId === filter.packageId
+            : p.itemId === filter.itemId && p.locationId === filter.locationId
+        return [...s.packages.values()]
+          .filter((p) => p.onHand > 0 && wanted(p))
+          .sort(byArrival)
+          .map(clone)
+      },
+      async listAllPackages() {
+        return [...s.packages.values()].map(clone)
       },
       async insertMovements(movements) {
         log.push(s.movements, ...movements.map(clone))
@@ -206,6 +299,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
             (!filter.itemId || m.itemId === filter.itemId) &&
             (!filter.locationId || m.locationId === filter.locationId) &&
             (!filter.referenceId || m.reference?.id === filter.referenceId) &&
+            (!filter.packageId || m.packageId === filter.packageId) &&
             (!filter.storeIds || filter.storeIds.includes(s.locations.get(m.locationId)?.storeId ?? '')),
         )
         return (filter.limit ? rows.slice(-filter.limit) : rows).map(clone)
@@ -529,6 +623,50 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const value = (s.sequences.get(name) ?? 0) + 1
         log.set(s.sequences, name, value)
         return value
+      },
+    },
+    transfers: {
+      ...versioned(s.transfers, log),
+      async list(filter) {
+        const rows = [...s.transfers.values()]
+          .filter(
+            (t) =>
+              (!filter.storeIds ||
+                filter.storeIds.includes(t.fromStoreId) ||
+                filter.storeIds.includes(t.toStoreId)) &&
+              (!filter.locationId ||
+                t.fromLocationId === filter.locationId ||
+                t.toLocationId === filter.locationId) &&
+              (!filter.status || t.status === filter.status),
+          )
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(b.id, a.id))
+        const offset = filter.offset ?? 0
+        return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
+      },
+    },
+    counts: {
+      ...versioned(s.counts, log),
+      async list(filter) {
+        const rows = [...s.counts.values()]
+          .filter(
+            (c) =>
+              (!filter.storeIds || filter.storeIds.includes(c.storeId)) &&
+              (!filter.locationId || c.locationId === filter.locationId) &&
+              (!filter.status || c.status === filter.status),
+          )
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(b.id, a.id))
+        const offset = filter.offset ?? 0
+        return rows.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit).map(clone)
+      },
+      async upsertLines(lines) {
+        for (const l of lines)
+          log.set(s.countLines, `${l.countId}\u0000${l.itemId}\u0000${l.packageId ?? ''}`, clone(l))
+      },
+      async listLines(countId) {
+        return [...s.countLines.values()]
+          .filter((l) => l.countId === countId)
+          .sort((a, b) => cmp(a.itemId, b.itemId) || cmp(a.packageId ?? '', b.packageId ?? ''))
+          .map(clone)
       },
     },
     idempotency: {

@@ -1,5 +1,6 @@
 import type { StockBucket } from '../domain/enums'
 import type {
+  CountLine,
   Fulfillment,
   HistoryEntry,
   InventoryLevel,
@@ -8,7 +9,10 @@ import type {
   Movement,
   Note,
   Order,
+  PackageLevel,
   Reservation,
+  StockCount,
+  Transfer,
 } from '../domain/schemas'
 
 /** Signed changes to one inventory level, applied in one conditional write. */
@@ -63,6 +67,11 @@ export interface InventoryRepository {
     deltas: LevelDeltas,
     options: LevelWriteOptions,
   ): Promise<InventoryLevel | null>
+  /**
+   * Creates the levels of these rows that do not exist yet, at zero (one statement for many rows: a bulk
+   * update's new levels). Existing levels are left as they are. Idempotent.
+   */
+  ensureLevels(rows: readonly LevelRow[], now: Date): Promise<void>
   /** Sets `safetyStock`; returns the level or null when it does not exist. */
   setSafetyStock(
     itemId: string,
@@ -70,6 +79,42 @@ export interface InventoryRepository {
     safetyStock: number,
     now: Date,
   ): Promise<InventoryLevel | null>
+  /** Sets `reorderPoint` (null: not watched); returns the level or null when it does not exist. */
+  setReorderPoint(
+    itemId: string,
+    locationId: string,
+    reorderPoint: number | null,
+    now: Date,
+  ): Promise<InventoryLevel | null>
+  /**
+   * Levels with a reorder point whose available (onHand − reserved − damaged − quarantine − safetyStock)
+   * is at or below it, in (item, location) order; `storeIds` as for `listLevels`.
+   */
+  listLow(filter: {
+    locationId?: string
+    storeIds?: readonly string[]
+    limit?: number
+    offset?: number
+  }): Promise<InventoryLevel[]>
+  /**
+   * Changes one package's on-hand at a location by `delta` in ONE conditional write, creating it at zero
+   * (with `receivedAt = now`) when it does not exist. Applies only if the result is ≥ 0; returns the new
+   * package level, or null when the condition failed (nothing written). Not idempotent.
+   */
+  applyPackageDelta(
+    itemId: string,
+    locationId: string,
+    packageId: string,
+    delta: number,
+    now: Date,
+  ): Promise<PackageLevel | null>
+  /**
+   * Package levels with stock, oldest arrival first (the order sales consume them in): of one
+   * (item, location) row, or of one package everywhere.
+   */
+  listPackages(filter: LevelRow | { packageId: string }): Promise<PackageLevel[]>
+  /** Every package level, zero ones included (the invariant checks). */
+  listAllPackages(): Promise<PackageLevel[]>
   /** Appends to the ledger. Append-only. */
   insertMovements(movements: readonly Movement[]): Promise<void>
   /** Movements oldest first (with `limit`, the most recent that many); `storeIds` as for levels. */
@@ -77,6 +122,7 @@ export interface InventoryRepository {
     itemId?: string
     locationId?: string
     referenceId?: string
+    packageId?: string
     storeIds?: readonly string[]
     limit?: number
   }): Promise<Movement[]>
@@ -86,6 +132,52 @@ export interface InventoryRepository {
   ): Promise<Array<{ itemId: string; locationId: string; bucket: StockBucket; total: number }>>
   /** Overwrites a level's projected figures (used only by `reconcileProjections({ repair: true })`). */
   overwriteLevel(level: InventoryLevel): Promise<void>
+}
+
+/** Transfers between locations. Each step is a compare-and-swap on `version`, after `lock`. */
+export interface TransferRepository {
+  insert(transfer: Transfer): Promise<void>
+  /** Null on a miss. */
+  get(id: string): Promise<Transfer | null>
+  /**
+   * Reads a transfer and claims it for this transaction (PostgreSQL: `FOR NO KEY UPDATE`), so two steps of
+   * one transfer run one after the other. Null on a miss.
+   */
+  lock(id: string): Promise<Transfer | null>
+  /** Writes `transfer` only if the stored version is still `expectedVersion`; false when another writer won. */
+  update(transfer: Transfer, expectedVersion: number): Promise<boolean>
+  /**
+   * Newest first. `storeIds`: transfers out of or into these stores; `locationId`: out of or into it.
+   */
+  list(filter: {
+    storeIds?: readonly string[]
+    locationId?: string
+    status?: string
+    limit?: number
+    offset?: number
+  }): Promise<Transfer[]>
+}
+
+/** Physical counts and their counted lines. */
+export interface CountRepository {
+  insert(count: StockCount): Promise<void>
+  get(id: string): Promise<StockCount | null>
+  /** Reads a count and claims it for this transaction (as `TransferRepository.lock`). Null on a miss. */
+  lock(id: string): Promise<StockCount | null>
+  /** Compare-and-swap on `version`; false when another writer won. */
+  update(count: StockCount, expectedVersion: number): Promise<boolean>
+  /** Newest first; `storeIds` keeps counts of locations of these stores. */
+  list(filter: {
+    storeIds?: readonly string[]
+    locationId?: string
+    status?: string
+    limit?: number
+    offset?: number
+  }): Promise<StockCount[]>
+  /** Inserts lines, replacing the line of the same (count, item). */
+  upsertLines(lines: readonly CountLine[]): Promise<void>
+  /** Lines of a count in item order. */
+  listLines(countId: string): Promise<CountLine[]>
 }
 
 /** One (item, location) row. */
@@ -339,6 +431,8 @@ export interface StorageTx {
   outbox: OutboxRepository
   sequences: SequenceRepository
   idempotency: IdempotencyRepository
+  transfers: TransferRepository
+  counts: CountRepository
 }
 
 export interface TransactionOptions {

@@ -1,7 +1,7 @@
 import type { Order, Reservation } from '../domain/schemas'
 import { reconcile } from '../inventory/inventory-service'
 import type { OrderMachine } from '../order/order-machine'
-import type { Storage } from '../ports/storage'
+import type { Storage, StorageTx } from '../ports/storage'
 
 /**
  * Checks the storage invariants I1–I7 on everything in the storage and returns every violation (empty when healthy):
@@ -64,11 +64,49 @@ export async function checkInvariants(
       for (const e of await tx.outbox.list({})) {
         if (e.type.startsWith('order.') && !orderIds.has(e.aggregateId))
           problems.push(`I7 outbox ${e.type} for missing order ${e.aggregateId}`)
+        const [kind, id] = e.aggregateId.split(':') as [string, string]
+        if (kind === 'transfer' && !(await tx.transfers.get(id)))
+          problems.push(`I7 outbox ${e.type} for missing transfer ${id}`)
+        if (kind === 'count' && !(await tx.counts.get(id)))
+          problems.push(`I7 outbox ${e.type} for missing count ${id}`)
       }
+      problems.push(...(await packageProblems(tx)))
       return problems
     },
     { readOnly: true },
   )
+}
+
+/**
+ * Per-package stock: each package level equals the sum of the on-hand movements naming it, none is
+ * negative, and the packages of an (item, location) never add up to more than its on-hand (the rest is
+ * untagged stock).
+ */
+async function packageProblems(tx: StorageTx): Promise<string[]> {
+  const problems: string[] = []
+  const ledger = new Map<string, number>()
+  for (const m of await tx.inventory.listMovements({})) {
+    if (m.packageId === null || m.bucket !== 'on_hand') continue
+    const key = `${m.itemId}@${m.locationId}#${m.packageId}`
+    ledger.set(key, (ledger.get(key) ?? 0) + m.delta)
+  }
+  const perRow = new Map<string, number>()
+  for (const p of await tx.inventory.listAllPackages()) {
+    const key = `${p.itemId}@${p.locationId}#${p.packageId}`
+    if (p.onHand < 0) problems.push(`package ${key} is negative (${p.onHand})`)
+    if ((ledger.get(key) ?? 0) !== p.onHand)
+      problems.push(`package ${key}: stored ${p.onHand}, ledger says ${ledger.get(key) ?? 0}`)
+    ledger.delete(key)
+    perRow.set(`${p.itemId}@${p.locationId}`, (perRow.get(`${p.itemId}@${p.locationId}`) ?? 0) + p.onHand)
+  }
+  for (const [key, total] of ledger)
+    if (total !== 0) problems.push(`package ${key}: no level, ledger says ${total}`)
+  for (const l of await tx.inventory.listLevels()) {
+    const tagged = perRow.get(`${l.itemId}@${l.locationId}`) ?? 0
+    if (tagged > l.onHand)
+      problems.push(`packages of ${l.itemId}@${l.locationId} hold ${tagged}, more than on-hand ${l.onHand}`)
+  }
+  return problems
 }
 
 const closed = new WeakMap<OrderMachine, ReadonlySet<string>>()
@@ -137,6 +175,10 @@ export async function snapshotStorage(storage: Storage): Promise<string> {
         movements: sort(await tx.inventory.listMovements({})),
         history: sort(await tx.history.list({})),
         outbox: (await tx.outbox.list({})).map((e) => e.id).sort(),
+        transfers: sort(await tx.transfers.list({})),
+        packages: (await tx.inventory.listAllPackages())
+          .map((p) => `${p.itemId}@${p.locationId}#${p.packageId}=${p.onHand}`)
+          .sort(),
       })
     },
     { readOnly: true },

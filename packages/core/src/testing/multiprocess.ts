@@ -22,6 +22,8 @@ import { checkInvariants } from './invariants'
 export interface HammerWorld {
   storeId: string
   locationId: string
+  /** A second location of the store: transfers go there and come back. */
+  backroomId: string
   itemIds: string[]
   /** Stock each item starts with. */
   stockPerItem: number
@@ -50,12 +52,15 @@ const OPS = [
   'release',
   'commit',
   'reconcile',
+  'transfer',
+  'count',
+  'bulk',
 ] as const
 type Op = (typeof OPS)[number]
 
 /** Share of each operation, in percent. */
 const WEIGHTS: Readonly<Record<Op, number>> = {
-  create: 34,
+  create: 25,
   confirm: 12,
   cancel: 9,
   advance: 12,
@@ -64,6 +69,9 @@ const WEIGHTS: Readonly<Record<Op, number>> = {
   release: 8,
   commit: 7,
   reconcile: 4,
+  transfer: 4,
+  count: 3,
+  bulk: 2,
 }
 
 /**
@@ -81,6 +89,10 @@ const EXPECTED: Readonly<Record<Op, ReadonlySet<string>>> = {
   release: new Set(['INVALID_TRANSITION']),
   commit: new Set(['INVALID_TRANSITION', 'RESERVATION_EXPIRED']),
   reconcile: new Set<string>(),
+  transfer: new Set(['INSUFFICIENT_STOCK']),
+  // Another worker's count of the same item is still open: a business answer, not a lost race.
+  count: new Set(['CONFLICT']),
+  bulk: new Set<string>(),
 }
 
 /** Orders in these statuses may carry sold units (a partial hand-over, then the pick-up). */
@@ -111,6 +123,11 @@ export interface HammerReport {
   adjusted: Record<string, number>
   /** Units given back by successful partial releases. */
   released: number
+  /**
+   * Per item, what the inventory operations moved on the sales floor: shipped to the back room, brought
+   * back, corrected by approved counts, received by bulk updates.
+   */
+  moved: Record<string, { out: number; back: number; counted: number; bulk: number }>
   /** Sums of the sweeper results. */
   swept: { expiredHolds: number; ordersMoved: number; ordersSkipped: number }
   /** Errors no caller should ever see. */
@@ -158,9 +175,14 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
     transitions: [],
     adjusted: {},
     released: 0,
+    moved: {},
     swept: { expiredHolds: 0, ordersMoved: 0, ordersSkipped: 0 },
     unexpected: [],
     durationMs: 0,
+  }
+  const moved = (itemId: string) => {
+    report.moved[itemId] ??= { out: 0, back: 0, counted: 0, bulk: 0 }
+    return report.moved[itemId]
   }
   const count = (op: Op, outcome: string) => {
     const byOutcome = report.outcomes[op] as Record<string, number>
@@ -286,6 +308,88 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         await oms.reservations.commit({ actor, reservationId: hold.id, quantity: 1 })
         return 'OK'
       },
+      async transfer() {
+        // Floor → back room (only available stock ships: never what orders hold), received there; half
+        // of the time brought back to the floor at once.
+        const itemId = pick(world.itemIds) as string
+        const quantity = int(1, 2)
+        const lines = [{ itemId, quantity }]
+        const out = await oms.transfers.create({
+          actor,
+          fromLocationId: world.locationId,
+          toLocationId: world.backroomId,
+          lines,
+        })
+        try {
+          await oms.transfers.ship({ actor, transferId: out.id })
+        } catch (error) {
+          await oms.transfers.cancel({ actor, transferId: out.id })
+          throw error
+        }
+        moved(itemId).out += quantity
+        await oms.transfers.receive({ actor, transferId: out.id })
+        await oms.transfers.close({ actor, transferId: out.id })
+        if (random() < 0.5) {
+          const back = await oms.transfers.create({
+            actor,
+            fromLocationId: world.backroomId,
+            toLocationId: world.locationId,
+            lines,
+          })
+          await oms.transfers.ship({ actor, transferId: back.id })
+          await oms.transfers.receive({ actor, transferId: back.id })
+          moved(itemId).back += quantity
+        }
+        return 'OK'
+      },
+      async count() {
+        // A cycle count that finds what was there or more, approved; a recount that would lower on-hand
+        // (stock sold between the look and the count) is cancelled instead, so that on-hand never falls
+        // below what is held (the property the samples check).
+        const itemId = pick(world.itemIds) as string
+        const seen = await oms.inventory.level({ actor, itemId, locationId: world.locationId })
+        const count = await oms.counts.open({ actor, locationId: world.locationId, itemIds: [itemId] })
+        await oms.counts.record({
+          actor,
+          countId: count.id,
+          lines: [{ itemId, quantity: seen.onHand + int(0, 2) }],
+        })
+        const report = await oms.counts.report({ actor, countId: count.id })
+        const difference = report.lines[0]?.difference ?? 0
+        if (difference < 0) {
+          await oms.counts.cancel({ actor, countId: count.id })
+          return 'NOOP'
+        }
+        await oms.counts.approve({ actor, countId: count.id })
+        moved(itemId).counted += difference
+        return 'OK'
+      },
+      async bulk() {
+        // A receipt of one unit per item, plus two rows that must be refused on their own.
+        const rows = [
+          ...world.itemIds.map((itemId) => ({
+            op: 'receive' as const,
+            itemId,
+            locationId: world.locationId,
+            quantity: 1,
+          })),
+          { op: 'receive' as const, itemId: 'no-such-item', locationId: world.locationId, quantity: 1 },
+          {
+            op: 'set' as const,
+            itemId: world.itemIds[0] as string,
+            locationId: world.locationId,
+            expected: -1,
+            quantity: 1,
+          },
+        ]
+        const result = await oms.inventory.bulkUpdate({ actor, rows })
+        const codes = result.rows.map((r) => (r.ok ? 'OK' : r.code))
+        const want = [...world.itemIds.map(() => 'OK'), 'NOT_FOUND', 'CONFLICT']
+        if (JSON.stringify(codes) !== JSON.stringify(want))
+          report.unexpected.push(`worker ${config.worker} bulk: rows ended ${codes.join(',')}`)
+        for (const r of result.rows) if (r.ok) moved(r.itemId).bulk += 1
+        return 'OK'
+      },
       async reconcile() {
         // A live reconcile must never see drift, and a live repair must never write stale figures.
         const repair = random() < 0.4
@@ -375,6 +479,11 @@ export async function seedHammerWorld(
     actor,
     location: { id: locationId, storeId, name: 'Sales floor', kind: 'sales_floor' },
   })
+  const backroomId = uid('hammer-back')
+  await oms.inventory.defineLocation({
+    actor,
+    location: { id: backroomId, storeId, name: 'Back room', kind: 'vault' },
+  })
   const itemIds: string[] = []
   for (let i = 0; i < options.items; i++) {
     const id = uid(`hot-${i}`)
@@ -385,7 +494,7 @@ export async function seedHammerWorld(
     await oms.inventory.receive({ actor, itemId: id, locationId, quantity: options.stock })
     itemIds.push(id)
   }
-  return { storeId, locationId, itemIds, stockPerItem: options.stock }
+  return { storeId, locationId, backroomId, itemIds, stockPerItem: options.stock }
 }
 
 export interface HammerOptions {
@@ -425,7 +534,7 @@ export interface HammerOutcome {
     processes: number
     opsPerWorker: number
     lanes: number
-    /** Stock that ever existed: the seed plus every adjustment. */
+    /** Stock that ever existed: the seed plus every adjustment, count gain and bulk receipt. */
     stock: number
     demand: number
     outcomes: Record<string, Record<string, number>>
@@ -558,7 +667,11 @@ export async function runHammer(options: HammerOptions): Promise<HammerOutcome> 
     }
   }
   const adjusted = reports.reduce((s, r) => s + Object.values(r.adjusted).reduce((a, b) => a + b, 0), 0)
-  const stock = options.world.itemIds.length * options.world.stockPerItem + adjusted
+  const added = reports.reduce(
+    (s, r) => s + Object.values(r.moved).reduce((a, b) => a + b.counted + b.bulk, 0),
+    0,
+  )
+  const stock = options.world.itemIds.length * options.world.stockPerItem + adjusted + added
   const demand = reports.reduce((s, r) => s + r.demand, 0)
   // The run must have been a real fight for stock, and both sides of it must have happened.
   if (reports.length !== options.workers)
@@ -661,6 +774,7 @@ async function verify(
         holds,
         levels: await tx.inventory.listLevels({ locationId: world.locationId }),
         movements: await tx.inventory.listMovements({ locationId: world.locationId }),
+        back: await tx.inventory.listLevels({ locationId: world.backroomId }),
       }
     },
     { readOnly: true },
@@ -721,15 +835,34 @@ async function verify(
     const sold = db.holds.filter((h) => h.itemId === itemId).reduce((s, h) => s + h.quantityFulfilled, 0)
     soldUnits += sold
     const adjusted = reports.reduce((s, r) => s + (r.adjusted[itemId] ?? 0), 0)
+    const ops = { out: 0, back: 0, counted: 0, bulk: 0 }
+    for (const r of reports)
+      for (const k of Object.keys(ops) as Array<keyof typeof ops>) ops[k] += r.moved[itemId]?.[k] ?? 0
     const sum = (reason: string) => moves.filter((m) => m.reason === reason).reduce((s, m) => s + m.delta, 0)
     if (sum('sale') !== -sold)
       problems.push(`${itemId}: sale movements ${sum('sale')}, holds fulfilled ${sold}`)
     if (sum('adjust_correction') !== adjusted)
       problems.push(`${itemId}: adjustments in the ledger ${sum('adjust_correction')}, reported ${adjusted}`)
-    const onHand = moves.reduce((s, m) => s + m.delta, 0)
-    if (!level || level.onHand !== onHand || onHand !== world.stockPerItem + adjusted - sold)
+    const ledgerSays = {
+      out: -sum('transfer_out'),
+      back: sum('transfer_in'),
+      counted: sum('count_correction'),
+      bulk: sum('receive') - world.stockPerItem,
+    }
+    if (JSON.stringify(ledgerSays) !== JSON.stringify(ops))
       problems.push(
-        `${itemId}: on hand ${level?.onHand}, ledger ${onHand}, seed + adjusted − sold ${world.stockPerItem + adjusted - sold}`,
+        `${itemId}: inventory operations in the ledger ${JSON.stringify(ledgerSays)}, reported ${JSON.stringify(ops)}`,
+      )
+    const backLevel = db.back.find((l) => l.itemId === itemId)
+    if ((backLevel?.onHand ?? 0) !== ops.out - ops.back || (backLevel?.incoming ?? 0) !== 0)
+      problems.push(
+        `${itemId}: back room holds ${backLevel?.onHand} (incoming ${backLevel?.incoming}); shipped ${ops.out}, brought back ${ops.back}`,
+      )
+    const expectedOnHand = world.stockPerItem + adjusted - sold - ops.out + ops.back + ops.counted + ops.bulk
+    const onHand = moves.reduce((s, m) => s + m.delta, 0)
+    if (!level || level.onHand !== onHand || onHand !== expectedOnHand)
+      problems.push(
+        `${itemId}: on hand ${level?.onHand}, ledger ${onHand}, seed + adjusted + operations − sold ${expectedOnHand}`,
       )
     const active = db.holds.filter((h) => h.itemId === itemId && h.status === 'active')
     const held = active.reduce((s, h) => s + h.quantityReserved - h.quantityFulfilled - h.quantityReleased, 0)

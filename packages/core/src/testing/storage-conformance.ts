@@ -8,6 +8,7 @@ import { idempotencySuite } from './suites/idempotency.suite'
 import { inputFuzzSuite } from './suites/input-fuzz.suite'
 import { interleavingsSuite } from './suites/interleavings.suite'
 import { inventorySuite } from './suites/inventory.suite'
+import { inventoryOperationsSuite } from './suites/inventory-operations.suite'
 import { modelSuite } from './suites/model.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
@@ -23,6 +24,7 @@ const suites: Suite[] = [
   interleavingsSuite,
   inventorySuite,
   fulfillmentSuite,
+  inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,
   accessExamplesSuite,

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { createOms, type Oms } from '../../create-oms'
 import { CALLER_ROLES, type CallerRole } from '../../domain/enums'
 import type { CallerActor, Order } from '../../domain/schemas'
-import { isOmsError } from '../../errors/oms-error'
+import { isOmsError, OmsError } from '../../errors/oms-error'
 import type { Storage } from '../../ports/storage'
 import { createFakeClock } from '../fake-clock'
 import { actors, uid } from '../fixtures'
@@ -302,6 +302,73 @@ const ordersVisible = (
   perm: Perm,
 ) => orders.filter((o) => reaches(actor, perm, o.target)).map((o) => o.order.id)
 
+/** A location in a third store that no scoped actor of the matrix reaches: the far end of transfers. */
+async function elsewhere(w: World): Promise<string> {
+  const id = `${w.item}-elsewhere`
+  await w.oms.inventory.defineLocation({
+    actor: actors.manager,
+    location: { id, storeId: `${w.item}-s3`, name: 'Elsewhere', kind: 'warehouse' },
+  })
+  await w.oms.inventory.receive({ actor: actors.manager, itemId: w.item, locationId: id, quantity: 100 })
+  return id
+}
+
+/** A transfer the manager arranged (out of or into `locationId`), or a missing id when it cannot be. */
+async function arrangedTransfer(
+  w: World,
+  locationId: string,
+  side: 'from' | 'to',
+  shipped: boolean,
+): Promise<string> {
+  const far = await elsewhere(w)
+  try {
+    const t = await w.oms.transfers.create({
+      actor: actors.manager,
+      fromLocationId: side === 'from' ? locationId : far,
+      toLocationId: side === 'from' ? far : locationId,
+      lines: [{ itemId: w.item, quantity: 1 }],
+    })
+    if (shipped) await w.oms.transfers.ship({ actor: actors.manager, transferId: t.id })
+    return t.id
+  } catch {
+    return MISSING
+  }
+}
+
+/** An open count the manager arranged at `locationId`, with one line counted, or a missing id. */
+async function arrangedCount(w: World, locationId: string): Promise<string> {
+  try {
+    // one open count per location and item at a time: the previous caller's goes first
+    for (const open of await w.oms.counts.list({ actor: actors.manager, locationId, status: 'open' }))
+      await w.oms.counts.cancel({ actor: actors.manager, countId: open.id })
+    const c = await w.oms.counts.open({ actor: actors.manager, locationId })
+    await w.oms.counts.record({
+      actor: actors.manager,
+      countId: c.id,
+      lines: [{ itemId: w.item, quantity: 1 }],
+    })
+    return c.id
+  } catch {
+    return MISSING
+  }
+}
+
+/** Arranges something once per world for list methods (each actor's call then reads it). */
+const arrangedOnce = new WeakMap<World, Map<string, Promise<unknown>>>()
+function once(w: World, key: string, arrange: () => Promise<unknown>): Promise<unknown> {
+  const done = arrangedOnce.get(w) ?? new Map<string, Promise<unknown>>()
+  arrangedOnce.set(w, done)
+  const p = done.get(key) ?? arrange()
+  done.set(key, p)
+  return p
+}
+
+const floorsReached = (actor: CallerActor, w: World) =>
+  [OWN_STORE, OTHER_STORE]
+    .filter((s) => reaches(actor, 'inventory.view', { storeId: s }))
+    .map((s) => w.floors[s] as string)
+    .sort()
+
 /**
  * Every public method of `createOms` and how its access is decided. The coverage test fails when a service
  * gains a method that is not listed here.
@@ -489,6 +556,200 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     perms: ['maintenance.run'],
     call: (w, actor) => w.oms.inventory.reconcileProjections({ actor, repair: true }),
   },
+  'inventory.setAside': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: (w, actor, locationId) =>
+      w.oms.inventory.setAside({
+        actor,
+        itemId: w.item,
+        locationId,
+        bucket: 'quarantine',
+        quantity: 1,
+        reason: 'qc hold',
+      }),
+  },
+  'inventory.releaseFromBucket': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) => {
+      const at = { itemId: w.item, locationId, bucket: 'damaged' as const, quantity: 1 }
+      await w.oms.inventory.setAside({ actor: actors.manager, ...at, reason: 'dropped' }).catch(() => null)
+      return w.oms.inventory.releaseFromBucket({ actor, ...at, disposition: 'restock', reason: 'fine' })
+    },
+  },
+  'inventory.bulkUpdate': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    // a row's refusal is its result, not a throw: the row's code is the outcome here
+    call: async (w, actor, locationId) => {
+      const result = await w.oms.inventory.bulkUpdate({
+        actor,
+        rows: [{ op: 'receive', itemId: w.item, locationId, quantity: 1 }],
+      })
+      const [row] = result.rows
+      if (row && !row.ok) throw new OmsError(row.code, row.message)
+      return result
+    },
+  },
+  'inventory.setReorderPoint': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: (w, actor, locationId) =>
+      w.oms.inventory.setReorderPoint({ actor, itemId: w.item, locationId, reorderPoint: 5 }),
+  },
+  'inventory.lowStock': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) => {
+      await once(w, 'low', async () => {
+        for (const locationId of Object.values(w.floors))
+          await w.oms.inventory.setReorderPoint({
+            actor: actors.manager,
+            itemId: w.item,
+            locationId,
+            reorderPoint: 1_000_000,
+          })
+      })
+      return (await w.oms.inventory.lowStock({ actor })).map((l) => l.locationId).sort()
+    },
+    expected: (actor, _orders, w) => floorsReached(actor, w),
+  },
+  'inventory.packages': {
+    kind: 'location',
+    perms: ['inventory.view'],
+    call: (w, actor, locationId) => w.oms.inventory.packages({ actor, itemId: w.item, locationId }),
+  },
+  'inventory.packageHistory': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) => {
+      const packageId = `${w.item}-pkg`
+      await once(w, 'pkg', async () => {
+        for (const locationId of Object.values(w.floors))
+          await w.oms.inventory.receive({
+            actor: actors.manager,
+            itemId: w.item,
+            locationId,
+            quantity: 1,
+            packageId,
+          })
+      })
+      const history = await w.oms.inventory.packageHistory({ actor, packageId })
+      return [...new Set([...history.levels, ...history.movements].map((r) => r.locationId))].sort()
+    },
+    expected: (actor, _orders, w) => floorsReached(actor, w),
+  },
+  'transfers.create': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.create({
+        actor,
+        fromLocationId: locationId,
+        toLocationId: await elsewhere(w),
+        lines: [{ itemId: w.item, quantity: 1 }],
+      }),
+  },
+  'transfers.ship': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.ship({ actor, transferId: await arrangedTransfer(w, locationId, 'from', false) }),
+  },
+  'transfers.cancel': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.cancel({ actor, transferId: await arrangedTransfer(w, locationId, 'from', false) }),
+  },
+  'transfers.receive': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.receive({ actor, transferId: await arrangedTransfer(w, locationId, 'to', true) }),
+  },
+  'transfers.close': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.close({
+        actor,
+        transferId: await arrangedTransfer(w, locationId, 'to', true),
+        lossReason: 'never arrived',
+      }),
+  },
+  'transfers.get': {
+    kind: 'location',
+    perms: ['inventory.view'],
+    call: async (w, actor, locationId) =>
+      w.oms.transfers.get({ actor, transferId: await arrangedTransfer(w, locationId, 'from', false) }),
+  },
+  'transfers.list': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) => {
+      await once(w, 'transfers', async () => {
+        for (const locationId of Object.values(w.floors)) await arrangedTransfer(w, locationId, 'from', false)
+      })
+      return (await w.oms.transfers.list({ actor })).map((t) => t.fromLocationId).sort()
+    },
+    expected: (actor, _orders, w) => floorsReached(actor, w),
+  },
+  'counts.open': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) => {
+      const opened = await w.oms.counts.open({ actor, locationId })
+      await w.oms.counts.cancel({ actor: actors.manager, countId: opened.id })
+      return opened
+    },
+  },
+  'counts.list': {
+    kind: 'list',
+    perms: ['inventory.view'],
+    visible: async (w, actor) => {
+      await once(w, 'counts', async () => {
+        for (const locationId of Object.values(w.floors)) await arrangedCount(w, locationId)
+      })
+      return (await w.oms.counts.list({ actor })).map((c) => c.locationId).sort()
+    },
+    expected: (actor, _orders, w) => floorsReached(actor, w),
+  },
+  'counts.record': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.counts.record({
+        actor,
+        countId: await arrangedCount(w, locationId),
+        lines: [{ itemId: w.item, quantity: 2 }],
+      }),
+  },
+  'counts.approve': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.counts.approve({ actor, countId: await arrangedCount(w, locationId) }),
+  },
+  'counts.cancel': {
+    kind: 'location',
+    perms: ['inventory.write'],
+    call: async (w, actor, locationId) =>
+      w.oms.counts.cancel({ actor, countId: await arrangedCount(w, locationId) }),
+  },
+  'counts.get': {
+    kind: 'location',
+    perms: ['inventory.view'],
+    call: async (w, actor, locationId) =>
+      w.oms.counts.get({ actor, countId: await arrangedCount(w, locationId) }),
+  },
+  'counts.report': {
+    kind: 'location',
+    perms: ['inventory.view'],
+    call: async (w, actor, locationId) =>
+      w.oms.counts.report({ actor, countId: await arrangedCount(w, locationId) }),
+  },
   'notes.add': {
     kind: 'order',
     perms: ['note.write'],
@@ -606,6 +867,8 @@ export const ACTOR_SERVICES = [
   'orders',
   'reservations',
   'inventory',
+  'transfers',
+  'counts',
   'notes',
   'fulfillments',
   'history',

@@ -25,9 +25,21 @@ interface ModelOrder {
   /** Cancelled by the sweeper because its hold expired. */
   expired: boolean
 }
+interface ModelTransfer {
+  id: string
+  item: ItemName
+  quantity: number
+  received: number
+  closed: boolean
+}
 interface Model {
   now: number
   onHand: Record<ItemName, number>
+  /** Set aside into quarantine on the sales floor. */
+  aside: Record<ItemName, number>
+  /** The back room: where transfers go and come from. */
+  back: Record<ItemName, { onHand: number; incoming: number }>
+  transfers: ModelTransfer[]
   orders: ModelOrder[]
 }
 interface Real {
@@ -41,6 +53,7 @@ const available = (m: Model, item: ItemName) =>
   Math.max(
     0,
     m.onHand[item] -
+      m.aside[item] -
       m.orders
         .flatMap((o) => o.holds)
         .filter((h) => h.item === item && live(m, h))
@@ -68,10 +81,23 @@ async function compare(m: Model, r: Real): Promise<void> {
       itemId: r.w.items[item] as string,
       locationId: r.w.locationId,
     })
-    expect({ item, onHand: level.onHand, available: level.available }).toEqual({
+    const back = await r.w.oms.inventory.level({
+      actor: actors.manager,
+      itemId: r.w.items[item] as string,
+      locationId: r.w.backroomId,
+    })
+    expect({
+      item,
+      onHand: level.onHand,
+      available: level.available,
+      quarantine: level.quarantine,
+      back: { onHand: back.onHand, incoming: back.incoming },
+    }).toEqual({
       item,
       onHand: m.onHand[item],
       available: available(m, item),
+      quarantine: m.aside[item],
+      back: m.back[item],
     })
   }
   for (const o of m.orders) {
@@ -398,6 +424,171 @@ class SetQuantity implements Cmd {
   toString = () => `set(${this.item}, ${this.quantity}${this.stale ? ', stale' : ''})`
 }
 
+/** A transfer from the sales floor to the back room, shipped at once: only available stock ships. */
+class ShipToBack implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly quantity: number,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const ok = available(m, this.item) >= this.quantity
+    const t = await r.w.oms.transfers.create({
+      actor: actors.manager,
+      fromLocationId: r.w.locationId,
+      toLocationId: r.w.backroomId,
+      lines: [{ itemId: r.w.items[this.item] as string, quantity: this.quantity }],
+    })
+    const code = await codeOf(r.w.oms.transfers.ship({ actor: actors.manager, transferId: t.id }))
+    expect(code).toBe(ok ? 'OK' : 'INSUFFICIENT_STOCK')
+    if (ok) {
+      m.onHand[this.item] -= this.quantity
+      m.back[this.item].incoming += this.quantity
+      m.transfers.push({ id: t.id, item: this.item, quantity: this.quantity, received: 0, closed: false })
+    } else await r.w.oms.transfers.cancel({ actor: actors.manager, transferId: t.id })
+    await compare(m, r)
+  }
+  toString = () => `shipToBack(${this.item}, ${this.quantity})`
+}
+
+/** Receives part (or all that is outstanding) of a shipped transfer into the back room. */
+class ReceiveTransfer implements Cmd {
+  constructor(
+    readonly i: number,
+    readonly qty: number | undefined,
+  ) {}
+  check = (m: Readonly<Model>) => m.transfers.length > 0
+  async run(m: Model, r: Real) {
+    const t = pick(m.transfers, this.i) as ModelTransfer
+    const open = t.quantity - t.received
+    const q = this.qty ?? open
+    const code = await codeOf(
+      r.w.oms.transfers.receive({
+        actor: actors.manager,
+        transferId: t.id,
+        ...(this.qty ? { lines: [{ itemId: r.w.items[t.item] as string, quantity: this.qty }] } : {}),
+      }),
+    )
+    const expected = t.closed || open === 0 ? 'INVALID_TRANSITION' : q > open ? 'VALIDATION' : 'OK'
+    expect(code).toBe(expected)
+    if (expected === 'OK') {
+      t.received += q
+      m.back[t.item].incoming -= q
+      m.back[t.item].onHand += q
+    }
+    await compare(m, r)
+  }
+  toString = () => `receiveTransfer(${this.i}, ${this.qty ?? 'rest'})`
+}
+
+/** Closes a transfer: what never arrived is written off. */
+class CloseTransfer implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<Model>) => m.transfers.length > 0
+  async run(m: Model, r: Real) {
+    const t = pick(m.transfers, this.i) as ModelTransfer
+    const code = await codeOf(
+      r.w.oms.transfers.close({ actor: actors.manager, transferId: t.id, lossReason: 'model loss' }),
+    )
+    expect(code).toBe(t.closed ? 'INVALID_TRANSITION' : 'OK')
+    if (!t.closed) {
+      m.back[t.item].incoming -= t.quantity - t.received
+      t.closed = true
+    }
+    await compare(m, r)
+  }
+  toString = () => `closeTransfer(${this.i})`
+}
+
+/** Back-room stock moved to the floor: shipped and received in one go. */
+class BringToFloor implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly quantity: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.back[this.item].onHand >= this.quantity
+  async run(m: Model, r: Real) {
+    const t = await r.w.oms.transfers.create({
+      actor: actors.manager,
+      fromLocationId: r.w.backroomId,
+      toLocationId: r.w.locationId,
+      lines: [{ itemId: r.w.items[this.item] as string, quantity: this.quantity }],
+    })
+    await r.w.oms.transfers.ship({ actor: actors.manager, transferId: t.id })
+    await r.w.oms.transfers.receive({ actor: actors.manager, transferId: t.id })
+    m.back[this.item].onHand -= this.quantity
+    m.onHand[this.item] += this.quantity
+    await compare(m, r)
+  }
+  toString = () => `bringToFloor(${this.item}, ${this.quantity})`
+}
+
+/** A cycle count of one item on the floor, approved at once: on-hand becomes what was counted. */
+class CountItem implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly counted: number,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const itemId = r.w.items[this.item] as string
+    const count = await r.w.oms.counts.open({
+      actor: actors.manager,
+      locationId: r.w.locationId,
+      itemIds: [itemId],
+    })
+    await r.w.oms.counts.record({
+      actor: actors.manager,
+      countId: count.id,
+      lines: [{ itemId, quantity: this.counted }],
+    })
+    const report = await r.w.oms.counts.report({ actor: actors.manager, countId: count.id })
+    expect(report.lines[0]).toMatchObject({ expected: m.onHand[this.item], counted: this.counted })
+    await r.w.oms.counts.approve({ actor: actors.manager, countId: count.id })
+    m.onHand[this.item] = this.counted
+    await compare(m, r)
+  }
+  toString = () => `count(${this.item}, ${this.counted})`
+}
+
+/** Stock set aside into quarantine (only what is available), or released: restocked or written off. */
+class Quarantine implements Cmd {
+  constructor(
+    readonly item: ItemName,
+    readonly quantity: number,
+    readonly release: 'no' | 'restock' | 'write_off',
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const at = {
+      actor: actors.manager,
+      itemId: r.w.items[this.item] as string,
+      locationId: r.w.locationId,
+      bucket: 'quarantine' as const,
+      quantity: this.quantity,
+      reason: 'model qc',
+    }
+    if (this.release === 'no') {
+      const ok = available(m, this.item) >= this.quantity
+      expect(await codeOf(r.w.oms.inventory.setAside(at))).toBe(ok ? 'OK' : 'INSUFFICIENT_STOCK')
+      if (ok) m.aside[this.item] += this.quantity
+    } else {
+      const ok =
+        m.aside[this.item] >= this.quantity &&
+        (this.release === 'restock' || m.onHand[this.item] >= this.quantity)
+      expect(await codeOf(r.w.oms.inventory.releaseFromBucket({ ...at, disposition: this.release }))).toBe(
+        ok ? 'OK' : 'INSUFFICIENT_STOCK',
+      )
+      if (ok) {
+        m.aside[this.item] -= this.quantity
+        if (this.release === 'write_off') m.onHand[this.item] -= this.quantity
+      }
+    }
+    await compare(m, r)
+  }
+  toString = () => `quarantine(${this.item}, ${this.quantity}, ${this.release})`
+}
+
 class AddNote implements Cmd {
   constructor(readonly i: number) {}
   check = (m: Readonly<Model>) => m.orders.length > 0
@@ -440,6 +631,14 @@ const commands = [
     .map(([i, d]) => new Adjust(i, d)),
   fc.tuple(item, fc.integer({ min: 0, max: 12 }), fc.boolean()).map(([i, q, s]) => new SetQuantity(i, q, s)),
   idx.map((i) => new AddNote(i)),
+  fc.tuple(item, fc.integer({ min: 1, max: 4 })).map(([i, q]) => new ShipToBack(i, q)),
+  fc.tuple(idx, qty).map(([i, q]) => new ReceiveTransfer(i, q)),
+  idx.map((i) => new CloseTransfer(i)),
+  fc.tuple(item, fc.integer({ min: 1, max: 3 })).map(([i, q]) => new BringToFloor(i, q)),
+  fc.tuple(item, fc.integer({ min: 0, max: 8 })).map(([i, c]) => new CountItem(i, c)),
+  fc
+    .tuple(item, fc.integer({ min: 1, max: 3 }), fc.constantFrom('no', 'restock', 'write_off'))
+    .map(([i, q, rel]) => new Quarantine(i, q, rel as 'no' | 'restock' | 'write_off')),
 ]
 
 /**
@@ -454,7 +653,14 @@ export const modelSuite: Suite = (target, options) =>
       await fc.assert(
         fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
           const w = await createWorld(storage(), { flower: 6, vape: 3 })
-          const model: Model = { now: w.clock.now().getTime(), onHand: { flower: 6, vape: 3 }, orders: [] }
+          const model: Model = {
+            now: w.clock.now().getTime(),
+            onHand: { flower: 6, vape: 3 },
+            aside: { flower: 0, vape: 0 },
+            back: { flower: { onHand: 0, incoming: 0 }, vape: { onHand: 0, incoming: 0 } },
+            transfers: [],
+            orders: [],
+          }
           await fc.asyncModelRun(() => ({ model, real: { w } }), cmds)
           const problems = await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now(), {
             orderIds: model.orders.map((o) => o.id),
