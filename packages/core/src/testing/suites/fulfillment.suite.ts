@@ -72,11 +72,28 @@ async function holdsOf(w: World, order: Order) {
     .sort()
 }
 
+/** The order's one new fulfillment (all it holds is at one location). */
+async function fulfillmentOf(w: World, order: Order) {
+  const [f, ...more] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+  if (!f || more.length) throw new Error('expected exactly one fulfillment')
+  return f
+}
+
 /** Creates, scans every line in full and completes picking. */
 async function picked(w: World, order: Order) {
-  const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
-  if (!f) throw new Error('no fulfillment')
-  return pickAll(w, f)
+  return pickAll(w, await fulfillmentOf(w, order))
+}
+
+/** Picks, packs and ships the order's one fulfillment with UPS under `tracking`. */
+async function shippedOne(w: World, order: Order, tracking: string) {
+  const f = await picked(w, order)
+  await packIt(w, f.id)
+  return w.oms.fulfillments.ship({
+    actor: staff,
+    fulfillmentId: f.id,
+    carrier: 'UPS',
+    trackingNumber: tracking,
+  })
 }
 
 const packIt = (w: World, id: string) =>
@@ -244,8 +261,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test('pickup: a short pick releases what was not found; the hand-over sells only what was picked', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await paidOrder(w, { flower: 3 })
-      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
-      if (!f) throw new Error('no fulfillment')
+      const f = await fulfillmentOf(w, order)
       await w.oms.fulfillments.scan({
         actor: staff,
         fulfillmentId: f.id,
@@ -276,8 +292,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test('a short pick of nothing is refused; cancelling a fulfillment gives its goods back to the order', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await paidOrder(w, { flower: 3 })
-      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
-      if (!f) throw new Error('no fulfillment')
+      const f = await fulfillmentOf(w, order)
       await w.oms.fulfillments.startPicking({ actor: staff, fulfillmentId: f.id })
       expect(
         await codeOf(
@@ -309,8 +324,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test('cancelling the order closes its fulfillments and releases the goods to open stock', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await paidOrder(w, { flower: 3 })
-      const [f] = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
-      if (!f) throw new Error('no fulfillment')
+      const f = await fulfillmentOf(w, order)
       await w.oms.fulfillments.scan({ actor: staff, fulfillmentId: f.id, code: skuOf(w, 'flower') })
       const cancelled = await w.oms.orders.cancel({ actor: m, orderId: order.id, reason: 'customer called' })
       expect(cancelled.status).toBe('cancelled')
@@ -371,14 +385,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test('a customer sees its fulfillment status and tracking, never staff notes; only staff act on it', async () => {
       const w = await createWorld(storage(), { flower: 10 })
       const order = await paidOrder(w, { flower: 1 }, { flow: 'delivery', customerId: 'cust-1' })
-      const f = await picked(w, order)
-      await packIt(w, f.id)
-      await w.oms.fulfillments.ship({
-        actor: staff,
-        fulfillmentId: f.id,
-        carrier: 'UPS',
-        trackingNumber: '1Z1',
-      })
+      const f = await shippedOne(w, order, '1Z1')
       const customer = actors.customer('cust-1')
       const seen = await w.oms.fulfillments.get({ actor: customer, fulfillmentId: f.id })
       expect(seen).toMatchObject({ status: 'shipped', carrier: 'UPS', trackingNumber: '1Z1' })
@@ -594,14 +601,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test('a return is checked per line: restocked, damaged or quarantined, never more than was sold', async () => {
       const w = await createWorld(storage(), { flower: 10, vape: 5 })
       const order = await paidOrder(w, { flower: 2, vape: 1 }, { flow: 'delivery' })
-      const f = await picked(w, order)
-      await packIt(w, f.id)
-      await w.oms.fulfillments.ship({
-        actor: staff,
-        fulfillmentId: f.id,
-        carrier: 'UPS',
-        trackingNumber: 'R1',
-      })
+      const f = await shippedOne(w, order, 'R1')
       await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: f.id })
       const send = (type: string, data?: Record<string, unknown>) =>
         w.oms.orders.send({ actor: m, orderId: order.id, type, ...(data ? { data } : {}) })
