@@ -10,6 +10,7 @@ import {
   type FulfillmentEvent,
 } from './fulfillment/fulfillment-machine'
 import { FulfillmentService } from './fulfillment/fulfillment-service'
+import { subscribeLifecycleNotifications } from './fulfillment/lifecycle-notifications'
 import { CountService } from './inventory/count-service'
 import { InventoryService } from './inventory/inventory-service'
 import { ReservationService } from './inventory/reservation-service'
@@ -47,7 +48,10 @@ export interface CreateOmsOptions {
   allocation?: AllocationStrategy
   /** Replace the permissions of a role. */
   roles?: Partial<Record<Role, Iterable<Permission>>>
-  /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
+  /**
+   * Sends customer notifications — notes with `notifyCustomer`, and the order's lifecycle (confirmed, ready
+   * for pickup, shipped with tracking, delivered, cancelled, refunded); called after commit by the relay.
+   */
   notifier?: Notifier
 }
 
@@ -115,6 +119,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     },
   }
   const notifier = options.notifier
+  if (notifier) subscribeLifecycleNotifications(ctx, events, notifier)
   if (notifier) {
     events.subscribe(
       async (event) => {

@@ -122,7 +122,13 @@ export {
 } from './outbox/outbox-relay'
 export { type Clock, systemClock } from './ports/clock'
 export { type Logger, silentLogger } from './ports/logger'
-export type { CustomerNotification, Notifier } from './ports/notifier'
+export type {
+  CustomerNotification,
+  LifecycleNotification,
+  LifecycleTemplate,
+  NoteNotification,
+  Notifier,
+} from './ports/notifier'
 export {
   type PosAdapter,
   type PosAdapterCapabilities,

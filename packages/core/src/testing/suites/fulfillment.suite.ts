@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { CallerActor, Order } from '../../domain/schemas'
 import type { AllocationStrategy } from '../../fulfillment/allocation'
+import type { CustomerNotification } from '../../ports/notifier'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import { race } from './interleavings.suite'
@@ -342,6 +343,50 @@ export const fulfillmentSuite: Suite = (target, options) =>
       expect(
         await w.oms.fulfillments.allowedEvents({ actor: staff, fulfillmentId: fs[0]?.id as string }),
       ).toEqual(['fulfillment.start_picking', 'fulfillment.cancel'])
+      await expectInvariants(w)
+    })
+
+    test('customers hear about the lifecycle once per step, after commit, with tracking for each shipment', async () => {
+      const sent: CustomerNotification[] = []
+      let failNext = true
+      const w = await createWorld(
+        storage(),
+        { flower: 10 },
+        {
+          notifier: {
+            notify: async (n) => {
+              // the first shipment notice fails once: the relay tries it again, and it goes out once
+              if (n.kind === 'order_lifecycle' && n.template === 'order_shipped' && failNext) {
+                failNext = false
+                throw new Error('mail server down')
+              }
+              sent.push(n)
+            },
+          },
+        },
+      )
+      const order = await paidOrder(w, { flower: 2 }, { flow: 'delivery', customerId: 'cust-5' })
+      await shippedOne(w, order, 'TRACK-1')
+      await w.oms.events.drain()
+      w.clock.advance(600_000)
+      await w.oms.events.drain()
+      const f = (await w.oms.fulfillments.listByOrder({ actor: m, orderId: order.id }))[0]
+      await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: f?.id as string })
+      await w.oms.events.drain()
+      await w.oms.events.drain()
+      const lifecycle = sent.flatMap((n) => (n.kind === 'order_lifecycle' ? [n] : []))
+      expect(lifecycle.map((n) => n.template)).toEqual([
+        'order_confirmed',
+        'order_shipped',
+        'order_delivered',
+      ])
+      expect(lifecycle[1]).toMatchObject({
+        orderId: order.id,
+        orderNumber: order.number,
+        customerId: 'cust-5',
+        data: { carrier: 'UPS', trackingNumber: 'TRACK-1' },
+      })
+      expect(JSON.stringify(lifecycle)).not.toContain('fragile')
       await expectInvariants(w)
     })
 
