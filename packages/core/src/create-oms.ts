@@ -43,7 +43,8 @@ export interface CreateOmsOptions {
   /**
    * Where an order is held when it names no location and its store's default location (the sales floor)
    * does not have it all: a line may then be split over several locations, each becoming a fulfillment of
-   * its own. @default the order's store first, then fewest locations, then most stock
+   * its own. Giving one turns allocation on. @default none (see `policies.allocateAcrossLocations`, which
+   * turns on `defaultAllocationStrategy`: the order's store first, then fewest locations, then most stock)
    */
   allocation?: AllocationStrategy
   /** Replace the permissions of a role. */
@@ -97,7 +98,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     policies,
     orderMachines: createOrderMachines(options.machines?.orders),
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
-    allocation: options.allocation ?? defaultAllocationStrategy,
+    allocation: options.allocation ?? (policies.allocateAcrossLocations ? defaultAllocationStrategy : null),
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
   }

@@ -376,7 +376,7 @@ async function holdRequests(
     lineIndex,
     sku: l.sku,
   }))
-  if (!allocating) return requests
+  if (!allocating || !ctx.allocation) return requests
   return allocate(
     tx,
     now,

@@ -31,6 +31,12 @@ export interface OmsPolicies {
    * same transaction. Otherwise staff create them with `fulfillments.create`. @default false
    */
   autoCreateFulfillments: boolean
+  /**
+   * Split an order that names no location over several locations (the default allocation strategy) when
+   * its store's default location cannot hold it all. Passing `createOms({ allocation })` turns it on with
+   * that strategy. @default false
+   */
+  allocateAcrossLocations: boolean
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -40,6 +46,7 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   expiryBatchSize: 500,
   catalogCacheSeconds: 30,
   autoCreateFulfillments: false,
+  allocateAcrossLocations: false,
 }
 
 /** What every service shares. */
@@ -51,8 +58,11 @@ export interface OmsContext {
   policies: OmsPolicies
   orderMachines: Record<'delivery' | 'pickup', OrderMachine>
   fulfillmentMachine: FulfillmentMachine
-  /** Where an order without an explicit location is held when its store's default location is short. */
-  allocation: AllocationStrategy
+  /**
+   * Where an order without an explicit location is held when its store's default location is short; null:
+   * always at the default location (refused when it is short).
+   */
+  allocation: AllocationStrategy | null
   access: AccessPolicy
   catalog: CatalogCache
 }

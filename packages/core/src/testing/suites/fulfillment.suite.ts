@@ -476,7 +476,11 @@ export const fulfillmentSuite: Suite = (target, options) =>
     })
 
     test('allocation: the seed example splits A over two locations, B from the first, C from the second; each ships as its own fulfillment', async () => {
-      const w = await createWorld(storage(), { a: 1, b: 5, c: 0 })
+      const w = await createWorld(
+        storage(),
+        { a: 1, b: 5, c: 0 },
+        { policies: { allocateAcrossLocations: true } },
+      )
       await stockBackroom(w, 'a', 10)
       await stockBackroom(w, 'c', 3)
       const order = await paidOrder(w, { a: 2, b: 1, c: 1 }, { flow: 'delivery' })
@@ -561,10 +565,14 @@ export const fulfillmentSuite: Suite = (target, options) =>
     })
 
     test('allocation: a 20-unit order with 10 on the sales floor and 100 in the vault is held in the vault alone', async () => {
-      const w = await createWorld(storage(), { flower: 10 })
+      const w = await createWorld(storage(), { flower: 10 }, { policies: { allocateAcrossLocations: true } })
       await stockBackroom(w, 'flower', 100)
       const order = await placeOrder(w, { flower: 20 })
       expect(await holdsOf(w, order)).toEqual([[w.items.flower, w.backroomId, 20]])
+      // without the policy (the default) an order is held at the default location or refused
+      const plain = await createWorld(storage(), { flower: 10 })
+      await stockBackroom(plain, 'flower', 100)
+      expect(await codeOf(placeOrder(plain, { flower: 20 }))).toBe('INSUFFICIENT_STOCK')
       // more than every location has together: refused, naming what there is in total
       const error = await rejectionOf(placeOrder(w, { flower: 91 }))
       expect(error).toMatchObject({ code: 'INSUFFICIENT_STOCK' })
@@ -584,7 +592,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     })
 
     test('allocation: a pickup order stays in its store; a delivery order may ship from another store', async () => {
-      const w = await createWorld(storage(), { flower: 2 })
+      const w = await createWorld(storage(), { flower: 2 }, { policies: { allocateAcrossLocations: true } })
       const elsewhere = `${w.locationId}-other-store`
       await w.oms.inventory.defineLocation({
         actor: m,
@@ -610,7 +618,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
     })
 
     test('allocation: expired holds on the sales floor do not push an order elsewhere', async () => {
-      const w = await createWorld(storage(), { flower: 5 })
+      const w = await createWorld(storage(), { flower: 5 }, { policies: { allocateAcrossLocations: true } })
       await stockBackroom(w, 'flower', 5)
       await placeOrder(w, { flower: 5 }, { holdSeconds: 60 })
       w.clock.advance(120_000)
@@ -704,7 +712,11 @@ export const fulfillmentSuite: Suite = (target, options) =>
     test(`random fulfillment steps on split and single-location orders sell exactly what shipped (${Math.max(10, Math.round(options.numRuns / 5))} runs)`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(stepArb, { minLength: 12, maxLength: 30 }), async (steps) => {
-          const w = await createWorld(storage(), { flower: 4, vape: 2 })
+          const w = await createWorld(
+            storage(),
+            { flower: 4, vape: 2 },
+            { policies: { allocateAcrossLocations: true } },
+          )
           await stockBackroom(w, 'flower', 3)
           await stockBackroom(w, 'vape', 3)
           const start = { flower: 7, vape: 5 }
