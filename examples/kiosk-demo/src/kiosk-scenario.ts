@@ -20,6 +20,8 @@ const manager: Actor = {
 }
 const kiosk = (n: number): Actor => ({ id: `kiosk-${n}`, roles: ['order_manager'], userAgent: `kiosk/${n}` })
 const payments: Actor = { id: 'payments-webhook', roles: ['payment_service'] }
+/** The budtender who picks kiosk orders in Denver: fulfillment only, in that store only. */
+const budtender: Actor = { id: 'budtender-sam', roles: ['warehouse_staff'], storeIds: ['store-denver'] }
 
 export interface ScenarioResult {
   timeline: string[]
@@ -49,12 +51,19 @@ export async function runKioskScenario(
   }
   const items = [
     { id: 'blue-dream-3.5g', sku: 'BD-35', name: 'Blue Dream 3.5 g', unit: 'each', price: 3500 },
-    { id: 'mango-gummies-10pk', sku: 'MG-10', name: 'Mango gummies 10 pk', unit: 'each', price: 2200 },
+    {
+      id: 'mango-gummies-10pk',
+      sku: 'MG-10',
+      name: 'Mango gummies 10 pk',
+      unit: 'each',
+      price: 2200,
+      barcode: '850001234567',
+    },
   ] as const
   for (const i of items)
     await oms.inventory.defineItem({
       actor: manager,
-      item: { id: i.id, sku: i.sku, name: i.name, unit: i.unit },
+      item: { id: i.id, sku: i.sku, name: i.name, unit: i.unit, barcode: 'barcode' in i ? i.barcode : null },
     })
   await oms.inventory.receive({
     actor: manager,
@@ -130,10 +139,41 @@ export async function runKioskScenario(
     `16 minutes later the sweeper expired ${swept.expiredHolds} hold(s) and cancelled ${swept.ordersMoved} order(s)`,
   )
 
-  for (const type of ['order.start_processing', 'order.ready', 'order.pick_up', 'order.complete']) {
-    await oms.orders.send({ actor: manager, orderId: paid.id, type })
+  // The budtender picks the paid order by scanning each item (sku label or package barcode), bags it,
+  // and hands it over at the counter; the order follows (processing → ready_for_pickup → picked_up).
+  const [pick] = await oms.fulfillments.create({
+    actor: budtender,
+    orderId: paid.id,
+    assignedToId: budtender.id,
+  })
+  if (!pick) throw new Error('expected a fulfillment for the paid order')
+  const list = await oms.fulfillments.pickList({ actor: budtender, fulfillmentId: pick.id })
+  log(
+    `${pick.number} for ${paid.number}: pick ${list.lines.map((l) => `${l.quantity} × ${l.sku} at ${l.locationName}`).join(', ')}`,
+  )
+  for (const line of list.lines) {
+    const code = line.barcode ?? (line.sku as string)
+    await oms.fulfillments.scan({ actor: budtender, fulfillmentId: pick.id, code, quantity: line.quantity })
+    log(`  scanned ${line.quantity} × ${code}`)
   }
-  log(`${paid.number} picked, bagged and collected`)
+  const extra = list.lines[0]?.sku as string
+  try {
+    await oms.fulfillments.scan({ actor: budtender, fulfillmentId: pick.id, code: extra })
+  } catch (error) {
+    log(
+      `  one more ${extra} refused — ${isOmsError(error) ? `${error.code}: ${error.message}` : String(error)}`,
+    )
+  }
+  await oms.fulfillments.completePicking({ actor: budtender, fulfillmentId: pick.id })
+  await oms.fulfillments.pack({
+    actor: budtender,
+    fulfillmentId: pick.id,
+    boxSize: 'exit bag',
+    weightGrams: 120,
+  })
+  await oms.fulfillments.handOver({ actor: budtender, fulfillmentId: pick.id })
+  await oms.orders.send({ actor: manager, orderId: paid.id, type: 'order.complete' })
+  log(`${paid.number} picked by scans, bagged and collected`)
 
   const timeline: string[] = []
   const all = await oms.orders.list({ actor: manager })

@@ -37,5 +37,10 @@ describe.each([
       ]),
     )
     expect(result.timeline.some((l) => l.includes('reservation_expired'))).toBe(true)
+    // the budtender's pick: scans, one refused over-scan, the hand-over
+    expect(lines.some((l) => l.includes('scanned') && l.includes('850001234567'))).toBe(true)
+    expect(lines.some((l) => l.includes('refused — SCAN_REJECTED'))).toBe(true)
+    expect(result.timeline.some((l) => l.includes('item_scanned') && l.includes('budtender-sam'))).toBe(true)
+    expect(result.timeline.some((l) => /picked_up\s/.test(l) || l.includes('→ picked_up'))).toBe(true)
   })
 })

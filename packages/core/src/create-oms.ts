@@ -4,11 +4,14 @@ import { CatalogCache } from './catalog/catalog-cache'
 import { DashboardService, type PosHealthProvider } from './dashboard/dashboard-service'
 import type { Role } from './domain/enums'
 import type { Note } from './domain/schemas'
+import { type AllocationStrategy, defaultAllocationStrategy } from './fulfillment/allocation'
 import {
   createFulfillmentMachine,
   type FulfillmentContext,
   type FulfillmentEvent,
 } from './fulfillment/fulfillment-machine'
+import { FulfillmentService } from './fulfillment/fulfillment-service'
+import { subscribeLifecycleNotifications } from './fulfillment/lifecycle-notifications'
 import { CountService } from './inventory/count-service'
 import { InventoryService } from './inventory/inventory-service'
 import { ReservationService } from './inventory/reservation-service'
@@ -40,9 +43,19 @@ export interface CreateOmsOptions {
     orders?: OrderMachineExtensions
     fulfillment?: MachineExtension<FulfillmentContext, FulfillmentEvent>
   }
+  /**
+   * Where an order is held when it names no location and its store's default location (the sales floor)
+   * does not have it all: a line may then be split over several locations, each becoming a fulfillment of
+   * its own. Giving one turns allocation on. @default none (see `policies.allocateAcrossLocations`, which
+   * turns on `defaultAllocationStrategy`: the order's store first, then fewest locations, then most stock)
+   */
+  allocation?: AllocationStrategy
   /** Replace the permissions of a role. */
   roles?: Partial<Record<Role, Iterable<Permission>>>
-  /** Sends customer notifications (note with `notifyCustomer`); called after commit by the relay. */
+  /**
+   * Sends customer notifications — notes with `notifyCustomer`, and the order's lifecycle (confirmed, ready
+   * for pickup, shipped with tracking, delivered, cancelled, refunded); called after commit by the relay.
+   */
   notifier?: Notifier
   /**
    * POS connections for `oms.sync`: orders of their stores are queued for them in the transaction that
@@ -66,6 +79,8 @@ export interface Oms {
   /** Physical counts (reconciliation). */
   counts: CountService
   notes: NoteService
+  /** Pick, scan, pack, ship or hand over the goods an order holds, one fulfillment per location. */
+  fulfillments: FulfillmentService
   history: HistoryService
   /** Monitoring figures and alerts (`dashboard.summary`). */
   dashboard: DashboardService
@@ -100,6 +115,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     policies,
     orderMachines: createOrderMachines(options.machines?.orders),
     fulfillmentMachine: createFulfillmentMachine(options.machines?.fulfillment),
+    allocation: options.allocation ?? (policies.allocateAcrossLocations ? defaultAllocationStrategy : null),
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
     sync: resolveSyncOptions(options.sync),
@@ -113,6 +129,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     transfers: new TransferService(ctx),
     counts: new CountService(ctx),
     notes: new NoteService(ctx),
+    fulfillments: new FulfillmentService(ctx),
     history: new HistoryService(ctx),
     // Without a provider of its own, the dashboard reads the POS health from the sync engine's jobs.
     dashboard: new DashboardService(
@@ -129,6 +146,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     },
   }
   const notifier = options.notifier
+  if (notifier) subscribeLifecycleNotifications(ctx, events, notifier)
   if (notifier) {
     events.subscribe(
       async (event) => {

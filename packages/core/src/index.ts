@@ -39,6 +39,7 @@ export {
   OmsError,
   type OmsErrorOptions,
   ReservationExpiredError,
+  ScanRejectedError,
   ValidationError,
 } from './errors/oms-error'
 export { isPosError, PosError, type PosErrorInit, type PosOperation } from './errors/pos-error'
@@ -56,6 +57,13 @@ export {
   type StorageUnavailableInit,
 } from './errors/storage-error'
 export {
+  type Allocation,
+  type AllocationCandidate,
+  type AllocationRequest,
+  type AllocationStrategy,
+  defaultAllocationStrategy,
+} from './fulfillment/allocation'
+export {
   createFulfillmentMachine,
   FULFILLMENT_ACTIONS,
   type FulfillmentContext,
@@ -63,6 +71,8 @@ export {
   type FulfillmentMachine,
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
+export { FulfillmentService, type PickList, type PickListLine } from './fulfillment/fulfillment-service'
+export { type ReturnOutcome, returnOutcomeSchema } from './fulfillment/returns'
 export { BULK_CSV_COLUMNS, bulkResultCsv, parseBulkCsv } from './inventory/bulk-csv'
 export {
   BULK_BATCH,
@@ -137,7 +147,13 @@ export {
 } from './outbox/outbox-relay'
 export { type Clock, systemClock } from './ports/clock'
 export { type Logger, silentLogger } from './ports/logger'
-export type { CustomerNotification, Notifier } from './ports/notifier'
+export type {
+  CustomerNotification,
+  LifecycleNotification,
+  LifecycleTemplate,
+  NoteNotification,
+  Notifier,
+} from './ports/notifier'
 export {
   type PosAdapter,
   type PosAdapterCapabilities,

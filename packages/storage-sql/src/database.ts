@@ -25,6 +25,8 @@ export interface ItemsTable {
   unit: string
   cannabis: Json | null
   external_ids: Json
+  /** 0006. */
+  barcode: string | null
 }
 
 export interface LevelsTable {
@@ -112,6 +114,9 @@ export interface FulfillmentsTable {
   id: string
   number: string
   order_id: string
+  /** 0006: the order's store and customer, for reach-limited lists. */
+  store_id: string | null
+  customer_id: string | null
   location_id: string
   status: string
   assigned_to_id: string | null

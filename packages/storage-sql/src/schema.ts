@@ -485,6 +485,39 @@ async function addOrderSearch(db: AnyDb): Promise<void> {
     .execute()
 }
 
+/**
+ * 0006: fulfillments carry their order's store and customer (reach-limited lists, filtered in the query),
+ * with indexes for the work queues (by store and status, by assignee, by location); items gain an
+ * optional barcode for scanning. Existing fulfillment rows take their order's store and customer.
+ */
+async function addFulfillment(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('oms_fulfillments').addColumn('store_id', 'text').execute()
+  await db.schema.alterTable('oms_fulfillments').addColumn('customer_id', 'text').execute()
+  // The query builder, not raw SQL, so a PostgreSQL schema set with `withSchema` applies.
+  const ofOrder = (column: 'store_id' | 'customer_id') =>
+    db.selectFrom('oms_orders as o').select(`o.${column}`).whereRef('o.id', '=', 'oms_fulfillments.order_id')
+  await db
+    .updateTable('oms_fulfillments')
+    .set({ store_id: ofOrder('store_id'), customer_id: ofOrder('customer_id') })
+    .execute()
+  await db.schema
+    .createIndex('oms_fulfillments_store_status')
+    .on('oms_fulfillments')
+    .columns(['store_id', 'status', 'created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_fulfillments_assignee')
+    .on('oms_fulfillments')
+    .columns(['assigned_to_id', 'created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_fulfillments_location')
+    .on('oms_fulfillments')
+    .columns(['location_id', 'status'])
+    .execute()
+  await db.schema.alterTable('oms_items').addColumn('barcode', 'text').execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -493,6 +526,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0003-inventory-operations': { up: (db) => addInventoryOperations(db, types) },
     '0004-sync': { up: (db) => addSyncJobs(db, types) },
     '0005-order-search': { up: (db) => addOrderSearch(db) },
+    '0006-fulfillment': { up: (db) => addFulfillment(db) },
   }
   return { getMigrations: async () => migrations }
 }

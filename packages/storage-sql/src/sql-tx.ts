@@ -178,7 +178,19 @@ const TS_FIELDS = [
 ] as const
 
 const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
-  const doc = readJson<Record<string, unknown>>(r.doc)
+  // Rows written before a field existed read as its default.
+  const doc = {
+    shortPicked: false,
+    scansAccepted: 0,
+    scansRejected: 0,
+    carrier: null,
+    ...readJson<Record<string, unknown>>(r.doc),
+  } as Record<string, unknown>
+  doc.lines = (doc.lines as Array<Record<string, unknown>>).map((l) => ({
+    sku: null,
+    quantityPicked: 0,
+    ...l,
+  }))
   for (const f of TS_FIELDS)
     doc[f] = doc[f] === null || doc[f] === undefined ? null : new Date(doc[f] as string)
   return {
@@ -189,6 +201,8 @@ const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
       | 'orderId'
       | 'locationId'
       | 'status'
+      | 'storeId'
+      | 'customerId'
       | 'assignedToId'
       | 'version'
       | 'createdAt'
@@ -199,6 +213,8 @@ const toFulfillment = (r: Selectable<FulfillmentsTable>): Fulfillment => {
     orderId: r.order_id,
     locationId: r.location_id,
     status: r.status as Fulfillment['status'],
+    storeId: r.store_id as string,
+    customerId: r.customer_id,
     assignedToId: r.assigned_to_id,
     version: Number(r.version),
     createdAt: readTs(r.created_at),
@@ -258,6 +274,7 @@ const toItem = (r: Selectable<ItemsTable>): Item => ({
   unit: r.unit as Item['unit'],
   cannabis: r.cannabis === null ? null : readJson(r.cannabis),
   externalIds: readJson(r.external_ids),
+  barcode: r.barcode,
 })
 
 const toSyncJob = (r: Selectable<SyncJobsTable>): SyncJob => ({
@@ -281,7 +298,10 @@ const toSyncJob = (r: Selectable<SyncJobsTable>): SyncJob => ({
   finishedAt: readTsOrNull(r.finished_at),
 })
 
-/** The caller's reach on orders: `store_id IN (…) OR customer_id = …`; nothing when neither is given. */
+/**
+ * The caller's reach on orders (or fulfillments, which carry their order's store and customer):
+ * `store_id IN (…) OR customer_id = …`; nothing when neither is given.
+ */
 function withReach<Q extends SelectQueryBuilder<PeakDatabase, 'oms_orders', object>>(
   q: Q,
   reach: OrderFilter['reach'],
@@ -451,11 +471,26 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(o.updatedAt),
   })
   const fulfillmentRow = (f: Fulfillment) => {
-    const { id, number, orderId, locationId, status, assignedToId, version, createdAt, updatedAt, ...doc } = f
+    const {
+      id,
+      number,
+      orderId,
+      storeId,
+      customerId,
+      locationId,
+      status,
+      assignedToId,
+      version,
+      createdAt,
+      updatedAt,
+      ...doc
+    } = f
     return {
       id,
       number,
       order_id: orderId,
+      store_id: storeId,
+      customer_id: customerId,
       location_id: locationId,
       status,
       assigned_to_id: assignedToId,
@@ -657,6 +692,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           unit: i.unit,
           cannabis: i.cannabis === null ? null : writeJson(i.cannabis),
           external_ids: writeJson(i.externalIds),
+          barcode: i.barcode,
         }
         const { id: _id, ...rest } = row
         await db
@@ -1204,6 +1240,28 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('version', '=', expectedVersion)
           .executeTakeFirst()
         return Number(r.numUpdatedRows) === 1
+      },
+      async list(filter) {
+        // Same reach columns as orders (store_id, customer_id).
+        let q = withReach(
+          db.selectFrom('oms_fulfillments').selectAll() as unknown as SelectQueryBuilder<
+            PeakDatabase,
+            'oms_orders',
+            object
+          >,
+          filter.reach,
+        ) as unknown as SelectQueryBuilder<PeakDatabase, 'oms_fulfillments', Selectable<FulfillmentsTable>>
+        if (filter.statuses)
+          q = filter.statuses.length ? q.where('status', 'in', [...filter.statuses]) : q.where(sql.lit(false))
+        if (filter.assignedToId !== undefined) q = q.where('assigned_to_id', '=', filter.assignedToId)
+        if (filter.locationId !== undefined) q = q.where('location_id', '=', filter.locationId)
+        const rows = await q
+          .orderBy('created_at')
+          .orderBy('number')
+          .limit(filter.limit ?? 50)
+          .offset(filter.offset ?? 0)
+          .execute()
+        return rows.map(toFulfillment)
       },
     },
     history: {

@@ -494,6 +494,89 @@ export const editOrderInputSchema = z
     path: ['set'],
   })
 export type EditOrderInput = z.input<typeof editOrderInputSchema>
+
+// Fulfillment -----------------------------------------------------------------------------------------
+
+const fulfillmentRef = { ...commandBase, fulfillmentId: idSchema }
+const staffText = (max: number) => z.string().trim().min(1).max(max)
+
+export const createFulfillmentsInputSchema = z.strictObject({
+  ...commandBase,
+  orderId: idSchema,
+  /** Only the goods held at this location; absent: one fulfillment per location the order holds stock at. */
+  locationId: idSchema.optional(),
+  /** Staff member to assign the new fulfillment(s) to. */
+  assignedToId: idSchema.optional(),
+})
+export type CreateFulfillmentsInput = z.input<typeof createFulfillmentsInputSchema>
+
+export const fulfillmentRefInputSchema = z.strictObject({ actor: actorSchema, fulfillmentId: idSchema })
+export type FulfillmentRefInput = z.input<typeof fulfillmentRefInputSchema>
+
+/** start picking, deliver, hand over: a transition with nothing to add. */
+export const fulfillmentCommandInputSchema = z.strictObject(fulfillmentRef)
+export type FulfillmentCommandInput = z.input<typeof fulfillmentCommandInputSchema>
+
+export const assignFulfillmentInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  /** The staff member; null unassigns. */
+  assignedToId: idSchema.nullable(),
+})
+export type AssignFulfillmentInput = z.input<typeof assignFulfillmentInputSchema>
+
+export const scanInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  /** What the scanner read: an item's sku or barcode. */
+  code: z.string().trim().min(1, 'must not be empty').max(128),
+  quantity: positiveQuantitySchema.default(1),
+})
+export type ScanInput = z.input<typeof scanInputSchema>
+
+export const completePickingInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  /**
+   * Finish with fewer units than planned: the fulfillment becomes partial and what was not picked is
+   * released from the order's holds. Without it, every line must be scanned in full.
+   */
+  shortPick: z.boolean().default(false),
+  notes: staffText(5000).optional(),
+})
+export type CompletePickingInput = z.input<typeof completePickingInputSchema>
+
+export const packFulfillmentInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  boxSize: staffText(64),
+  /** Package weight in grams. */
+  weightGrams: positiveQuantitySchema,
+  packingMaterials: z.array(staffText(128)).max(50).default([]),
+  notes: staffText(5000).optional(),
+})
+export type PackFulfillmentInput = z.input<typeof packFulfillmentInputSchema>
+
+export const shipFulfillmentInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  carrier: staffText(128),
+  trackingNumber: staffText(128),
+})
+export type ShipFulfillmentInput = z.input<typeof shipFulfillmentInputSchema>
+
+export const cancelFulfillmentInputSchema = z.strictObject({
+  ...fulfillmentRef,
+  reason: z.string().trim().max(1000).optional(),
+})
+export type CancelFulfillmentInput = z.input<typeof cancelFulfillmentInputSchema>
+
+export const listFulfillmentsInputSchema = z.strictObject({
+  actor: actorSchema,
+  statuses: z.array(fulfillmentStatusSchema).max(8).optional(),
+  assignedToId: idSchema.optional(),
+  locationId: idSchema.optional(),
+  /** @default 50 (at most 500) */
+  limit: pageLimitSchema(50, 500),
+  offset: pageOffsetSchema,
+})
+export type ListFulfillmentsInput = z.input<typeof listFulfillmentsInputSchema>
+
 const noteInputSchema = z.string().trim().max(1000)
 /** Why stock was set aside, lost or written off: required, shown in the audit trail. */
 const reasonTextSchema = z.string().trim().min(1, 'must say why').max(1000)

@@ -6,19 +6,8 @@ export type Channel = (typeof CHANNELS)[number]
 export const ORDER_FLOWS = ['delivery', 'pickup'] as const
 export type OrderFlow = (typeof ORDER_FLOWS)[number]
 
-/** Statuses of the delivery flow, including the detailed return process. */
-export const DELIVERY_ORDER_STATUSES = [
-  'pending',
-  'payment_pending',
-  'confirmed',
-  'processing',
-  'packed',
-  'shipped',
-  'in_transit',
-  'out_for_delivery',
-  'delivered',
-  'completed',
-  'cancelled',
+/** The return process, shared by both flows. */
+const RETURN_STATUSES = [
   'return_requested',
   'under_review',
   'return_approved',
@@ -31,6 +20,24 @@ export const DELIVERY_ORDER_STATUSES = [
   'refunded',
 ] as const
 
+/** Statuses of the delivery flow, including the detailed return process. */
+export const DELIVERY_ORDER_STATUSES = [
+  'pending',
+  'payment_pending',
+  'confirmed',
+  'processing',
+  'packed',
+  'partially_shipped',
+  'shipped',
+  'in_transit',
+  'out_for_delivery',
+  'partially_delivered',
+  'delivered',
+  'completed',
+  'cancelled',
+  ...RETURN_STATUSES,
+] as const
+
 /** Statuses of the pickup (kiosk / in-store) flow. */
 export const PICKUP_ORDER_STATUSES = [
   'pending',
@@ -41,6 +48,7 @@ export const PICKUP_ORDER_STATUSES = [
   'picked_up',
   'completed',
   'cancelled',
+  ...RETURN_STATUSES,
 ] as const
 
 /** Every built-in order status of either flow. Host extensions may add more (stored as plain strings). */
@@ -96,6 +104,9 @@ export const HISTORY_ACTIONS = [
   'inventory_counted',
   'inventory_shortage',
   'pos_synced',
+  'fulfillment_created',
+  'item_scanned',
+  'scan_rejected',
   'transfer_created',
   'transfer_shipped',
   'transfer_received',

@@ -164,6 +164,8 @@ export const itemSchema = z.strictObject({
   unit: unitSchema,
   cannabis: cannabisAttributesSchema.nullable().default(null),
   externalIds: externalIdsSchema.default({}),
+  /** The code printed on the package (UPC/EAN or a store label), accepted by fulfillment scans like the sku. */
+  barcode: textSchema(128).min(1).nullable().default(null),
 })
 export type Item = z.infer<typeof itemSchema>
 
@@ -317,7 +319,13 @@ export type Order = z.infer<typeof orderSchema>
 export const fulfillmentLineSchema = z.strictObject({
   orderLineId: idSchema,
   itemId: idSchema,
+  /** The item's sku when the fulfillment was created (what the picker looks for). */
+  sku: textSchema(128).nullable(),
+  /** Planned: what the order's holds at this location set aside for the line. */
   quantity: positiveQuantitySchema,
+  /** Scanned into the tote so far. */
+  quantityPicked: quantitySchema,
+  /** Sold from the holds (on ship or hand-over). */
   quantityFulfilled: quantitySchema,
 })
 export type FulfillmentLine = z.infer<typeof fulfillmentLineSchema>
@@ -327,10 +335,19 @@ export const fulfillmentSchema = z.strictObject({
   /** `FUL-YYYYMMDD-NNNN`, from a sequence (never count+1). */
   number: z.string().regex(/^FUL-\d{8}-\d{4,}$/),
   orderId: idSchema,
+  /** The order's store and customer, so reads can be limited to what a caller reaches. */
+  storeId: idSchema,
+  customerId: idSchema.nullable(),
   locationId: idSchema,
   assignedToId: idSchema.nullable(),
   lines: z.array(fulfillmentLineSchema).min(1),
   status: fulfillmentStatusSchema,
+  /** Picking was completed with fewer units than planned; the rest was released. */
+  shortPicked: z.boolean(),
+  /** Scans accepted and refused (wrong item, over-scan): picking accuracy. */
+  scansAccepted: quantitySchema,
+  scansRejected: quantitySchema,
+  carrier: textSchema(128).nullable(),
   boxSize: textSchema(64).nullable(),
   /** Package weight in grams. */
   weightGrams: quantitySchema.nullable(),

@@ -10,6 +10,8 @@
  * - `STORAGE_UNAVAILABLE`: the database could not be reached or opened (connection refused, unknown host,
  *   timeout, too many clients, credentials refused, a file that cannot be opened). Retry once it is fixed.
  * - `STORAGE_ERROR`: any other database failure; the message says what failed.
+ * - `SCAN_REJECTED`: a fulfillment scan was refused (`details.reason`: `wrong_item` when the code is no item
+ *   of the fulfillment, `over_scan` when the line is already fully picked); nothing was picked.
  * - `CONFIGURATION`: an adapter was set up with an invalid option; the message names the field.
  */
 export const OMS_ERROR_CODES = [
@@ -22,6 +24,7 @@ export const OMS_ERROR_CODES = [
   'RESERVATION_EXPIRED',
   'IDEMPOTENCY_MISMATCH',
   'INVALID_MACHINE',
+  'SCAN_REJECTED',
   'POS_UNAVAILABLE',
   'POS_REJECTED',
   'POS_INVALID_RESPONSE',

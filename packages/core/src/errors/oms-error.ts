@@ -194,3 +194,21 @@ export class ReservationExpiredError extends OmsError {
     )
   }
 }
+
+/** A fulfillment scan was refused; nothing was picked. The refusal is counted on the fulfillment. */
+export class ScanRejectedError extends OmsError {
+  constructor(
+    fulfillmentId: string,
+    code: string,
+    reason: 'wrong_item' | 'over_scan',
+    details: Record<string, unknown> = {},
+  ) {
+    const why =
+      reason === 'wrong_item'
+        ? `${code} is not an item of this fulfillment: put it back`
+        : `${code} is already picked in full (${String(details.picked)} of ${String(details.planned)}): put the extra back`
+    super('SCAN_REJECTED', `fulfillment ${fulfillmentId}: ${why}`, {
+      details: { fulfillmentId, code, reason, ...details },
+    })
+  }
+}

@@ -17,7 +17,7 @@ const table: Record<string, Record<string, [string, string[]]>> = {
     'fulfillment.cancel': ['cancelled', ['returnLinesToHolds', 'stampCancelled']],
   },
   ready_to_ship: {
-    'fulfillment.ship': ['shipped', ['stampShipped']],
+    'fulfillment.ship': ['shipped', ['commitLines', 'stampShipped']],
     'fulfillment.complete': ['fulfilled', ['commitLines', 'stampFulfilled']],
     'fulfillment.complete_partially': ['partially_fulfilled', ['commitLines']],
     'fulfillment.cancel': ['cancelled', ['returnLinesToHolds', 'stampCancelled']],

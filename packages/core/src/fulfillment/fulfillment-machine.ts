@@ -60,7 +60,8 @@ export const fulfillmentDefinition: MachineDefinition = {
     },
     ready_to_ship: {
       on: {
-        'fulfillment.ship': { target: 'shipped', actions: ['stampShipped'] },
+        // Handed to the carrier: the sale happens here (the goods leave the building).
+        'fulfillment.ship': { target: 'shipped', actions: ['commitLines', 'stampShipped'] },
         // Handed over at the counter (pickup): no shipping step.
         'fulfillment.complete': complete,
         'fulfillment.complete_partially': completePartially,

@@ -10,6 +10,7 @@ const ctx = (attributes: Record<string, unknown> = {}): OrderContext => ({
   packedQuantity: 0,
   soldQuantity: 0,
   stockShort: false,
+  partlyShipped: false,
   attributes,
 })
 

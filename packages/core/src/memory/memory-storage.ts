@@ -597,6 +597,22 @@ function createTx(s: State, log: UndoLog): StorageTx {
         log.set(s.fulfillments, f.id, clone(f))
         return true
       },
+      async list(filter) {
+        const { reach } = filter
+        const rows = [...s.fulfillments.values()]
+          .filter(
+            (f) =>
+              (!reach ||
+                reach.storeIds.includes(f.storeId) ||
+                (reach.customerId !== null && f.customerId === reach.customerId)) &&
+              (!filter.statuses || filter.statuses.includes(f.status)) &&
+              (filter.assignedToId === undefined || f.assignedToId === filter.assignedToId) &&
+              (filter.locationId === undefined || f.locationId === filter.locationId),
+          )
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.number.localeCompare(b.number))
+        const offset = filter.offset ?? 0
+        return rows.slice(offset, offset + (filter.limit ?? 50)).map(clone)
+      },
     },
     history: {
       async appendMany(entries) {

@@ -35,9 +35,17 @@ const deliveryTable: Table = {
     'order.cancel': ['cancelled', ['releaseHolds', 'refundPayment']],
   },
   packed: { 'order.ship': ['shipped', ['commitHolds']] },
-  shipped: { 'order.in_transit': ['in_transit', []] },
-  in_transit: { 'order.out_for_delivery': ['out_for_delivery', []] },
-  out_for_delivery: { 'order.deliver': ['delivered', []] },
+  partially_shipped: { 'order.ship': ['shipped', ['commitHolds']] },
+  shipped: { 'order.in_transit': ['in_transit', []], 'order.deliver_partially': ['partially_delivered', []] },
+  in_transit: {
+    'order.out_for_delivery': ['out_for_delivery', []],
+    'order.deliver_partially': ['partially_delivered', []],
+  },
+  out_for_delivery: {
+    'order.deliver': ['delivered', []],
+    'order.deliver_partially': ['partially_delivered', []],
+  },
+  partially_delivered: { 'order.deliver': ['delivered', []] },
   delivered: {
     'order.complete': ['completed', []],
     'return.request': ['return_requested', []],
@@ -84,9 +92,19 @@ const pickupTable: Table = {
     'order.pick_up': ['picked_up', ['commitHolds']],
     'order.no_show': ['cancelled', ['releaseHolds', 'refundPayment']],
   },
-  picked_up: { 'order.complete': ['completed', []] },
+  picked_up: { 'order.complete': ['completed', []], 'return.request': ['return_requested', []] },
   completed: {},
   cancelled: {},
+  return_requested: deliveryTable.return_requested as Table[string],
+  under_review: deliveryTable.under_review as Table[string],
+  return_approved: deliveryTable.return_approved as Table[string],
+  return_rejected: { 'return.keep': ['picked_up', []] },
+  return_shipped: deliveryTable.return_shipped as Table[string],
+  return_received: deliveryTable.return_received as Table[string],
+  quality_check: deliveryTable.quality_check as Table[string],
+  refund_approved: deliveryTable.refund_approved as Table[string],
+  refund_rejected: {},
+  refunded: {},
 }
 
 /** Every event either flow knows, plus one neither does. */
@@ -100,6 +118,8 @@ const ALL_EVENTS = [
   'order.start_processing',
   'order.pack',
   'order.ship',
+  'order.ship_partially',
+  'order.deliver_partially',
   'order.in_transit',
   'order.out_for_delivery',
   'order.deliver',
@@ -128,6 +148,7 @@ const ctx = (over: Partial<OrderContext> = {}): OrderContext => ({
   packedQuantity: 0,
   soldQuantity: 0,
   stockShort: false,
+  partlyShipped: false,
   attributes: {},
   ...over,
 })
@@ -153,6 +174,8 @@ describe.each([
 
   test('knows exactly the events of the table', () => {
     const events = new Set(Object.values(table).flatMap((row) => Object.keys(row)))
+    // legal only once a split order has partly shipped (see 'split orders')
+    if (table === deliveryTable) events.add('order.ship_partially')
     expect([...machine.events].sort()).toEqual([...events].sort())
   })
 
@@ -246,5 +269,20 @@ describe('cancellation rules', () => {
       machines.delivery.transition('lost_in_space', ctx(), { type: 'order.cancel' }),
     )
     expect(isOmsError(error) && error.code).toBe('INVALID_TRANSITION')
+  })
+})
+
+describe('split orders', () => {
+  test('processing or packed becomes partially shipped only while some fulfillments have shipped and others not', () => {
+    const m = machines.delivery
+    for (const from of ['processing', 'packed']) {
+      expect(m.can(from, ctx({ soldQuantity: 1 }), { type: 'order.ship_partially' })).toBe(false)
+      expect(m.transition(from, ctx({ partlyShipped: true }), { type: 'order.ship_partially' }).status).toBe(
+        'partially_shipped',
+      )
+    }
+    expect(
+      isOmsError(errorOf(() => m.transition('partially_shipped', ctx(), { type: 'order.cancel' }))),
+    ).toBe(true)
   })
 })

@@ -16,6 +16,11 @@ export interface OrderContext {
    * the order cannot be handed over as held. Computed only for states with a transition that asks.
    */
   stockShort: boolean
+  /**
+   * Whether some fulfillment of the order has shipped while others have not (an order split over
+   * locations). Computed only for states with a transition that asks.
+   */
+  partlyShipped: boolean
   /** Host data (compliance flags…), for host guards. */
   attributes: Readonly<Record<string, unknown>>
 }
@@ -139,6 +144,8 @@ export const deliveryOrderDefinition: MachineDefinition = {
     processing: {
       on: {
         'order.pack': { target: 'packed' },
+        // Some of its fulfillments have shipped (sold from the holds), others not yet: a split order.
+        'order.ship_partially': { target: 'partially_shipped', guard: 'partlyShipped' },
         'order.cancel': { ...cancel(['releaseHolds', 'refundPayment']), guard: 'nothingPacked' },
       },
       hints: { 'order.cancel': 'part of the order is already packed, so it can no longer be cancelled' },
@@ -146,6 +153,7 @@ export const deliveryOrderDefinition: MachineDefinition = {
     packed: {
       on: {
         'order.ship': { target: 'shipped', actions: ['commitHolds'] },
+        'order.ship_partially': { target: 'partially_shipped', guard: 'partlyShipped' },
         // The way out when the stock went short under a packed order: it cannot ship as held.
         'order.cancel': {
           ...cancel(['releaseHolds', 'refundPayment']),
@@ -154,15 +162,33 @@ export const deliveryOrderDefinition: MachineDefinition = {
       },
       hints: { 'order.cancel': PACKED_HINT },
     },
+    partially_shipped: {
+      on: { 'order.ship': { target: 'shipped', actions: ['commitHolds'] } },
+      hints: { 'order.cancel': SHIPPED_HINT },
+    },
     shipped: {
-      on: { 'order.in_transit': { target: 'in_transit' } },
+      on: {
+        'order.in_transit': { target: 'in_transit' },
+        'order.deliver_partially': { target: 'partially_delivered' },
+      },
       hints: { 'order.cancel': SHIPPED_HINT },
     },
     in_transit: {
-      on: { 'order.out_for_delivery': { target: 'out_for_delivery' } },
+      on: {
+        'order.out_for_delivery': { target: 'out_for_delivery' },
+        'order.deliver_partially': { target: 'partially_delivered' },
+      },
       hints: { 'order.cancel': SHIPPED_HINT },
     },
     out_for_delivery: {
+      on: {
+        'order.deliver': { target: 'delivered' },
+        'order.deliver_partially': { target: 'partially_delivered' },
+      },
+      hints: { 'order.cancel': SHIPPED_HINT },
+    },
+    // Some of its shipments have arrived, others are still on the way.
+    partially_delivered: {
       on: { 'order.deliver': { target: 'delivered' } },
       hints: { 'order.cancel': SHIPPED_HINT },
     },
@@ -217,17 +243,24 @@ export const pickupOrderDefinition: MachineDefinition = {
       },
     },
     picked_up: {
-      on: { 'order.complete': { target: 'completed' } },
-      hints: { 'order.cancel': 'the customer has the goods: record a return instead' },
+      on: {
+        'order.complete': { target: 'completed' },
+        'return.request': { target: 'return_requested' },
+      },
+      hints: { 'order.cancel': 'the customer has the goods: request a return instead' },
     },
     completed: { type: 'final' },
     cancelled: { type: 'final' },
+    // The same return process; a rejected return leaves the goods with the customer (picked up).
+    ...returnStates,
+    return_rejected: { on: { 'return.keep': { target: 'picked_up' } } },
   },
 }
 
 export const orderGuards = {
   nothingPacked: ({ context }: { context: OrderContext }) => context.packedQuantity === 0,
   nothingSold: ({ context }: { context: OrderContext }) => context.soldQuantity === 0,
+  partlyShipped: ({ context }: { context: OrderContext }) => context.partlyShipped,
   stockShort: ({ context }: { context: OrderContext }) => context.stockShort,
 }
 

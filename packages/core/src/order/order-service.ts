@@ -24,11 +24,12 @@ import {
   type SearchOrdersInput,
   searchOrdersInputSchema,
 } from '../domain/commands'
-import type { HistoryAction } from '../domain/enums'
+import type { HistoryAction, OrderFlow } from '../domain/enums'
 import { parseInput } from '../domain/parse-input'
 import {
   type ActingActor,
   type HistoryEntry,
+  type Location,
   type Order,
   type OrderLine,
   type Reservation,
@@ -43,10 +44,14 @@ import {
   StaleStateError,
   ValidationError,
 } from '../errors/oms-error'
+import { allocate } from '../fulfillment/allocation'
+import { closeFulfillmentsOfCancelledOrder, createFulfillments } from '../fulfillment/fulfillment-records'
+import { returnEntries } from '../fulfillment/returns'
 import {
   commitHolds,
   type FreedRows,
   giveBackRows,
+  type HoldRequest,
   isLive,
   releaseHolds,
   takeHolds,
@@ -89,6 +94,8 @@ const EVENT_ACTIONS: Readonly<Record<string, HistoryAction>> = {
   'order.pack': 'packed',
   'order.ready': 'packed',
   'order.ship': 'shipped',
+  'order.ship_partially': 'shipped',
+  'order.deliver_partially': 'delivered',
   'order.deliver': 'delivered',
   'order.pick_up': 'delivered',
   'return.request': 'return_requested',
@@ -108,7 +115,11 @@ export async function nextNumber(tx: StorageTx, prefix: 'ORD' | 'FUL', now: Date
 /** The guards' view of a stored order; `orderContextOf` adds what needs its holds. */
 export const toOrderContext = (
   order: Order,
-  fromHolds: Pick<OrderContext, 'soldQuantity' | 'stockShort'> = { soldQuantity: 0, stockShort: false },
+  fromHolds: Pick<OrderContext, 'soldQuantity' | 'stockShort' | 'partlyShipped'> = {
+    soldQuantity: 0,
+    stockShort: false,
+    partlyShipped: false,
+  },
 ): OrderContext => ({
   flow: order.flow,
   channel: order.channel,
@@ -212,14 +223,14 @@ export class OrderService {
               tx,
               now,
               order,
-              lines.map((l, lineIndex) => ({
-                orderLineId: l.id,
-                itemId: l.itemId,
-                locationId,
-                quantity: l.quantity,
-                lineIndex,
-                sku: l.sku,
-              })),
+              await holdRequests(
+                ctx,
+                tx,
+                now,
+                cmd.locationId === undefined ? cmd.flow : null,
+                location,
+                lines,
+              ),
               expiresAt,
             )
           : []
@@ -566,6 +577,45 @@ function pickDefined<T extends object, K extends keyof T>(
   return out
 }
 
+/**
+ * Where each line is held: at the location the caller named; otherwise at the store's default location
+ * when it has everything, else where the allocation strategy puts it (a line may be split).
+ */
+async function holdRequests(
+  ctx: OmsContext,
+  tx: StorageTx,
+  now: Date,
+  /** The order's flow when the strategy may place it (no location named), else null. */
+  allocating: OrderFlow | null,
+  location: Location,
+  lines: readonly OrderLine[],
+): Promise<HoldRequest[]> {
+  const requests = lines.map((l, lineIndex) => ({
+    orderLineId: l.id,
+    itemId: l.itemId,
+    locationId: location.id,
+    quantity: l.quantity,
+    lineIndex,
+    sku: l.sku,
+  }))
+  if (!allocating || !ctx.allocation) return requests
+  return allocate(
+    tx,
+    now,
+    ctx.allocation,
+    { storeId: location.storeId, flow: allocating, preferred: location },
+    requests,
+    async (ids) => {
+      const found: Location[] = []
+      for (const id of ids) {
+        const l = await ctx.catalog.location(tx, id)
+        if (l) found.push(l)
+      }
+      return found
+    },
+  )
+}
+
 async function defaultLocation(tx: StorageTx, storeId: string): Promise<string> {
   const locations = await tx.locations.list({ storeId })
   const pick =
@@ -644,6 +694,16 @@ export async function loadOrder(
   return order
 }
 
+/** Whether some of the order's fulfillments have shipped (or been handed over) and some are still open. */
+async function partlyShipped(tx: StorageTx, orderId: string): Promise<boolean> {
+  const fulfillments = await tx.fulfillments.listByOrder(orderId)
+  const gone = (status: string) => ['shipped', 'partially_fulfilled', 'fulfilled'].includes(status)
+  return (
+    fulfillments.some((f) => gone(f.status)) &&
+    fulfillments.some((f) => f.status !== 'cancelled' && !gone(f.status))
+  )
+}
+
 /** Whether some row the holds hold stock on has a recorded shortage (on hand below what is set aside). */
 async function stockShortUnder(tx: StorageTx, holds: readonly Reservation[]): Promise<boolean> {
   const rows = new Map<string, { itemId: string; locationId: string }>()
@@ -670,6 +730,9 @@ export async function orderContextOf(
   return toOrderContext(order, {
     soldQuantity: holds.reduce((sum, h) => sum + h.quantityFulfilled, 0),
     stockShort: machine.usesGuard(order.status, 'stockShort') ? await stockShortUnder(tx, holds) : false,
+    partlyShipped: machine.usesGuard(order.status, 'partlyShipped')
+      ? await partlyShipped(tx, order.id)
+      : false,
   })
 }
 
@@ -863,28 +926,15 @@ export async function applyOrderEvents(
           next = { ...next, paymentStatus: 'refunded' }
           break
         case 'restockReturn': {
-          const sold = holds.filter((h) => h.quantityFulfilled > 0)
-          if (sold.length) {
-            await recordMovements(
-              ctx,
-              tx,
-              now,
-              actor,
-              sold.map((h) => ({
-                itemId: h.itemId,
-                locationId: h.locationId,
-                bucket: 'on_hand' as const,
-                delta: h.quantityFulfilled,
-                reason: 'return_restock' as const,
-                reference: { kind: 'order' as const, id: order.id },
-              })),
-              {
-                orderId: order.id,
-                storeId: order.storeId,
-                action: 'returned',
-                description: 'returned goods restocked',
-              },
-            )
+          // What the quality check found, per line (`data.lines`), or everything sold back on hand.
+          const entries = returnEntries(order, holds, event.data)
+          if (entries.length) {
+            await recordMovements(ctx, tx, now, actor, entries, {
+              orderId: order.id,
+              storeId: order.storeId,
+              action: 'returned',
+              description: 'returned goods checked and put back',
+            })
           }
           break
         }
@@ -942,6 +992,14 @@ export async function applyOrderEvents(
     throw new StaleStateError(items.length === 1 ? `order ${items[0]?.order.id}` : 'some of the orders', {
       orderIds: items.map((i) => i.order.id),
     })
+  // Fulfillments follow the order: a cancel closes them; a confirm may create them (policy).
+  for (const [i, next] of nextOrders.entries()) {
+    const before = (items[i] as OrderEventItem).order.status
+    if (next.status === 'cancelled' && before !== 'pending' && before !== 'payment_pending')
+      await closeFulfillmentsOfCancelledOrder(ctx, tx, now, actor, next)
+    if (next.status === 'confirmed' && before !== 'confirmed' && ctx.policies.autoCreateFulfillments)
+      await createFulfillments(ctx, tx, now, actor, next, { quiet: true })
+  }
   // The release entries come before the status entry of the same order only in time, not in the chain.
   // Per order: the status change first, then what it caused (refund request, host actions).
   events.sort((a, b) =>

@@ -360,11 +360,25 @@ export interface OrderRepository {
   countByStatus(filter: Omit<OrderFilter, 'statuses' | 'limit' | 'offset'>): Promise<Record<string, number>>
 }
 
+export interface FulfillmentFilter {
+  /** The caller's reach, in the query: fulfillments of these stores OR of this customer's orders. */
+  reach?: { storeIds: readonly string[]; customerId: string | null }
+  statuses?: readonly string[]
+  assignedToId?: string
+  locationId?: string
+  limit?: number
+  offset?: number
+}
+
 export interface FulfillmentRepository {
   insert(fulfillment: Fulfillment): Promise<void>
   get(id: string): Promise<Fulfillment | null>
+  /** Oldest first. */
   listByOrder(orderId: string): Promise<Fulfillment[]>
+  /** Writes only if the stored version is still `expectedVersion` (compare-and-swap). */
   update(fulfillment: Fulfillment, expectedVersion: number): Promise<boolean>
+  /** A page of fulfillments, oldest first (then by number: a work queue), filtered in the query. */
+  list(filter: FulfillmentFilter): Promise<Fulfillment[]>
 }
 
 export interface HistorySearchFilter {

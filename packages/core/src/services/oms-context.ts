@@ -4,6 +4,7 @@ import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
 import type { ActingActor, HistoryEntry } from '../domain/schemas'
 import { ConflictError, IdempotencyMismatchError, StaleStateError } from '../errors/oms-error'
+import type { AllocationStrategy } from '../fulfillment/allocation'
 import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
 import type { OrderMachine } from '../order/order-machine'
 import type { Clock } from '../ports/clock'
@@ -31,6 +32,17 @@ export interface OmsPolicies {
    * moves an expiry past `reservedAt + maxHoldSeconds`. @default 86400 (24 hours)
    */
   maxHoldSeconds: number
+  /**
+   * Create the fulfillments of an order (one per location it holds stock at) when it is confirmed, in the
+   * same transaction. Otherwise staff create them with `fulfillments.create`. @default false
+   */
+  autoCreateFulfillments: boolean
+  /**
+   * Split an order that names no location over several locations (the default allocation strategy) when
+   * its store's default location cannot hold it all. Passing `createOms({ allocation })` turns it on with
+   * that strategy. @default false
+   */
+  allocateAcrossLocations: boolean
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -40,6 +52,8 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   expiryBatchSize: 500,
   catalogCacheSeconds: 30,
   maxHoldSeconds: 86_400,
+  autoCreateFulfillments: false,
+  allocateAcrossLocations: false,
 }
 
 /** What every service shares. */
@@ -51,6 +65,11 @@ export interface OmsContext {
   policies: OmsPolicies
   orderMachines: Record<'delivery' | 'pickup', OrderMachine>
   fulfillmentMachine: FulfillmentMachine
+  /**
+   * Where an order without an explicit location is held when its store's default location is short; null:
+   * always at the default location (refused when it is short).
+   */
+  allocation: AllocationStrategy | null
   access: AccessPolicy
   catalog: CatalogCache
   /** The POS connections and the sync engine's settings (no connections: nothing is queued). */

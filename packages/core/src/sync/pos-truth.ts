@@ -2,7 +2,7 @@ import { ORDER_STATUSES } from '../domain/enums'
 import type { Item, Order } from '../domain/schemas'
 import { isOmsError, ValidationError } from '../errors/oms-error'
 import { type LedgerEntry, recordMovements } from '../inventory/stock-ledger'
-import { applyOrderEvent } from '../order/order-service'
+import { applyOrderEvent, orderContextOf } from '../order/order-service'
 import {
   type PosAdapter,
   type PosOrderStatus,
@@ -323,15 +323,11 @@ export async function applyPosStatus(ctx: OmsContext, job: SyncJob, adapter: Pos
         let current = (await tx.orders.lock(order.id)) as Order
         let taken = 0
         for (let step = 0; step < plan.events.length + 2; step++) {
-          const allowed = ctx.orderMachines[current.flow].allowedEvents(current.status, {
-            flow: current.flow,
-            channel: current.channel,
-            paymentStatus: current.paymentStatus,
-            packedQuantity: current.packedQuantity,
-            attributes: current.attributes,
-            soldQuantity: 0,
-            stockShort: false,
-          })
+          const holds = await tx.reservations.listByOrder(current.id)
+          const allowed = ctx.orderMachines[current.flow].allowedEvents(
+            current.status,
+            await orderContextOf(ctx, tx, current, holds),
+          )
           const next = plan.events.find((e) => allowed.includes(e))
           if (!next) break
           try {

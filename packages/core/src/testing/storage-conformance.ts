@@ -3,6 +3,7 @@ import { accessAuditNotesSuite } from './suites/access-audit-notes.suite'
 import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
 import { bulkOperationsSuite } from './suites/bulk-operations.suite'
+import { fulfillmentSuite } from './suites/fulfillment.suite'
 import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
@@ -31,6 +32,7 @@ const suites: Suite[] = [
   holdRulesSuite,
   interleavingsSuite,
   inventorySuite,
+  fulfillmentSuite,
   inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,

@@ -158,12 +158,31 @@ function inWorld(w: World, actor: CallerActor): CallerActor {
   }
 }
 
-type OrderState = 'payment_pending' | 'confirmed' | 'ready_for_pickup'
+type FulfillmentState = 'pending' | 'picking' | 'packing' | 'ready_to_ship' | 'shipped'
+type OrderState = 'payment_pending' | 'confirmed' | 'ready_for_pickup' | `fulfillment ${FulfillmentState}`
 
 interface Arranged {
   order: Order
   holdId: string
   noteId: string
+  /** With a `fulfillment …` state: the order's fulfillment, in that status. */
+  fulfillmentId: string | null
+}
+
+/** A paid order's fulfillment, driven to `state` by the manager (3 units: scanned in full from picking on). */
+async function arrangeFulfillment(w: World, order: Order, state: FulfillmentState): Promise<string> {
+  const m = actors.manager
+  const [f] = await w.oms.fulfillments.create({ actor: m, orderId: order.id })
+  const fulfillmentId = f?.id as string
+  if (state === 'pending') return fulfillmentId
+  await w.oms.fulfillments.scan({ actor: m, fulfillmentId, code: w.item, quantity: 3 })
+  if (state === 'picking') return fulfillmentId
+  await w.oms.fulfillments.completePicking({ actor: m, fulfillmentId })
+  if (state === 'packing') return fulfillmentId
+  await w.oms.fulfillments.pack({ actor: m, fulfillmentId, boxSize: 'S', weightGrams: 100 })
+  if (state === 'ready_to_ship') return fulfillmentId
+  await w.oms.fulfillments.ship({ actor: m, fulfillmentId, carrier: 'UPS', trackingNumber: 'T1' })
+  return fulfillmentId
 }
 
 async function arrange(w: World, target: Target, state: OrderState): Promise<Arranged> {
@@ -184,6 +203,9 @@ async function arrange(w: World, target: Target, state: OrderState): Promise<Arr
     await send('order.start_processing')
     await send('order.ready')
   }
+  const fulfillmentId = state.startsWith('fulfillment ')
+    ? await arrangeFulfillment(w, order, state.slice('fulfillment '.length) as FulfillmentState)
+    : null
   const [hold] = await w.oms.reservations.listByOrder({ actor: m, orderId: order.id })
   // written by someone else, so changing it needs note.manage as well
   const note = await w.oms.notes.add({
@@ -191,7 +213,7 @@ async function arrange(w: World, target: Target, state: OrderState): Promise<Arr
     orderId: order.id,
     text: 'note',
   })
-  return { order, holdId: hold?.id as string, noteId: note.id }
+  return { order, holdId: hold?.id as string, noteId: note.id, fulfillmentId }
 }
 
 /** A method whose target is one order (and what it holds or notes). */
@@ -251,6 +273,38 @@ function firstOf(result: OrderBulkResult): OrderBulkItemResult {
   const first = result.results[0] as OrderBulkItemResult
   if (!first.ok) throw new OmsError(first.code, first.message)
   return first
+}
+
+const fulfillmentId = (a: Arranged | null) => a?.fulfillmentId ?? MISSING
+
+/** A fulfillment method: entered with `perm` on the fulfillment's order. */
+const onFulfillment = (
+  state: FulfillmentState,
+  perm: Perm,
+  mutates: boolean,
+  call: (oms: Oms, actor: CallerActor, fulfillmentId: string) => Promise<unknown>,
+): OrderMethod => ({
+  kind: 'order',
+  perms: [perm],
+  state: `fulfillment ${state}`,
+  mutates,
+  call: (oms, actor, a) => call(oms, actor, fulfillmentId(a)),
+})
+
+/** The world's orders' fulfillments exist (each order paid, its fulfillment created), once per world. */
+const withFulfillments = new WeakMap<World, Promise<void>>()
+function fulfilOrders(w: World, orders: ReadonlyArray<{ order: Order }>): Promise<void> {
+  let done = withFulfillments.get(w)
+  if (!done) {
+    done = (async () => {
+      for (const { order } of orders) {
+        await w.oms.orders.confirmPayment({ actor: actors.payments, orderId: order.id })
+        await w.oms.fulfillments.create({ actor: actors.manager, orderId: order.id })
+      }
+    })()
+    withFulfillments.set(w, done)
+  }
+  return done
 }
 
 const ordersVisible = (
@@ -810,6 +864,71 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     mutates: false,
     call: (oms, actor, a) => oms.notes.list({ actor, orderId: orderId(a) }),
   },
+  'fulfillments.create': {
+    kind: 'order',
+    perms: ['fulfillment.manage'],
+    state: 'confirmed',
+    mutates: true,
+    call: (oms, actor, a) => oms.fulfillments.create({ actor, orderId: orderId(a) }),
+  },
+  'fulfillments.assign': onFulfillment('pending', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.assign({ actor, fulfillmentId: id, assignedToId: 'picker-7' }),
+  ),
+  'fulfillments.pickList': onFulfillment('pending', 'fulfillment.manage', false, (oms, actor, id) =>
+    oms.fulfillments.pickList({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.startPicking': onFulfillment('pending', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.startPicking({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.scan': onFulfillment('pending', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.scan({ actor, fulfillmentId: id, code: 'no-such-code' }).catch((error: unknown) => {
+      // a refused scan of a reachable fulfillment passed the access check: count it as reached
+      if (isOmsError(error) && error.code === 'SCAN_REJECTED') return null
+      throw error
+    }),
+  ),
+  'fulfillments.completePicking': onFulfillment('picking', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.completePicking({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.pack': onFulfillment('packing', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.pack({ actor, fulfillmentId: id, boxSize: 'M', weightGrams: 200 }),
+  ),
+  'fulfillments.ship': onFulfillment('ready_to_ship', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.ship({ actor, fulfillmentId: id, carrier: 'UPS', trackingNumber: 'T2' }),
+  ),
+  'fulfillments.handOver': onFulfillment('ready_to_ship', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.handOver({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.deliver': onFulfillment('shipped', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.deliver({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.cancel': onFulfillment('pending', 'fulfillment.manage', true, (oms, actor, id) =>
+    oms.fulfillments.cancel({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.get': onFulfillment('pending', 'order.view', false, (oms, actor, id) =>
+    oms.fulfillments.get({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.allowedEvents': onFulfillment('pending', 'order.view', false, (oms, actor, id) =>
+    oms.fulfillments.allowedEvents({ actor, fulfillmentId: id }),
+  ),
+  'fulfillments.listByOrder': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'fulfillment pending',
+    mutates: false,
+    call: (oms, actor, a) => oms.fulfillments.listByOrder({ actor, orderId: orderId(a) }),
+  },
+  'fulfillments.list': {
+    kind: 'list',
+    perms: ['order.view'],
+    visible: async (w, actor, orders) => {
+      await fulfilOrders(w, orders)
+      const ids = new Set(orders.map((o) => o.order.id))
+      const rows = await w.oms.fulfillments.list({ actor, limit: 500 })
+      return rows.flatMap((f) => (ids.has(f.orderId) ? [f.orderId] : [])).sort()
+    },
+    expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
+  },
   'history.forOrder': {
     kind: 'order',
     perms: ['history.view'],
@@ -934,6 +1053,7 @@ export const ACTOR_SERVICES = [
   'transfers',
   'counts',
   'notes',
+  'fulfillments',
   'history',
   'sync',
   'dashboard',
