@@ -421,9 +421,11 @@ export const syncSuite: Suite = (target, options) =>
         status: 'succeeded',
         note: '2 product(s) read, 1 item(s) updated, 1 not mapped',
       })
-      const [flower, gummies] = await w.storage.transaction((tx) =>
-        tx.items.getMany([w.items.flower as string, w.items.gummies as string]),
-      )
+      // getMany answers in no particular order
+      const [flower, gummies] = await w.storage.transaction(async (tx) => [
+        await tx.items.get(w.items.flower as string),
+        await tx.items.get(w.items.gummies as string),
+      ])
       expect([flower?.name, flower?.category, gummies?.name]).toEqual([
         'Blue Dream 3.5g',
         'Flower',
