@@ -292,6 +292,25 @@ type InventoryOperations = Pick<
   'setReorderPoint' | 'listLow' | 'applyPackageDelta' | 'listPackages' | 'listAllPackages' | 'ensureLevels'
 >
 
+/** Sets one of a level's settings (safety stock, reorder point), moving its version; the row, or none. */
+export function setLevelSetting(
+  db: Db,
+  dialect: SqlDialect,
+  column: 'safety_stock' | 'reorder_point',
+  itemId: string,
+  locationId: string,
+  value: number | null,
+  now: Date,
+): Promise<Selectable<LevelsTable> | undefined> {
+  return db
+    .updateTable('oms_levels')
+    .set((eb) => ({ [column]: value, version: eb('version', '+', 1), updated_at: dialect.codec.ts(now) }))
+    .where('item_id', '=', itemId)
+    .where('location_id', '=', locationId)
+    .returningAll()
+    .executeTakeFirst()
+}
+
 /** The inventory repository's reorder-point and per-package parts. */
 export function createSqlInventoryOperations(
   db: Db,
@@ -311,17 +330,7 @@ export function createSqlInventoryOperations(
         await insertZeroLevels(db, dialect, unique.slice(i, i + 1000), now)
     },
     async setReorderPoint(itemId, locationId, reorderPoint, now) {
-      const r = await db
-        .updateTable('oms_levels')
-        .set((eb) => ({
-          reorder_point: reorderPoint,
-          version: eb('version', '+', 1),
-          updated_at: codec.ts(now),
-        }))
-        .where('item_id', '=', itemId)
-        .where('location_id', '=', locationId)
-        .returningAll()
-        .executeTakeFirst()
+      const r = await setLevelSetting(db, dialect, 'reorder_point', itemId, locationId, reorderPoint, now)
       return r ? level(r) : null
     },
     async listLow(filter) {

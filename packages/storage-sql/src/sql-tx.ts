@@ -42,6 +42,7 @@ import {
   createSqlInventoryOperations,
   createSqlTransfers,
   insertZeroLevels,
+  setLevelSetting,
 } from './inventory-operations-sql'
 import type { ColumnTypes } from './schema'
 
@@ -806,17 +807,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         return again ? toLevel(again) : null
       },
       async setSafetyStock(itemId, locationId, safetyStock, now) {
-        const r = await db
-          .updateTable('oms_levels')
-          .set((eb) => ({
-            safety_stock: safetyStock,
-            version: eb('version', '+', 1),
-            updated_at: codec.ts(now),
-          }))
-          .where('item_id', '=', itemId)
-          .where('location_id', '=', locationId)
-          .returningAll()
-          .executeTakeFirst()
+        const r = await setLevelSetting(db, dialect, 'safety_stock', itemId, locationId, safetyStock, now)
         return r ? toLevel(r) : null
       },
       ...createSqlInventoryOperations(db, dialect, toLevel),
