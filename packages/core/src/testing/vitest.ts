@@ -7,6 +7,7 @@
 export {
   type PosAdapterContractTarget,
   type PosContractHarness,
+  type PosSalesHarness,
   type PosFault,
   runPosAdapterContract,
 } from './pos-adapter-contract'
