@@ -177,7 +177,11 @@ function dutchieSales(fake: FakeDutchieServer, clock: FakeClock): PosSalesHarnes
   const sell = (quantity: number) => fake.sellAtCounter([{ productId: 1184920, quantity }])
   return {
     clock,
-    line: { externalProductId: '1184920', externalLocationId: String(FIXTURE_LOCATION.locationId), unit: 'each' },
+    line: {
+      externalProductId: '1184920',
+      externalLocationId: String(FIXTURE_LOCATION.locationId),
+      unit: 'each',
+    },
     sellAtCounter: async (quantity) => String(sell(quantity)),
     sellAndVoid: async (quantity) => fake.voidTransaction(sell(quantity)),
     refund: async (saleId) => void fake.returnTransaction(Number(saleId)),

@@ -163,7 +163,13 @@ export class TreezAdapter implements PosAdapter {
       }),
     )
     this.#config.logger.debug(
-      { vendor: this.vendor, operation: 'pullSales', page, tickets: feed.ticketList.length, count: items.length },
+      {
+        vendor: this.vendor,
+        operation: 'pullSales',
+        page,
+        tickets: feed.ticketList.length,
+        count: items.length,
+      },
       'treez sales page',
     )
     return { items, nextCursor: feed.ticketList.length < pageSize ? null : `page:${page + 1}` }

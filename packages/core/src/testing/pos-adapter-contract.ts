@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { createOms } from '../create-oms'
 import { isOmsError } from '../errors/oms-error'
 import { isPosError, type PosOperation } from '../errors/pos-error'
-import { type Clock, systemClock } from '../ports/clock'
-import { createOms } from '../create-oms'
 import { createMemoryStorage } from '../memory/memory-storage'
+import { type Clock, systemClock } from '../ports/clock'
 import {
   type PosAdapter,
   type PosOrderInput,
@@ -295,7 +295,8 @@ function runSalesContract(harness: () => PosContractHarness): void {
     const h = harness()
     const sales = h.sales
     const pull = h.adapter.pullSales?.bind(h.adapter)
-    if (!sales || !pull) throw new Error('a target with sales: true needs adapter.pullSales and harness.sales')
+    if (!sales || !pull)
+      throw new Error('a target with sales: true needs adapter.pullSales and harness.sales')
     const all = async (options: { since?: Date; pageSize?: number } = {}) =>
       (await collect(pullAllPages(pull, options))).items
     return { h, sales, pull, all }
@@ -338,7 +339,8 @@ function runSalesContract(harness: () => PosContractHarness): void {
     const counter = await sales.sellAtCounter(1)
     const list = await all()
     expect(counterIds(list)).toEqual([counter])
-    for (const sale of list.filter((s) => s.orderNumber !== null)) expect(sale.orderNumber).toBe(order.orderNumber)
+    for (const sale of list.filter((s) => s.orderNumber !== null))
+      expect(sale.orderNumber).toBe(order.orderNumber)
   })
 
   test('void and refunded sales are not sales', async () => {

@@ -7,8 +7,8 @@
 export {
   type PosAdapterContractTarget,
   type PosContractHarness,
-  type PosSalesHarness,
   type PosFault,
+  type PosSalesHarness,
   runPosAdapterContract,
 } from './pos-adapter-contract'
 export { runStorageConformance } from './storage-conformance'

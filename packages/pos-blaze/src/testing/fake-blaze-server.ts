@@ -315,10 +315,12 @@ export class FakeBlazeServer {
   completeCart(id: string): void {
     const cart = this.carts.get(id)
     if (!cart) throw new Error(`no cart ${id}`)
-    const items = (((cart.cart as JsonObject | undefined)?.items ?? cart.items ?? []) as JsonObject[]).map((i) => ({
-      productId: String(i.productId),
-      quantity: Number(i.quantity),
-    }))
+    const items = (((cart.cart as JsonObject | undefined)?.items ?? cart.items ?? []) as JsonObject[]).map(
+      (i) => ({
+        productId: String(i.productId),
+        quantity: Number(i.quantity),
+      }),
+    )
     const transactionId = this.ringUp(items, id)
     this.patchCart(id, { cartStatus: 'Completed', completed: true, completedTime: this.now(), transactionId })
   }

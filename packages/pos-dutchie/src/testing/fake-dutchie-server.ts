@@ -150,10 +150,18 @@ export class FakeDutchieServer {
   returnTransaction(transactionId: number): number {
     const t = this.transaction(transactionId)
     const now = this.options.now().toISOString()
-    const items = (t.items as JsonObject[]).map((i) => ({ productId: i.productId as number, quantity: i.quantity as number }))
+    const items = (t.items as JsonObject[]).map((i) => ({
+      productId: i.productId as number,
+      quantity: i.quantity as number,
+    }))
     const id = this.ringUp(items, { isReturn: true, returnOnTransactionId: transactionId })
     for (const item of t.items as JsonObject[]) {
-      Object.assign(item, { isReturned: true, returnDate: now, returnedByTransactionId: id, returnReason: 'Return' })
+      Object.assign(item, {
+        isReturned: true,
+        returnDate: now,
+        returnedByTransactionId: id,
+        returnReason: 'Return',
+      })
     }
     t.lastModifiedDateUTC = now
     return id

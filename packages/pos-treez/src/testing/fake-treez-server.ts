@@ -713,7 +713,10 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
         refund_ticket_ids: [],
       }
       tickets.set(refund.ticket_id, refund)
-      original.refund_ticket_ids = [...((original.refund_ticket_ids as string[] | null) ?? []), refund.ticket_id]
+      original.refund_ticket_ids = [
+        ...((original.refund_ticket_ids as string[] | null) ?? []),
+        refund.ticket_id,
+      ]
       original.last_updated_at = stamp
       return refund.ticket_id
     },
