@@ -11,6 +11,7 @@ import {
   type PosPage,
   type PosProduct,
   type PosPullOptions,
+  type PosSale,
   type PosStockLevel,
   type PosUnit,
   ValidationError,
@@ -27,13 +28,16 @@ import {
   mapBlazeStockLevels,
   toBlazeCartItems,
   toBlazeOrderRef,
+  toUnitQuantity,
 } from './blaze-mapper'
 import {
   type BlazeConsumerCart,
   type BlazeProduct,
+  type BlazeTransaction,
   blazeConsumerCartSchema,
   blazeListSchema,
   blazeProductSchema,
+  blazeTransactionSchema,
 } from './blaze-schemas'
 
 const VENDOR = 'blaze'
@@ -44,6 +48,14 @@ const MAX_PAGE_SIZE = 100
 const MAX_REMEMBERED = 10_000
 
 const productListSchema = blazeListSchema(blazeProductSchema)
+const transactionListSchema = blazeListSchema(blazeTransactionSchema)
+const DAY_MS = 24 * 3600 * 1000
+/** `MM/dd/yyyy` of the UTC day, as `GET /transactions` takes its dates [DOC]. */
+const usDate = (ms: number) => {
+  const d = new Date(ms)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()}`
+}
 const cartListSchema = blazeListSchema(blazeConsumerCartSchema)
 const cartOrEmptySchema = blazeConsumerCartSchema.nullable()
 
@@ -53,6 +65,15 @@ const cursorSchema = z.discriminatedUnion('mode', [
     v: z.literal(1),
     mode: z.literal('dates'),
     since: z.number().int().nonnegative(),
+    end: z.number().int().nonnegative(),
+    window: z.number().int().nonnegative(),
+    skip: z.number().int().nonnegative(),
+  }),
+  z.object({
+    v: z.literal(1),
+    mode: z.literal('sales'),
+    /** First and last UTC day (epoch ms at midnight) of the pull. */
+    start: z.number().int().nonnegative(),
     end: z.number().int().nonnegative(),
     window: z.number().int().nonnegative(),
     skip: z.number().int().nonnegative(),
@@ -164,6 +185,90 @@ export class BlazeAdapter implements PosAdapter {
       items: page.products.flatMap((product) => mapBlazeStockLevels(product, mapping)),
       nextCursor: page.nextCursor,
     }
+  }
+
+  /**
+   * Completed counter sales from `GET /transactions` (dates are whole days, `MM/dd/yyyy`, in windows of at
+   * most 7 days), page by page: from the day of `since` (or the last 7 days without it) to today. Only
+   * `Sale` transactions with status `Completed` count: voided (`Canceled`) and refunded ones, and refunds,
+   * are left out, and so are transactions that fill a consumer cart (`consumerCartId`): ours become sales
+   * through the order's status. Lines are per `inventoryId`, mapped through `locations` where configured.
+   */
+  async pullSales(options: PosPullOptions = {}): Promise<PosPage<PosSale>> {
+    const limit = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(options.pageSize ?? this.config.pageSize)))
+    const today = Math.floor(this.config.clock.now().getTime() / DAY_MS) * DAY_MS
+    const decoded = options.cursor ? decodeCursor(options.cursor) : null
+    if (decoded && decoded.mode !== 'sales') {
+      throw new ValidationError('BLAZE pull options', [{ path: 'cursor', message: 'is not a sales cursor' }])
+    }
+    let cursor = decoded ?? {
+      v: 1 as const,
+      mode: 'sales' as const,
+      start: options.since ? Math.floor(options.since.getTime() / DAY_MS) * DAY_MS : today - 6 * DAY_MS,
+      end: today,
+      window: 0,
+      skip: 0,
+    }
+    // Windows with no sales are skipped within one call rather than returned as empty pages.
+    for (;;) {
+      const first = cursor.start + cursor.window * 7 * DAY_MS
+      if (first > cursor.end) return { items: [], nextCursor: null }
+      const last = Math.min(first + 6 * DAY_MS, cursor.end)
+      const list = await this.http.request({
+        operation: 'pullSales',
+        method: 'GET',
+        path: '/transactions',
+        query: { startDate: usDate(first), endDate: usDate(last), skip: cursor.skip, limit },
+        schema: transactionListSchema,
+        signal: options.signal,
+      })
+      const moreHere = hasMore(list, cursor.skip, limit)
+      const next = moreHere
+        ? { ...cursor, skip: cursor.skip + list.items.length }
+        : { ...cursor, window: cursor.window + 1, skip: 0 }
+      const anyLeft = moreHere || last < cursor.end
+      if (list.items.length > 0 || !anyLeft) {
+        const items = await this.salesOf(list.items, options.signal)
+        return { items, nextCursor: anyLeft ? encodeCursor(next) : null }
+      }
+      cursor = next
+    }
+  }
+
+  private async salesOf(transactions: BlazeTransaction[], signal?: AbortSignal): Promise<PosSale[]> {
+    const sales = transactions.filter(
+      (t) => t.transType === 'Sale' && t.status === 'Completed' && !t.consumerCartId,
+    )
+    const items = sales.flatMap((t) => t.cart?.items ?? [])
+    if (items.some((i) => !this.productUnits.has(i.productId))) await this.loadAllUnits(signal)
+    return sales.map((t) => ({
+      externalId: t.id,
+      orderNumber: null,
+      lines: (t.cart?.items ?? []).flatMap((item) => {
+        const inventoryId = item.inventoryId ?? ''
+        const location = this.config.locations ? this.config.locations[inventoryId] : inventoryId
+        if (!location) return []
+        const unit = this.productUnits.get(item.productId) ?? 'each'
+        return [
+          {
+            externalProductId: item.productId,
+            externalLocationId: location,
+            quantity: toUnitQuantity(item.quantity, unit),
+            unit,
+          },
+        ]
+      }),
+      at: typeof t.processedTime === 'number' && t.processedTime > 0 ? new Date(t.processedTime) : null,
+    }))
+  }
+
+  /** Reads the whole product list once to learn each product's unit (weighed or counted). */
+  private async loadAllUnits(signal?: AbortSignal): Promise<void> {
+    let cursor: string | null = null
+    do {
+      const page = await this.pullProductPage('pullSales', '/products', { cursor, signal })
+      cursor = page.nextCursor
+    } while (cursor !== null)
   }
 
   /**
@@ -328,7 +433,7 @@ export class BlazeAdapter implements PosAdapter {
   }
 
   private async pullProductPage(
-    operation: 'pullProducts' | 'pullInventory',
+    operation: 'pullProducts' | 'pullInventory' | 'pullSales',
     fullPath: string,
     options: PosPullOptions,
   ): Promise<{ products: BlazeProduct[]; nextCursor: string | null }> {
@@ -345,6 +450,9 @@ export class BlazeAdapter implements PosAdapter {
             skip: 0,
           }
         : { v: 1, mode: 'full', skip: 0 }
+    if (cursor.mode === 'sales') {
+      throw new ValidationError('BLAZE pull options', [{ path: 'cursor', message: 'is a sales cursor' }])
+    }
 
     if (cursor.mode === 'full') {
       const list = await this.http.request({

@@ -161,3 +161,30 @@ export const blazeErrorSchema = z.object({
 
 /** A parsed BLAZE error body. */
 export type BlazeErrorBody = z.infer<typeof blazeErrorSchema>
+
+/**
+ * A BLAZE transaction (a sale) as `GET /transactions` lists it. No public schema exists: the fields are
+ * those third-party clients read (`transType`, `status`, `cart.items[]`, `processedTime` in epoch ms).
+ */
+export const blazeTransactionSchema = z.looseObject({
+  id: z.string().min(1),
+  transNo: z.string().nullish(),
+  transType: z.string(),
+  status: z.string(),
+  consumerCartId: z.string().nullish(),
+  processedTime: z.number().nullish(),
+  cart: z
+    .looseObject({
+      items: z
+        .array(
+          z.looseObject({
+            productId: z.string().min(1),
+            quantity: z.number().nonnegative(),
+            inventoryId: z.string().nullish(),
+          }),
+        )
+        .nullish(),
+    })
+    .nullish(),
+})
+export type BlazeTransaction = z.output<typeof blazeTransactionSchema>

@@ -1,6 +1,6 @@
 import type { Clock, Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
-import { createFakeClock } from '@peak-oms/core/testing'
-import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
+import { createFakeClock, type FakeClock } from '@peak-oms/core/testing'
+import type { PosContractHarness, PosSalesHarness } from '@peak-oms/core/testing/vitest'
 import { type BlazeAdapter, type BlazeConfig, createBlazeAdapter } from '../src/index'
 import {
   DEFAULT_CONSUMER,
@@ -240,6 +240,21 @@ export async function startBlazeHarness(
       DEFAULT_CONSUMER.primaryPhone,
     ],
     logLines: () => [...logger.lines],
+    ...('advance' in clock ? { sales: blazeSales(fake, clock as FakeClock) } : {}),
     close: () => fake.close(),
+  }
+}
+
+/** Counter sales on the fake: `Sale` transactions of the gummies from the main inventory. */
+function blazeSales(fake: FakeBlazeServer, clock: FakeClock): PosSalesHarness {
+  const sell = (quantity: number) =>
+    fake.sellAtCounter([{ productId: GUMMIES, quantity, inventoryId: INVENTORY_MAIN }])
+  return {
+    clock,
+    line: { externalProductId: GUMMIES, externalLocationId: INVENTORY_MAIN, unit: 'each' },
+    sellAtCounter: async (quantity) => sell(quantity),
+    sellAndVoid: async (quantity) => fake.voidTransaction(sell(quantity)),
+    refund: async (saleId) => void fake.refundTransaction(saleId),
+    completeOrder: async (ref) => fake.completeCart(ref.externalId),
   }
 }

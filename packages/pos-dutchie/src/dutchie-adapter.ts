@@ -12,6 +12,7 @@ import {
   type PosPage,
   type PosProduct,
   type PosPullOptions,
+  type PosSale,
   type PosStockLevel,
   type PosUnit,
   ValidationError,
@@ -30,6 +31,7 @@ import {
   preOrderItems,
   productUnit,
   submittedRef,
+  wholeQuantity,
 } from './dutchie-mapper'
 import {
   cancelResponseSchema,
@@ -42,6 +44,7 @@ import {
   productListSchema,
   reportingInventorySchema,
   submitResponseSchema,
+  transactionListSchema,
 } from './dutchie-schemas'
 
 /** Just enough of `ProductDetail` to learn each product's unit, so one odd product cannot block a push. */
@@ -147,6 +150,62 @@ export class DutchieAdapter implements PosAdapter {
       )
     }
     return { items: levels, nextCursor: null }
+  }
+
+  /**
+   * Completed counter sales from `GET /reporting/transactions` (with detail and order ids) in one page
+   * (the endpoint is not paged): with `since`, those modified at or after `since` minus
+   * `incrementalOverlapMs`. Only `Retail` transactions count; void ones and returns are left out, and so
+   * are returned items. Transactions that filled a pre-order (`wasPreOrdered`, `orderIds`) are left out
+   * too: Dutchie does not carry our order number on them, and ours become sales through the order's
+   * status. Lines are at the key's location (`externalLocationId` or `/whoami`), in the product's unit.
+   */
+  async pullSales(options: PosPullOptions = {}): Promise<PosPage<PosSale>> {
+    const { since, signal } = options
+    const from = since ? new Date(since.getTime() - this.config.incrementalOverlapMs) : undefined
+    const ctx: DutchieCallContext = { operation: 'pullSales', method: 'GET', path: '/reporting/transactions' }
+    const transactions = await this.http.call({
+      ...ctx,
+      query: { FromLastModifiedDateUTC: from?.toISOString(), IncludeDetail: true, IncludeOrderIds: true },
+      schema: transactionListSchema,
+      signal,
+    })
+    const counter = transactions.filter(
+      (t) =>
+        t.transactionType === 'Retail' &&
+        !t.isVoid &&
+        !t.isReturn &&
+        !t.wasPreOrdered &&
+        (t.orderIds?.length ?? 0) === 0,
+    )
+    const productIds = [...new Set(counter.flatMap((t) => (t.items ?? []).map((i) => i.productId)))]
+    if (productIds.length > 0) await this.loadUnits(productIds, 'pullSales')
+    const locationId = await this.resolveLocationId('pullSales', signal)
+    // A transaction whose every item came back is no sale any more.
+    const sold = counter.filter((t) => !(t.items?.length && t.items.every((i) => i.isReturned)))
+    const items = sold.map((t): PosSale => {
+      const index = transactions.indexOf(t)
+      return {
+        externalId: String(t.transactionId),
+        orderNumber: null,
+        lines: (t.items ?? []).flatMap((item, i) => {
+          if (item.isReturned) return []
+          const unit = this.units.get(item.productId) ?? 'each'
+          const whole = wholeQuantity(item.quantity, unit === 'each' ? 'count' : 'grams')
+          if (!whole) throw invalidResponse(ctx, [`${index}.items.${i}.quantity`], 'not a whole quantity')
+          return [
+            {
+              externalProductId: String(item.productId),
+              externalLocationId: locationId,
+              quantity: whole.quantity,
+              unit: whole.unit,
+            },
+          ]
+        }),
+        at: t.transactionDate ?? t.lastModifiedDateUTC ?? null,
+      }
+    })
+    return { items, nextCursor: null }
   }
 
   /**

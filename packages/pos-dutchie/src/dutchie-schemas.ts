@@ -77,6 +77,31 @@ export type DutchieInventoryItem = z.output<typeof reportingInventoryItemSchema>
 /** `GET /reporting/inventory` answers a bare array: the full snapshot, never paged [SPEC]. */
 export const reportingInventorySchema = z.array(reportingInventoryItemSchema)
 
+/** `TransactionItem` [SPEC], the fields a sale needs. */
+export const transactionItemSchema = z.object({
+  productId: int32,
+  quantity: z.number(),
+  isReturned: z.boolean().nullish(),
+})
+
+/** `Transaction` [SPEC], the fields a sale needs. Customer fields are deliberately not parsed. */
+export const transactionSchema = z.object({
+  transactionId: int32,
+  transactionDate: dutchieDate.nullish(),
+  lastModifiedDateUTC: dutchieDate.nullish(),
+  isVoid: z.boolean().nullish(),
+  isReturn: z.boolean().nullish(),
+  transactionType: text,
+  wasPreOrdered: z.boolean().nullish(),
+  orderIds: z.array(z.number()).nullish(),
+  items: z.array(transactionItemSchema).nullish(),
+})
+/** A validated `Transaction`. */
+export type DutchieTransaction = z.output<typeof transactionSchema>
+
+/** `GET /reporting/transactions` answers a bare array, never paged [SPEC]. */
+export const transactionListSchema = z.array(transactionSchema)
+
 /**
  * `PreOrderStatus` [SPEC]. Customer names are deliberately not parsed, so they never travel further.
  * `notes` is not in the spec; our fake returns it ([FAKE]) and `findOrder` needs it (see the README).

@@ -1,6 +1,6 @@
 import type { Clock, Logger, PosOperation, PosOrderInput } from '@peak-oms/core'
-import { createFakeClock } from '@peak-oms/core/testing'
-import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
+import { createFakeClock, type FakeClock } from '@peak-oms/core/testing'
+import type { PosContractHarness, PosSalesHarness } from '@peak-oms/core/testing/vitest'
 import { dutchieAuthorization } from '../src/dutchie-auth'
 import type { DutchieConfig } from '../src/dutchie-config'
 import { createDutchieAdapter, type DutchieAdapter } from '../src/index'
@@ -36,6 +36,7 @@ export function capturingLogger(): Logger & { lines: string[] } {
 export const ROUTE_OF: Record<PosOperation, FakeDutchieRoute> = {
   pullProducts: 'products',
   pullInventory: 'inventory',
+  pullSales: 'transactions',
   pushOrder: 'submit',
   updateOrder: 'update',
   cancelOrder: 'cancel',
@@ -166,6 +167,24 @@ export async function startContractHarness(
     orderCount: () => rig.fake.orders.size,
     secrets: SECRETS,
     logLines: () => rig.logger.lines,
+    ...('advance' in rig.clock ? { sales: dutchieSales(rig.fake, rig.clock as FakeClock) } : {}),
     close: rig.close,
+  }
+}
+
+/** Counter sales on the fake: `Retail` transactions of product 1184920 (a count) at the key's location. */
+function dutchieSales(fake: FakeDutchieServer, clock: FakeClock): PosSalesHarness {
+  const sell = (quantity: number) => fake.sellAtCounter([{ productId: 1184920, quantity }])
+  return {
+    clock,
+    line: {
+      externalProductId: '1184920',
+      externalLocationId: String(FIXTURE_LOCATION.locationId),
+      unit: 'each',
+    },
+    sellAtCounter: async (quantity) => String(sell(quantity)),
+    sellAndVoid: async (quantity) => fake.voidTransaction(sell(quantity)),
+    refund: async (saleId) => void fake.returnTransaction(Number(saleId)),
+    completeOrder: async (ref) => fake.setStatus(Number(ref.externalId), 'Complete'),
   }
 }

@@ -8,6 +8,7 @@ import {
   type PosPage,
   type PosProduct,
   type PosPullOptions,
+  type PosSale,
   type PosStockLevel,
   ValidationError,
 } from '@peak-oms/core'
@@ -20,6 +21,7 @@ import {
   toCreateTicketBody,
   toOrderRef,
   toPosProduct,
+  toPosSale,
   toStockLevels,
   toUpdateTicketBody,
 } from './treez-mapper'
@@ -132,6 +134,45 @@ export class TreezAdapter implements PosAdapter {
       'treez stock page',
     )
     return { items, nextCursor: rows.length < pageSize ? null : `page:${page + 1}` }
+  }
+
+  /**
+   * Completed sales from the ticket feed (`ticket/lastUpdated/{since}/page/{p}/pagesize/{n}`), page by page
+   * (stop on a short page): tickets updated at or after `since` (less `incrementalOverlapMs`), or within
+   * `findLookbackMs` without it. Only COMPLETED tickets are sales; refunded tickets and refund tickets are
+   * left out. Tickets we pushed come with our order number (`external_order_number`).
+   */
+  async pullSales(options: PosPullOptions = {}): Promise<PosPage<PosSale>> {
+    const page = this.#page(options.cursor)
+    const pageSize = this.#pageSize(options.pageSize)
+    const since =
+      this.#since(options.since) ??
+      formatTreezDate(new Date(this.#config.now().getTime() - this.#config.findLookbackMs))
+    const path = `${this.#store}/ticket/lastUpdated/${since}/page/${page}/pagesize/${pageSize}`
+    const feed = await this.#http.request({
+      operation: 'pullSales',
+      method: 'GET',
+      path,
+      schema: treezTicketFeedSchema,
+      signal: options.signal,
+    })
+    const items = this.#mapped('pullSales', 'GET', path, () =>
+      feed.ticketList.flatMap((ticket, index) => {
+        const sale = toPosSale(ticket, this.#config, `ticketList.${index}`)
+        return sale ? [sale] : []
+      }),
+    )
+    this.#config.logger.debug(
+      {
+        vendor: this.vendor,
+        operation: 'pullSales',
+        page,
+        tickets: feed.ticketList.length,
+        count: items.length,
+      },
+      'treez sales page',
+    )
+    return { items, nextCursor: feed.ticketList.length < pageSize ? null : `page:${page + 1}` }
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   type PosOrderRef,
   type PosOrderStatus,
   type PosProduct,
+  type PosSale,
   type PosStockLevel,
   type PosUnit,
   ValidationError,
@@ -295,5 +296,39 @@ export function toCancelTicketBody(
       inventory_type: item.inventory_type ?? fallbackType,
       location_name: item.location_name ?? config.defaultLocationName ?? '',
     })),
+  }
+}
+
+/**
+ * A ticket as a completed sale, or null when it is none: only COMPLETED tickets count, and neither a refund
+ * ticket nor a refunded one (the stock came back; the next inventory pull settles any difference). A ticket
+ * we pushed carries our order number (`external_order_number`), so the engine leaves it out.
+ */
+export function toPosSale(
+  ticket: TreezTicket,
+  config: ResolvedTreezConfig,
+  fieldPrefix: string,
+): PosSale | null {
+  if (ticket.order_status !== 'COMPLETED') return null
+  if (blankToNull(ticket.original_ticket_id) || (ticket.refund_ticket_ids?.length ?? 0) > 0) return null
+  const lines = (ticket.items ?? []).map((item, index) => {
+    const field = `${fieldPrefix}.items.${index}`
+    const externalProductId = blankToNull(item.size_id) ?? blankToNull(item.product_id)
+    const externalLocationId = blankToNull(item.location_name)
+    if (!externalProductId) throw new TreezMappingIssue(`${field}.size_id`, 'missing product id')
+    if (!externalLocationId) throw new TreezMappingIssue(`${field}.location_name`, 'missing location')
+    const unit = unitFor(item.product_type, config)
+    return {
+      externalProductId,
+      externalLocationId,
+      quantity: toWholeUnits(item.quantity, unit, null, `${field}.quantity`),
+      unit,
+    }
+  })
+  return {
+    externalId: ticket.ticket_id,
+    orderNumber: blankToNull(ticket.external_order_number),
+    lines,
+    at: toDate(ticket.date_closed ?? ticket.last_updated_at),
   }
 }

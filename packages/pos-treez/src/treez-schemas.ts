@@ -94,6 +94,8 @@ export const treezTicketItemSchema = z.object({
   quantity: z.number(),
   location_name: optionalText,
   inventory_type: optionalText,
+  /** The product's category (`FLOWER`, `PILL`, ...): says whether the quantity is weighed. */
+  product_type: optionalText,
 })
 
 /** A ticket as create, get-by-id and the ticket feeds return it (examples/ticket-create-response.json). */
@@ -114,7 +116,12 @@ export const treezTicketSchema = z.object({
   scheduled_date: optionalText,
   date_created: treezDateTime.nullable().optional(),
   last_updated_at: treezDateTime.nullable().optional(),
+  date_closed: treezDateTime.nullable().optional(),
   total: optionalNumber,
+  /** On a refund ticket: the ticket it refunds. */
+  original_ticket_id: optionalText,
+  /** On a refunded ticket: its refund tickets. */
+  refund_ticket_ids: z.array(z.string()).nullable().optional(),
   items: z.array(treezTicketItemSchema).nullable().optional(),
 })
 export type TreezTicket = z.infer<typeof treezTicketSchema>

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { Clock, Logger, PosOrderInput, PosProduct, PosStockLevel } from '@peak-oms/core'
-import { createFakeClock } from '@peak-oms/core/testing'
-import type { PosContractHarness } from '@peak-oms/core/testing/vitest'
+import { createFakeClock, type FakeClock } from '@peak-oms/core/testing'
+import type { PosContractHarness, PosSalesHarness } from '@peak-oms/core/testing/vitest'
 import { createTreezAdapter, type TreezAdapter, type TreezConfig } from '../src/index'
 import {
   type FakeTreezOptions,
@@ -278,6 +278,21 @@ export async function startTreezHarness(
     orderCount: () => fake.tickets().length,
     secrets: [...pemBody.slice(1, 4), CERTIFICATE_ID, ORGANIZATION_ID, CUSTOMER_ID, 'Jane Roe', '555-0100'],
     logLines: () => [...logger.lines],
+    ...('advance' in clock ? { sales: treezSales(fake, clock as FakeClock) } : {}),
     close: () => fake.close(),
+  }
+}
+
+/** Counter sales on the fake: `POS` tickets of P1 at FRONT OF HOUSE. */
+function treezSales(fake: FakeTreezServer, clock: FakeClock): PosSalesHarness {
+  const sell = (quantity: number, status?: string) =>
+    fake.sellAtCounter([{ productId: P1, location: 'FRONT OF HOUSE', quantity }], status)
+  return {
+    clock,
+    line: { externalProductId: P1, externalLocationId: 'FRONT OF HOUSE', unit: 'each' },
+    sellAtCounter: async (quantity) => sell(quantity),
+    sellAndVoid: async (quantity) => fake.setTicketStatus(sell(quantity, 'IN_PROCESS'), 'CANCELED'),
+    refund: async (saleId) => void fake.refundTicket(saleId),
+    completeOrder: async (ref) => fake.setTicketStatus(ref.externalId, 'COMPLETED'),
   }
 }

@@ -4,6 +4,7 @@ import { OmsError } from './oms-error'
 export type PosOperation =
   | 'pullProducts'
   | 'pullInventory'
+  | 'pullSales'
   | 'pushOrder'
   | 'updateOrder'
   | 'cancelOrder'

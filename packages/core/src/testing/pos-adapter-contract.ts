@@ -1,14 +1,21 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { createOms } from '../create-oms'
 import { isOmsError } from '../errors/oms-error'
 import { isPosError, type PosOperation } from '../errors/pos-error'
+import { createMemoryStorage } from '../memory/memory-storage'
 import { type Clock, systemClock } from '../ports/clock'
 import {
   type PosAdapter,
   type PosOrderInput,
+  type PosOrderRef,
   type PosProduct,
+  type PosSale,
   type PosStockLevel,
+  type PosUnit,
   pullAllPages,
 } from '../ports/pos-adapter'
+import type { FakeClock } from './fake-clock'
+import { actors } from './fixtures'
 
 import type { PosFault } from './pos-fault'
 
@@ -45,7 +52,25 @@ export interface PosContractHarness {
   secrets: string[]
   /** Everything the adapter logged, serialised. */
   logLines(): string[]
+  /** Required when the target declares `sales: true`: drives the fake's sales feed. */
+  sales?: PosSalesHarness
   close(): Promise<void>
+}
+
+/** Drives a fake POS's sales so the contract can check `pullSales`. */
+export interface PosSalesHarness {
+  /** The clock the adapter and the fake share (the fake stamps sales with it). */
+  clock: FakeClock
+  /** A product and location the fake stocks, as the adapter maps them into a sale line. */
+  line: { externalProductId: string; externalLocationId: string; unit: PosUnit }
+  /** Rings up a completed sale of `quantity` of `line` at the counter; returns the id `pullSales` reports. */
+  sellAtCounter(quantity: number): Promise<string>
+  /** Rings up a counter sale and voids (cancels) it. */
+  sellAndVoid(quantity: number): Promise<void>
+  /** Refunds a counter sale rung up by `sellAtCounter`. */
+  refund(saleId: string): Promise<void>
+  /** The POS completes an order we pushed (the customer paid and picked it up at the counter). */
+  completeOrder(ref: PosOrderRef, order: PosOrderInput): Promise<void>
 }
 
 export interface PosAdapterContractTarget {
@@ -53,6 +78,8 @@ export interface PosAdapterContractTarget {
   name: string
   /** A fresh fake server (its own state) and an adapter pointed at it. */
   setup(): Promise<PosContractHarness>
+  /** The adapter has `pullSales`, and the harness gives `sales`: the sales-feed contract runs too. */
+  sales?: boolean
 }
 
 const sortProducts = (products: PosProduct[]) =>
@@ -256,5 +283,124 @@ export function runPosAdapterContract(target: PosAdapterContractTarget): void {
       expect(isPosError(error) && error.code).toBe('POS_REJECTED')
       assertErrorClean(error)
     })
+
+    if (target.sales) runSalesContract(() => h)
+  })
+}
+
+const DAY_MS = 24 * 3600 * 1000
+
+function runSalesContract(harness: () => PosContractHarness): void {
+  const setup = () => {
+    const h = harness()
+    const sales = h.sales
+    const pull = h.adapter.pullSales?.bind(h.adapter)
+    if (!sales || !pull)
+      throw new Error('a target with sales: true needs adapter.pullSales and harness.sales')
+    const all = async (options: { since?: Date; pageSize?: number } = {}) =>
+      (await collect(pullAllPages(pull, options))).items
+    return { h, sales, pull, all }
+  }
+  const counterIds = (list: PosSale[]) =>
+    list
+      .filter((s) => s.orderNumber === null)
+      .map((s) => s.externalId)
+      .sort()
+
+  test('pullSales pages through the completed counter sales, each once, as whole units', async () => {
+    const { sales, pull, all } = setup()
+    const ids = [await sales.sellAtCounter(1), await sales.sellAtCounter(2), await sales.sellAtCounter(3)]
+    const { items } = await collect(pullAllPages(pull, { pageSize: 2 }))
+    expect(counterIds(items)).toEqual([...ids].sort())
+    for (const [index, id] of ids.entries()) {
+      const sale = items.find((s) => s.externalId === id)
+      expect(sale?.lines).toEqual([{ ...sales.line, quantity: index + 1 }])
+    }
+    expect(counterIds(await all())).toEqual([...ids].sort())
+  })
+
+  test('pullSales with since returns the sales made after it, not the older ones', async () => {
+    const { sales, all } = setup()
+    const old = await sales.sellAtCounter(1)
+    sales.clock.advance(2 * DAY_MS)
+    const since = sales.clock.now()
+    sales.clock.advance(3600 * 1000)
+    const fresh = await sales.sellAtCounter(2)
+    const ids = counterIds(await all({ since }))
+    expect(ids).toContain(fresh)
+    expect(ids).not.toContain(old)
+  })
+
+  test('a ticket we pushed is never reported as a counter sale', async () => {
+    const { h, sales, all } = setup()
+    const order = h.order('ORD-20261122-0031')
+    const ref = await h.adapter.pushOrder(order)
+    await sales.completeOrder(ref, order)
+    const counter = await sales.sellAtCounter(1)
+    const list = await all()
+    expect(counterIds(list)).toEqual([counter])
+    for (const sale of list.filter((s) => s.orderNumber !== null))
+      expect(sale.orderNumber).toBe(order.orderNumber)
+  })
+
+  test('void and refunded sales are not sales', async () => {
+    const { sales, all } = setup()
+    await sales.sellAndVoid(1)
+    const refunded = await sales.sellAtCounter(2)
+    await sales.refund(refunded)
+    const kept = await sales.sellAtCounter(3)
+    expect(counterIds(await all())).toEqual([kept])
+  })
+
+  test('the sync engine records a counter sale once, as a sale movement, across two pulls', async () => {
+    const { h, sales } = setup()
+    const storage = createMemoryStorage()
+    const oms = createOms({
+      storage,
+      clock: sales.clock,
+      sync: { connections: [{ pos: h.adapter.vendor, adapter: h.adapter }] },
+    })
+    const actor = actors.manager
+    await oms.inventory.defineLocation({
+      actor,
+      location: {
+        id: 'floor',
+        storeId: 'store',
+        name: 'Sales floor',
+        kind: 'sales_floor',
+        externalIds: { [h.adapter.vendor]: sales.line.externalLocationId },
+      },
+    })
+    await oms.inventory.defineItem({
+      actor,
+      item: {
+        id: 'item',
+        sku: 'ITEM',
+        name: 'Counter item',
+        unit: sales.line.unit,
+        externalIds: { [h.adapter.vendor]: sales.line.externalProductId },
+      },
+    })
+    await oms.inventory.receive({ actor, itemId: 'item', locationId: 'floor', quantity: 10_000 })
+    const first = await sales.sellAtCounter(2)
+    const pullOnce = async () => {
+      await oms.sync.requestPull({ actor, kind: 'pull_sales' })
+      await oms.sync.drain()
+      sales.clock.advance(60_000)
+    }
+    await pullOnce()
+    const second = await sales.sellAtCounter(1)
+    await pullOnce()
+    await pullOnce()
+    const jobs = await oms.sync.listJobs({ actor, kind: 'pull_sales' })
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded'])
+    const movements = await storage.transaction((tx) => tx.inventory.listMovements({ itemId: 'item' }))
+    expect(movements.map((m) => [m.reason, m.delta, m.reference?.id ?? null])).toEqual([
+      ['receive', 10_000, null],
+      ['sale', -2, `${h.adapter.vendor}:${first}`],
+      ['sale', -1, `${h.adapter.vendor}:${second}`],
+    ])
+    const level = await oms.inventory.level({ actor, itemId: 'item', locationId: 'floor' })
+    expect(level.onHand).toBe(10_000 - 3)
   })
 }

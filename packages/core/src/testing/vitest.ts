@@ -8,6 +8,7 @@ export {
   type PosAdapterContractTarget,
   type PosContractHarness,
   type PosFault,
+  type PosSalesHarness,
   runPosAdapterContract,
 } from './pos-adapter-contract'
 export { runStorageConformance } from './storage-conformance'

@@ -282,6 +282,100 @@ export class FakeBlazeServer {
     return [...this.carts.values()].filter((c) => c.cartStatus !== 'InProgress').length
   }
 
+  /** Sales as `GET /transactions` serves them [FAKE shape, from third-party DTOs], oldest first. */
+  readonly transactions: JsonObject[] = []
+
+  /** A completed `Sale` rung up at the counter now (no consumer cart); returns its id. */
+  sellAtCounter(items: Array<{ productId: string; quantity: number; inventoryId?: string }>): string {
+    return this.ringUp(items, null)
+  }
+
+  /** Voids a transaction: `status` `Canceled`. */
+  voidTransaction(id: string): void {
+    Object.assign(this.transaction(id), { status: 'Canceled', modified: this.now() })
+  }
+
+  /**
+   * Refunds a transaction: a `Refund` transaction naming it (`parentTransactionId`), and the original's
+   * status becomes `RefundWithInventory`.
+   */
+  refundTransaction(id: string): string {
+    const original = this.transaction(id)
+    const items = ((original.cart as JsonObject).items as JsonObject[]).map((i) => ({
+      productId: String(i.productId),
+      quantity: Number(i.quantity),
+      inventoryId: String(i.inventoryId),
+    }))
+    const refundId = this.ringUp(items, null, { transType: 'Refund', parentTransactionId: id })
+    Object.assign(original, { status: 'RefundWithInventory', modified: this.now() })
+    return refundId
+  }
+
+  /** The dispensary completes a placed cart: its transaction (carrying `consumerCartId`) is rung up. */
+  completeCart(id: string): void {
+    const cart = this.carts.get(id)
+    if (!cart) throw new Error(`no cart ${id}`)
+    const items = (((cart.cart as JsonObject | undefined)?.items ?? cart.items ?? []) as JsonObject[]).map(
+      (i) => ({
+        productId: String(i.productId),
+        quantity: Number(i.quantity),
+      }),
+    )
+    const transactionId = this.ringUp(items, id)
+    this.patchCart(id, { cartStatus: 'Completed', completed: true, completedTime: this.now(), transactionId })
+  }
+
+  private transaction(id: string): JsonObject {
+    const found = this.transactions.find((t) => t.id === id)
+    if (!found) throw new Error(`no transaction ${id}`)
+    return found
+  }
+
+  private ringUp(
+    items: Array<{ productId: string; quantity: number; inventoryId?: string }>,
+    consumerCartId: string | null,
+    extra: JsonObject = {},
+  ): string {
+    const now = this.now()
+    const id = objectId()
+    this.transactions.push({
+      id,
+      companyId: COMPANY_ID,
+      transNo: String(this.nextOrderNo++),
+      transType: 'Sale',
+      status: 'Completed',
+      consumerCartId,
+      processedTime: now,
+      created: now,
+      modified: now,
+      cart: {
+        items: items.map((i) => ({
+          id: objectId(),
+          productId: i.productId,
+          quantity: i.quantity,
+          inventoryId: i.inventoryId ?? INVENTORY_MAIN,
+        })),
+      },
+      ...extra,
+    })
+    return id
+  }
+
+  /** `GET /transactions?startDate=MM/dd/yyyy&endDate=MM/dd/yyyy&skip=&limit=`: days inclusive, at most 7 [DOC]. */
+  private transactionList(req: RouteRequest): Answer {
+    const start = usDate(req.query.get('startDate'))
+    const end = usDate(req.query.get('endDate'))
+    if (start === null || end === null || end < start) {
+      return fail(400, 'Invalid argument', 'startDate and endDate (MM/dd/yyyy) are required')
+    }
+    if (end - start > WEEK_MS) return fail(400, 'Invalid argument', 'Date range cannot exceed 7 days')
+    const inRange = this.transactions.filter((t) => {
+      const day = Math.floor((t.processedTime as number) / DAY_MS) * DAY_MS
+      return day >= start && day <= end
+    })
+    return this.list(req, inRange)
+  }
+
   /** Moves a cart along as the dispensary would (accept, package, dispatch, complete, decline). */
   patchCart(id: string, patch: JsonObject): void {
     const cart = this.carts.get(id)
@@ -433,6 +527,8 @@ export class FakeBlazeServer {
     if (is('GET', '/store/inventory/products/dates')) {
       return { operations: ['pullProducts', 'pullInventory'], handle: (r) => this.productsByDates(r) }
     }
+    if (is('GET', '/transactions'))
+      return { operations: ['pullSales'], handle: (r) => this.transactionList(r) }
     if (is('GET', '/store/inventory/inventories')) {
       return { operations: ['inventories'], handle: (r) => this.list(r, this.options.inventories ?? []) }
     }
@@ -688,6 +784,16 @@ const isAnswer = (value: unknown): value is Answer =>
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const round2 = (n: number) => Math.round(n * 100) / 100
+
+const DAY_MS = 24 * 3600 * 1000
+
+/** `MM/dd/yyyy` as epoch ms of that UTC day, or null. */
+function usDate(value: string | null): number | null {
+  const match = value ? /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value) : null
+  if (!match) return null
+  const ms = Date.UTC(Number(match[3]), Number(match[1]) - 1, Number(match[2]))
+  return Number.isNaN(ms) ? null : ms
+}
 
 function intParam(query: URLSearchParams, name: string): number | null {
   const value = query.get(name)

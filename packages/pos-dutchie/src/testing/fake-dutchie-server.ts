@@ -14,6 +14,7 @@ export type FakeDutchieRoute =
   | 'openOrders'
   | 'update'
   | 'cancel'
+  | 'transactions'
 
 export type FakePreOrderStatus = 'Submitted' | 'Processing' | 'Filled' | 'Complete' | 'Cancelled'
 
@@ -119,11 +120,152 @@ export class FakeDutchieServer {
     return this.counts.get(route) ?? 0
   }
 
-  /** Moves a pre-order along, as store staff would. */
+  /** Moves a pre-order along, as store staff would. Completing it rings up its transaction (`wasPreOrdered`). */
   setStatus(preOrderId: number, status: FakePreOrderStatus): void {
     const order = this.orders.get(preOrderId)
     if (!order) throw new Error(`no pre-order ${preOrderId}`)
     order.status = status
+    if (status === 'Complete') {
+      this.ringUp(order.items, { wasPreOrdered: true, orderIds: [preOrderId], orderSource: 'Online' })
+    }
+  }
+
+  /** Transactions as `GET /reporting/transactions` serves them (with detail), oldest first. */
+  readonly transactions: JsonObject[] = []
+  private nextTransactionId = 880_001
+
+  /** A completed `Retail` sale rung up at the counter now; returns its `transactionId`. */
+  sellAtCounter(items: Array<{ productId: number; quantity: number }>): number {
+    return this.ringUp(items, { wasPreOrdered: false, orderIds: [], orderSource: 'In Store' })
+  }
+
+  /** Voids a transaction (`isVoid`, `voidDate`) and moves its `lastModifiedDateUTC` to now. */
+  voidTransaction(transactionId: number): void {
+    const t = this.transaction(transactionId)
+    const now = this.options.now().toISOString()
+    Object.assign(t, { isVoid: true, voidDate: now, lastModifiedDateUTC: now })
+  }
+
+  /** Returns every item of a transaction: a return transaction (`isReturn`) and the items marked returned. */
+  returnTransaction(transactionId: number): number {
+    const t = this.transaction(transactionId)
+    const now = this.options.now().toISOString()
+    const items = (t.items as JsonObject[]).map((i) => ({
+      productId: i.productId as number,
+      quantity: i.quantity as number,
+    }))
+    const id = this.ringUp(items, { isReturn: true, returnOnTransactionId: transactionId })
+    for (const item of t.items as JsonObject[]) {
+      Object.assign(item, {
+        isReturned: true,
+        returnDate: now,
+        returnedByTransactionId: id,
+        returnReason: 'Return',
+      })
+    }
+    t.lastModifiedDateUTC = now
+    return id
+  }
+
+  private transaction(transactionId: number): JsonObject {
+    const t = this.transactions.find((row) => row.transactionId === transactionId)
+    if (!t) throw new Error(`no transaction ${transactionId}`)
+    return t
+  }
+
+  private ringUp(items: Array<{ productId: number; quantity: number }>, extra: JsonObject): number {
+    const transactionId = this.nextTransactionId++
+    const now = this.options.now().toISOString()
+    const lines = items.map((item, index) => {
+      const price = Number(this.product(item.productId)?.recPrice ?? 10)
+      return {
+        transactionId,
+        productId: item.productId,
+        totalPrice: round2(price * item.quantity),
+        quantity: item.quantity,
+        unitPrice: price,
+        totalDiscount: 0,
+        inventoryId: 0,
+        unitId: 1,
+        isReturned: false,
+        transactionItemId: index + 1,
+        isCoupon: false,
+      }
+    })
+    const subtotal = round2(lines.reduce((sum, l) => sum + l.totalPrice, 0))
+    this.transactions.push({
+      transactionId,
+      customerId: 0,
+      employeeId: 1,
+      transactionDate: now,
+      voidDate: null,
+      isVoid: false,
+      subtotal,
+      totalDiscount: 0,
+      totalBeforeTax: subtotal,
+      tax: round2(subtotal * TAX_RATE),
+      total: round2(subtotal * (1 + TAX_RATE)),
+      paid: round2(subtotal * (1 + TAX_RATE)),
+      changeDue: 0,
+      totalItems: lines.length,
+      isTaxInclusive: false,
+      transactionType: 'Retail',
+      items: lines,
+      lastModifiedDateUTC: now,
+      wasPreOrdered: false,
+      isReturn: false,
+      customerTypeId: 1,
+      isMedical: false,
+      orderIds: [],
+      totalCredit: 0,
+      responsibleForSaleUserId: 1,
+      transactionDateLocalTime: now,
+      ...extra,
+    })
+    return transactionId
+  }
+
+  /**
+   * `GET /reporting/transactions`: transaction id, transaction-date range and last-modified range are
+   * mutually exclusive (a 400 `ValidationResult` otherwise) [SPEC]; no filter returns all [FAKE].
+   */
+  private listTransactions(url: URL): Reply {
+    const q = url.searchParams
+    const modes = [
+      q.has('TransactionId'),
+      q.has('FromDateUTC') || q.has('ToDateUTC'),
+      q.has('FromLastModifiedDateUTC') || q.has('ToLastModifiedDateUTC'),
+    ].filter(Boolean).length
+    const from = q.get('FromLastModifiedDateUTC')
+    const fromMs = from === null ? Number.NEGATIVE_INFINITY : Date.parse(from)
+    if (modes > 1 || Number.isNaN(fromMs)) {
+      return {
+        status: 400,
+        json: {
+          isValid: false,
+          errors: [
+            {
+              propertyName: modes > 1 ? 'TransactionId' : 'FromLastModifiedDateUTC',
+              errorMessage: modes > 1 ? 'Filters are mutually exclusive.' : 'Invalid date.',
+              errorCode: 'PredicateValidator',
+              severity: 0,
+            },
+          ],
+          ruleSetsExecuted: [],
+        },
+      }
+    }
+    const detail = q.get('IncludeDetail') === 'true'
+    const orderIds = q.get('IncludeOrderIds') === 'true'
+    const rows = this.transactions
+      .filter((t) => Date.parse(String(t.lastModifiedDateUTC)) >= fromMs)
+      .map((t) => {
+        const row: JsonObject = structuredClone(t)
+        if (!detail) row.items = null
+        if (!orderIds) row.orderIds = null
+        return row
+      })
+    return { status: 200, json: rows }
   }
 
   async close(): Promise<void> {
@@ -268,6 +410,8 @@ export class FakeDutchieServer {
         return this.update(body)
       case 'cancel':
         return this.cancel(body)
+      case 'transactions':
+        return this.listTransactions(url)
     }
   }
 
@@ -482,6 +626,7 @@ function routeOf(method: string, url: URL): FakeDutchieRoute | null {
   if (method === 'GET' && path === '/whoami') return 'whoami'
   if (method === 'GET' && path === '/products') return 'products'
   if (method === 'GET' && path === '/reporting/inventory') return 'inventory'
+  if (method === 'GET' && path === '/reporting/transactions') return 'transactions'
   if (method === 'POST' && path === '/preorder/submit') return 'submit'
   if (method === 'POST' && path === '/preorder/update') return 'update'
   if (method === 'POST' && path === '/preorder/cancel') return 'cancel'
@@ -500,6 +645,8 @@ function mangle(route: FakeDutchieRoute, json: unknown): unknown {
       return Array.isArray(json) ? json.map((row) => stringify(row, ['recPrice'])) : json
     case 'inventory':
       return Array.isArray(json) ? json.map((row) => stringify(row, ['quantityAvailable'])) : json
+    case 'transactions':
+      return Array.isArray(json) ? json.map((row) => stringify(row, ['transactionId'])) : json
     case 'openOrders':
       return Array.isArray(json) ? json.map((row) => stringify(row, ['preOrderId'])) : json
     case 'status':

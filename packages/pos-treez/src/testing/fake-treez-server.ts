@@ -91,6 +91,16 @@ export interface FakeTreezServer {
   tickets(): TreezTicketRecord[]
   ticket(id: string): TreezTicketRecord | undefined
   setTicketStatus(id: string, status: string): void
+  /**
+   * A sale rung up at the counter: a `POS` ticket from `IN_STORE` with no external order number, COMPLETED
+   * now unless `status` says otherwise. Served by the ticket feed. Returns its ticket id.
+   */
+  sellAtCounter(
+    lines: Array<{ productId: string; location: string; quantity: number }>,
+    status?: string,
+  ): string
+  /** Refunds a ticket: a COMPLETED refund ticket naming it (`original_ticket_id`), listed on it (`refund_ticket_ids`). */
+  refundTicket(id: string): string
   /** Changes a product and moves its `last_updated_at` to now. */
   touchProduct(productId: string, patch?: Record<string, unknown>): void
   /** Sets one stock line and moves its `last_updated_at` to now. */
@@ -653,6 +663,62 @@ export async function startFakeTreezServer(options: FakeTreezOptions): Promise<F
       if (!ticket) throw new Error(`no ticket ${id}`)
       ticket.order_status = status
       ticket.last_updated_at = treezLocalTime(now())
+      if (CLOSED.has(status)) ticket.date_closed = ticket.last_updated_at
+    },
+    sellAtCounter(lines, status = 'COMPLETED') {
+      const stamp = treezLocalTime(now())
+      const ticket: TreezTicketRecord = {
+        ...clone(ticketTemplate.data),
+        type: 'POS',
+        ticket_id: randomUUID(),
+        order_number: Math.random().toString(36).slice(2, 8).toUpperCase().padEnd(6, 'X'),
+        external_order_number: null,
+        order_source: 'IN_STORE',
+        customer_id: null,
+        order_status: status,
+        date_created: stamp,
+        last_updated_at: stamp,
+        date_closed: CLOSED.has(status) ? stamp : null,
+        revenue_source: null,
+        original_ticket_id: null,
+        refund_ticket_ids: [],
+        items: lines.map((l) => ({
+          ...clone(ticketTemplate.data.items[0]),
+          id: randomUUID(),
+          product_id: l.productId,
+          size_id: l.productId,
+          product_type: products.get(l.productId)?.category_type ?? null,
+          location_name: l.location,
+          inventory_type: 'ADULT',
+          quantity: l.quantity,
+        })),
+      }
+      priceTicket(ticket)
+      tickets.set(ticket.ticket_id, ticket)
+      return ticket.ticket_id
+    },
+    refundTicket(id) {
+      const original = tickets.get(id)
+      if (!original) throw new Error(`no ticket ${id}`)
+      const stamp = treezLocalTime(now())
+      const refund: TreezTicketRecord = {
+        ...clone(original),
+        ticket_id: randomUUID(),
+        order_status: 'COMPLETED',
+        date_created: stamp,
+        last_updated_at: stamp,
+        date_closed: stamp,
+        original_ticket_id: id,
+        refund_reason: 'CUSTOMER_RETURN',
+        refund_ticket_ids: [],
+      }
+      tickets.set(refund.ticket_id, refund)
+      original.refund_ticket_ids = [
+        ...((original.refund_ticket_ids as string[] | null) ?? []),
+        refund.ticket_id,
+      ]
+      original.last_updated_at = stamp
+      return refund.ticket_id
     },
     touchProduct(productId, patch = {}) {
       const product = products.get(productId)
