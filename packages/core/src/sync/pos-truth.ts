@@ -186,9 +186,15 @@ export async function pullSales(ctx: OmsContext, job: SyncJob, adapter: PosAdapt
       { path: 'pos', message: `the ${job.pos} adapter has no sales feed (pullSales)` },
     ])
   }
-  const since = await lastSuccess(ctx, job, ['pull_sales'])
+  // The first sales pull starts where our stock was first aligned with the POS (its first inventory pull),
+  // or at this job: older sales are already in the stock we started from, and recording them would take
+  // them off a second time.
+  const since =
+    (await lastSuccess(ctx, job, ['pull_sales'])) ??
+    (await lastSuccess(ctx, job, ['pull_inventory_full', 'pull_inventory_incremental'], 'oldest')) ??
+    job.createdAt
   const sales: PosSale[] = []
-  for await (const page of pullAllPages(pull, since ? { since } : {})) sales.push(...page)
+  for await (const page of pullAllPages(pull, { since })) sales.push(...page)
   let recorded = 0
   let ours = 0
   let short = 0
@@ -250,11 +256,15 @@ export async function pullSales(ctx: OmsContext, job: SyncJob, adapter: PosAdapt
   return `${sales.length} sale(s) read, ${recorded} recorded, ${ours} of our own orders left out${short ? `, ${short} sold more than we had on hand` : ''}`
 }
 
-/** When the latest successful job of these kinds at this POS was created (what changed since is pulled). */
+/**
+ * When the latest (or, with `'oldest'`, the first) successful job of these kinds at this POS was created
+ * (what changed since is pulled).
+ */
 async function lastSuccess(
   ctx: OmsContext,
   job: SyncJob,
   kinds: readonly SyncJob['kind'][],
+  which: 'latest' | 'oldest' = 'latest',
 ): Promise<Date | undefined> {
   return ctx.storage.transaction(
     async (tx) => {
@@ -264,12 +274,13 @@ async function lastSuccess(
           pos: job.pos,
           kind,
           statuses: ['succeeded'],
-          newestFirst: true,
+          newestFirst: which === 'latest',
           limit: 1,
         })
         if (last) latest.push(last.createdAt)
       }
-      return latest.sort((a, b) => b.getTime() - a.getTime())[0]
+      const sign = which === 'latest' ? -1 : 1
+      return latest.sort((a, b) => sign * (a.getTime() - b.getTime()))[0]
     },
     { readOnly: true },
   )

@@ -7,6 +7,7 @@ import type {
   PosOrderStatus,
   PosPage,
   PosProduct,
+  PosPullOptions,
   PosSale,
   PosStockLevel,
 } from '../ports/pos-adapter'
@@ -122,17 +123,21 @@ export class FakePos implements PosAdapter {
     return { items: structuredClone(this.products), nextCursor: null }
   }
 
-  async pullSales(): Promise<PosPage<PosSale>> {
+  /** The sales feed: with `since`, the sales made at or after it (a sale without a time is always there). */
+  async pullSales(options: PosPullOptions = {}): Promise<PosPage<PosSale>> {
     this.#fault('pullSales')
-    return { items: structuredClone(this.sales), nextCursor: null }
+    const since = options.since
+    const items = this.sales.filter((sale) => !since || !sale.at || sale.at >= since)
+    return { items: structuredClone(items), nextCursor: null }
   }
 
-  /** A sale at the counter: the stock goes down and the sale is in the feed. */
+  /** A sale at the counter (at `at`, or with no time): the stock goes down and the sale is in the feed. */
   sellAtCounter(
     externalId: string,
     externalProductId: string,
     externalLocationId: string,
     quantity: number,
+    at: Date | null = null,
   ): void {
     const key = `${externalProductId}@${externalLocationId}`
     this.stock.set(key, (this.stock.get(key) ?? 0) - quantity)
@@ -140,7 +145,7 @@ export class FakePos implements PosAdapter {
       externalId,
       orderNumber: null,
       lines: [{ externalProductId, externalLocationId, quantity, unit: 'each' }],
-      at: null,
+      at,
     })
   }
 

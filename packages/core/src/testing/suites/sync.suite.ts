@@ -398,6 +398,46 @@ export const syncSuite: Suite = (target, options) =>
       await expectInvariants(w)
     })
 
+    test('the first sales pull starts where our stock was aligned with the POS: older sales are not taken off again', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'], { gummies: 10 })
+      const pos = w.pos.alpha as FakePos
+      // sold at the counter before Peak OMS knew this POS's stock: the POS's figure already shows it
+      pos.setStock('alpha-gummies', 'floor', 10)
+      pos.sellAtCounter('old', 'alpha-gummies', 'floor', 3, w.clock.now())
+      w.clock.advance(60_000)
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
+      await w.oms.sync.drain()
+      w.clock.advance(60_000)
+      pos.sellAtCounter('new', 'alpha-gummies', 'floor', 2, w.clock.now())
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_sales' })
+      await w.oms.sync.drain()
+      const movements = await w.storage.transaction((tx) =>
+        tx.inventory.listMovements({ itemId: w.items.gummies as string }),
+      )
+      expect(movements.map((m) => [m.reason, m.delta, m.reason === 'sale' ? m.reference?.id : null])).toEqual(
+        [
+          ['receive', 10, null],
+          ['pos_sync', -3, null],
+          ['sale', -2, 'alpha:new'],
+        ],
+      )
+      // and the next stock pull finds nothing to correct
+      await w.oms.sync.requestPull({ actor: actors.manager, kind: 'pull_inventory_full' })
+      await w.oms.sync.drain()
+      const level = await w.oms.inventory.level({
+        actor: actors.manager,
+        itemId: w.items.gummies as string,
+        locationId: w.locationId,
+      })
+      expect(level.onHand).toBe(5)
+      expect(
+        await w.storage.transaction((tx) =>
+          tx.inventory.listMovements({ itemId: w.items.gummies as string }),
+        ),
+      ).toHaveLength(3)
+      await expectInvariants(w)
+    })
+
     test('a product pull refreshes the names of mapped items and creates nothing', async () => {
       const w = await createSyncWorld(storage(), ['alpha'], { flower: 1, gummies: 1 })
       const pos = w.pos.alpha as FakePos
