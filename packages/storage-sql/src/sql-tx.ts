@@ -1613,6 +1613,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             lease_owner: null,
             lease_until: null,
             updated_at: codec.ts(patch.updatedAt),
+            ...(patch.attempts !== undefined ? { attempts: patch.attempts } : {}),
             ...(patch.nextAttemptAt ? { next_attempt_at: codec.ts(patch.nextAttemptAt) } : {}),
             ...(patch.note !== undefined ? { note: patch.note } : {}),
             ...(patch.finishedAt !== undefined ? { finished_at: codec.ts(patch.finishedAt) } : {}),

@@ -887,6 +887,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
         const next: SyncJob = {
           ...j,
           status: patch.status,
+          attempts: patch.attempts ?? j.attempts,
           nextAttemptAt: patch.nextAttemptAt ?? j.nextAttemptAt,
           note: patch.note === undefined ? j.note : patch.note,
           updatedAt: patch.updatedAt,

@@ -95,6 +95,8 @@ export interface SyncJobSummaryRow {
 /** An operator's or the engine's change to a job that is not leased to a worker. */
 export interface SyncJobPatch {
   status: SyncJobStatus
+  /** Set the attempt count (an operator's retry starts it again at 0). */
+  attempts?: number
   nextAttemptAt?: Date
   note?: string | null
   updatedAt: Date

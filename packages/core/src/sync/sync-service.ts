@@ -172,7 +172,8 @@ export class SyncService extends SyncWorker {
         status: to,
         note: reason,
         updatedAt: now,
-        ...(to === 'pending' ? { nextAttemptAt: now, finishedAt: null } : { finishedAt: now }),
+        // a retried job gets a fresh set of attempts: one more transient failure must not kill it again
+        ...(to === 'pending' ? { attempts: 0, nextAttemptAt: now, finishedAt: null } : { finishedAt: now }),
       })
       if (!written)
         throw new ConflictError(

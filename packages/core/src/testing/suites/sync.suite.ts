@@ -196,6 +196,29 @@ export const syncSuite: Suite = (target, options) =>
       expect(failed.orders.map((o) => o.id)).toEqual([order.id])
     })
 
+    test('a job retried by an operator after running out of attempts gets them all again', async () => {
+      const w = await createSyncWorld(storage(), ['alpha'], { flower: 10 }, { maxAttempts: 2 })
+      const pos = w.pos.alpha as FakePos
+      const order = await placeOrder(w, { flower: 1 })
+      for (let i = 0; i < 2; i++) {
+        pos.faults.push('down')
+        await w.oms.sync.runOnce()
+        w.clock.advance(3_600_000)
+      }
+      let [job] = await jobsOf(w, order)
+      expect(job).toMatchObject({ status: 'dead', attempts: 2 })
+      await w.oms.sync.retryJob({ actor: actors.manager, jobId: job?.id as string })
+      pos.faults.push('down')
+      await w.oms.sync.runOnce()
+      ;[job] = await jobsOf(w, order)
+      expect(job).toMatchObject({ status: 'pending', attempts: 1 })
+      w.clock.advance(3_600_000)
+      await w.oms.sync.runOnce()
+      ;[job] = await jobsOf(w, order)
+      expect(job).toMatchObject({ status: 'succeeded' })
+      expect(pos.tickets).toHaveLength(1)
+    })
+
     test('a cancel waits for its push, and a push that never started is dropped instead', async () => {
       const w = await createSyncWorld(storage())
       const pos = w.pos.alpha as FakePos
