@@ -3,6 +3,7 @@ import {
   isPosError,
   type PosAdapter,
   type PosAdapterCapabilities,
+  type PosAddress,
   PosError,
   type PosOperation,
   type PosOrderContext,
@@ -619,6 +620,7 @@ export class BlazeAdapter implements PosAdapter {
       externalId: order.orderNumber,
       memo: blazeMemo(order.orderNumber, order.notes),
       pickupType: order.fulfillment === 'delivery' ? 'Delivery' : 'Pickup',
+      ...(order.deliveryAddress ? { deliveryAddress: toBlazeAddress(order.deliveryAddress) } : {}),
       cart: { ...(active.cart ?? {}), items: this.cartItems(order) },
     }
     const prepared = await this.http.request({
@@ -690,5 +692,16 @@ export class BlazeAdapter implements PosAdapter {
       how === 'submitted' ? 'blaze cart submitted' : 'blaze order already placed; not submitting again',
     )
     return ref
+  }
+}
+
+/** A delivery address as BLAZE's cart takes it (one street line). */
+function toBlazeAddress(a: PosAddress) {
+  return {
+    address: a.line2 ? `${a.line1}, ${a.line2}` : a.line1,
+    city: a.city,
+    state: a.region,
+    zipCode: a.postalCode,
+    country: a.country,
   }
 }

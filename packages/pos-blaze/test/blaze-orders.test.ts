@@ -64,6 +64,32 @@ describe('blaze: orders', () => {
     expect(h.fake.requests.every((r) => r.query.get('cuid') === DEFAULT_CONSUMER.id)).toBe(true)
   })
 
+  test('a delivery order carries its address to the cart', async () => {
+    h = await startBlazeHarness()
+    const ref = await h.adapter.pushOrder({
+      ...harnessOrder('ORD-20261122-0111'),
+      fulfillment: 'delivery',
+      deliveryAddress: {
+        line1: '100 Example St',
+        line2: 'Apt 4',
+        city: 'Los Angeles',
+        region: 'CA',
+        postalCode: '90012',
+        country: 'US',
+      },
+    })
+    expect(cartOf(h, ref.externalId)).toMatchObject({
+      pickupType: 'Delivery',
+      deliveryAddress: {
+        address: '100 Example St, Apt 4',
+        city: 'Los Angeles',
+        state: 'CA',
+        zipCode: '90012',
+        country: 'US',
+      },
+    })
+  })
+
   test('the POS total differing from ours is logged as a warning with amounts only', async () => {
     h = await startBlazeHarness()
     await h.adapter.pushOrder(harnessOrder('ORD-20261122-0102'))

@@ -37,6 +37,7 @@ import {
   cancelResponseSchema,
   type DutchieCancelPreOrderRequest,
   type DutchieCreatePreOrderRequest,
+  type DutchieDeliveryFields,
   type DutchieUpdatePreOrderRequest,
   locationIdentitySchema,
   openPreOrdersSchema,
@@ -249,6 +250,7 @@ export class DutchieAdapter implements PosAdapter {
       customerId,
       items,
       isDelivery: order.fulfillment === 'delivery',
+      ...deliveryFields(order),
       idempotencyKey: dutchieIdempotencyKey(order.idempotencyKey),
       notes: orderNotes(this.config.notesPrefix, order.orderNumber, order.notes),
     }
@@ -277,6 +279,7 @@ export class DutchieAdapter implements PosAdapter {
       orderId,
       items,
       isDelivery: order.fulfillment === 'delivery',
+      ...deliveryFields(order),
       notes: orderNotes(this.config.notesPrefix, order.orderNumber, order.notes),
     }
     await this.http.call({
@@ -451,4 +454,17 @@ export class DutchieAdapter implements PosAdapter {
  */
 export function createDutchieAdapter(config: DutchieConfig): DutchieAdapter {
   return new DutchieAdapter(config)
+}
+
+/** The order's delivery address as Dutchie's pre-order fields (none when it has no address). */
+function deliveryFields(order: PosOrderInput): DutchieDeliveryFields {
+  const a = order.deliveryAddress
+  if (!a) return {}
+  return {
+    deliveryStreet: a.line1,
+    ...(a.line2 ? { deliveryStreet2: a.line2 } : {}),
+    deliveryCity: a.city,
+    deliveryState: a.region,
+    deliveryPostalCode: a.postalCode,
+  }
 }

@@ -154,7 +154,7 @@ export const locationIdentitySchema = z.preprocess(
 )
 
 /** `CreatePreOrderRequest` [SPEC], the fields the adapter sends. */
-export interface DutchieCreatePreOrderRequest {
+export interface DutchieCreatePreOrderRequest extends DutchieDeliveryFields {
   customerId: number
   items: Array<{ productId: number; quantity: number }>
   isDelivery: boolean
@@ -162,8 +162,17 @@ export interface DutchieCreatePreOrderRequest {
   notes: string
 }
 
+/** The delivery address fields of `CreatePreOrderRequest` / `UpdatePreOrderRequest` [SPEC]. */
+export interface DutchieDeliveryFields {
+  deliveryStreet?: string
+  deliveryStreet2?: string
+  deliveryCity?: string
+  deliveryState?: string
+  deliveryPostalCode?: string
+}
+
 /** `UpdatePreOrderRequest` [SPEC], the fields the adapter sends (items replace all). */
-export interface DutchieUpdatePreOrderRequest {
+export interface DutchieUpdatePreOrderRequest extends DutchieDeliveryFields {
   orderId: number
   items: Array<{ productId: number; quantity: number }>
   isDelivery: boolean

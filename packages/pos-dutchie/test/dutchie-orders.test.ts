@@ -54,6 +54,36 @@ describe('dutchie: push', () => {
     expect(rig.fake.orders.get(48213)?.isDelivery).toBe(true)
   })
 
+  test('a delivery address goes in the pre-order delivery fields, on create and on update', async () => {
+    rig = await startRig()
+    const address = {
+      line1: '100 Example St',
+      line2: 'Apt 4',
+      city: 'Los Angeles',
+      region: 'CA',
+      postalCode: '90012',
+      country: 'US',
+    }
+    const order = { ...harnessOrder('ORD-20261122-0202'), fulfillment: 'delivery' as const }
+    const ref = await rig.adapter.pushOrder({ ...order, deliveryAddress: address })
+    const submit = rig.fake.requests.find((r) => r.path.endsWith('/preorder/submit'))
+    expect(validateAgainst(component('CreatePreOrderRequest'), submit?.body)).toEqual([])
+    expect(rig.fake.orders.get(Number(ref.externalId))?.delivery).toEqual({
+      deliveryStreet: '100 Example St',
+      deliveryStreet2: 'Apt 4',
+      deliveryCity: 'Los Angeles',
+      deliveryState: 'CA',
+      deliveryPostalCode: '90012',
+    })
+    await rig.adapter.updateOrder(ref.externalId, {
+      ...order,
+      deliveryAddress: { ...address, line1: '200 Other Ave' },
+    })
+    expect(rig.fake.orders.get(Number(ref.externalId))?.delivery).toMatchObject({
+      deliveryStreet: '200 Other Ave',
+    })
+  })
+
   test('no customer id is a ValidationError before any request', async () => {
     rig = await startRig()
     const error = await failure(

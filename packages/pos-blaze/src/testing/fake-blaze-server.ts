@@ -694,7 +694,14 @@ export class FakeBlazeServer {
       total: round2(subTotal + tax),
       balanceDue: round2(subTotal + tax),
     }
-    for (const key of ['memo', 'externalId', 'pickupType', 'completeAfter', 'deliveryDate'] as const) {
+    for (const key of [
+      'memo',
+      'externalId',
+      'pickupType',
+      'completeAfter',
+      'deliveryDate',
+      'deliveryAddress',
+    ] as const) {
       if (key in body) cart[key] = body[key]
     }
     cart.modified = this.now()

@@ -25,6 +25,8 @@ export interface FakePreOrder {
   items: Array<{ productId: number; quantity: number }>
   notes: string | null
   isDelivery: boolean
+  /** The delivery fields as sent (`deliveryStreet`, `deliveryCity`, …). */
+  delivery: Record<string, string>
   orderDate: Date
   idempotencyKey: string | null
 }
@@ -540,6 +542,7 @@ export class FakeDutchieServer {
       ),
       notes: typeof body.notes === 'string' ? body.notes : null,
       isDelivery: body.isDelivery === true,
+      delivery: deliveryOf(body),
       orderDate: this.options.now(),
       idempotencyKey,
     })
@@ -607,6 +610,7 @@ export class FakeDutchieServer {
     )
     if (typeof body.notes === 'string') order.notes = body.notes
     if (typeof body.isDelivery === 'boolean') order.isDelivery = body.isDelivery
+    if (Object.keys(deliveryOf(body)).length) order.delivery = deliveryOf(body)
     return { status: 200 }
   }
 
@@ -677,4 +681,12 @@ function send(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
   })
   res.end(body)
+}
+
+/** The delivery address fields of a create or update body. */
+function deliveryOf(body: Record<string, unknown>): Record<string, string> {
+  const fields = ['deliveryStreet', 'deliveryStreet2', 'deliveryCity', 'deliveryState', 'deliveryPostalCode']
+  return Object.fromEntries(
+    fields.flatMap((f) => (typeof body[f] === 'string' ? [[f, body[f] as string]] : [])),
+  )
 }
