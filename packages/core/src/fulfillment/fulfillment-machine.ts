@@ -13,7 +13,7 @@ export interface FulfillmentEvent {
   data?: Readonly<Record<string, unknown>>
 }
 
-/** Effect intents of fulfillment transitions; each stamps the seed's timestamp for its step. */
+/** Effect intents of fulfillment transitions; each stamps the timestamp of its step. */
 export const FULFILLMENT_ACTIONS = [
   'stampPickingStarted',
   'stampPickingCompleted',
