@@ -32,10 +32,16 @@ describe('dutchie: pullSales', () => {
         at: rig.clock.now(),
       },
     ])
-    await rig.adapter.pullSales({ since: new Date('2026-11-22T11:00:00.000Z') })
+    // an hour before the harness clock (the fake runs on the same clock); the overlap is one minute
+    const since = new Date(rig.clock.now().getTime() - 3_600_000)
+    await rig.adapter.pullSales({ since })
     expect(transactionQueries(rig)).toEqual([
       { IncludeDetail: 'true', IncludeOrderIds: 'true' },
-      { FromLastModifiedDateUTC: '2026-11-22T10:59:00.000Z', IncludeDetail: 'true', IncludeOrderIds: 'true' },
+      {
+        FromLastModifiedDateUTC: new Date(since.getTime() - 60_000).toISOString(),
+        IncludeDetail: 'true',
+        IncludeOrderIds: 'true',
+      },
     ])
   })
 
