@@ -119,43 +119,25 @@ export async function createFulfillments(
     const lines = byLocation.get(locationId) ?? []
     const assignedToId = options.assignedToId ?? null
     const f: Fulfillment = {
-      id: ctx.ids(),
-      number: await fulfillmentNumber(tx, now),
-      orderId: order.id,
-      storeId: order.storeId,
-      customerId: order.customerId,
-      locationId,
-      assignedToId,
-      lines: lines.map((g) => ({
-        orderLineId: g.orderLineId,
-        itemId: g.itemId,
-        sku: skus.get(g.orderLineId) ?? null,
-        quantity: g.quantity,
-        quantityPicked: 0,
-        quantityFulfilled: 0,
-      })),
-      status: 'pending',
-      shortPicked: false,
-      scansAccepted: 0,
-      scansRejected: 0,
-      carrier: null,
-      boxSize: null,
-      weightGrams: null,
-      packingMaterials: [],
-      pickingNotes: null,
-      packingNotes: null,
-      trackingNumber: null,
+      ...newFulfillment({
+        id: ctx.ids(),
+        number: await fulfillmentNumber(tx, now),
+        orderId: order.id,
+        storeId: order.storeId,
+        customerId: order.customerId,
+        locationId,
+        assignedToId,
+        lines: lines.map((g) => ({
+          orderLineId: g.orderLineId,
+          itemId: g.itemId,
+          sku: skus.get(g.orderLineId) ?? null,
+          quantity: g.quantity,
+          quantityPicked: 0,
+          quantityFulfilled: 0,
+        })),
+        now,
+      }),
       assignedAt: assignedToId ? now : null,
-      pickingStartedAt: null,
-      pickingCompletedAt: null,
-      packingStartedAt: null,
-      packingCompletedAt: null,
-      shippedAt: null,
-      fulfilledAt: null,
-      cancelledAt: null,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
     }
     await tx.fulfillments.insert(f)
     created.push(f)
@@ -355,4 +337,39 @@ export async function closeFulfillmentsOfCancelledOrder(
     )
   }
   if (history.length) await tx.append({ history, outbox })
+}
+
+/** A fulfillment as it is created: pending, nothing scanned, packed, shipped or stamped yet. */
+export function newFulfillment(
+  f: Pick<
+    Fulfillment,
+    'id' | 'number' | 'orderId' | 'storeId' | 'customerId' | 'locationId' | 'assignedToId' | 'lines'
+  > & { now: Date },
+): Fulfillment {
+  const { now, ...identity } = f
+  return {
+    ...identity,
+    status: 'pending',
+    shortPicked: false,
+    scansAccepted: 0,
+    scansRejected: 0,
+    carrier: null,
+    boxSize: null,
+    weightGrams: null,
+    packingMaterials: [],
+    pickingNotes: null,
+    packingNotes: null,
+    trackingNumber: null,
+    assignedAt: null,
+    pickingStartedAt: null,
+    pickingCompletedAt: null,
+    packingStartedAt: null,
+    packingCompletedAt: null,
+    shippedAt: null,
+    fulfilledAt: null,
+    cancelledAt: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  }
 }

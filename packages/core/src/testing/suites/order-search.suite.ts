@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { createOms, type Oms } from '../../create-oms'
 import type { SearchOrdersInput } from '../../domain/commands'
 import type { CallerActor, Fulfillment, Note, Order } from '../../domain/schemas'
+import { newFulfillment } from '../../fulfillment/fulfillment-records'
 import type { Storage } from '../../ports/storage'
 import { createFakeClock, type FakeClock } from '../fake-clock'
 import { actors, uid } from '../fixtures'
@@ -122,45 +123,27 @@ async function dataset(storage: Storage, count: number): Promise<Dataset> {
     if (i % 6 === 2 || i % 6 === 3) {
       const now = clock.now()
       const f: Fulfillment = {
-        id: uid('ful'),
-        number: `FUL-20261122-${String(i).padStart(4, '0')}`,
-        orderId: o.id,
-        storeId: o.storeId,
-        customerId: o.customerId,
-        locationId: o.locationId,
-        assignedToId: null,
-        lines: [
-          {
-            orderLineId: o.lines[0]?.id as string,
-            itemId: o.lines[0]?.itemId as string,
-            sku: null,
-            quantity: 1,
-            quantityPicked: 0,
-            quantityFulfilled: 0,
-          },
-        ],
+        ...newFulfillment({
+          id: uid('ful'),
+          number: `FUL-20261122-${String(i).padStart(4, '0')}`,
+          orderId: o.id,
+          storeId: o.storeId,
+          customerId: o.customerId,
+          locationId: o.locationId,
+          assignedToId: null,
+          lines: [
+            {
+              orderLineId: o.lines[0]?.id as string,
+              itemId: o.lines[0]?.itemId as string,
+              sku: null,
+              quantity: 1,
+              quantityPicked: 0,
+              quantityFulfilled: 0,
+            },
+          ],
+          now,
+        }),
         status: FULFILMENTS[i % 3] as Fulfillment['status'],
-        shortPicked: false,
-        scansAccepted: 0,
-        scansRejected: 0,
-        carrier: null,
-        boxSize: null,
-        weightGrams: null,
-        packingMaterials: [],
-        pickingNotes: null,
-        packingNotes: null,
-        trackingNumber: null,
-        assignedAt: null,
-        pickingStartedAt: null,
-        pickingCompletedAt: null,
-        packingStartedAt: null,
-        packingCompletedAt: null,
-        shippedAt: null,
-        fulfilledAt: null,
-        cancelledAt: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
       }
       await storage.transaction((tx) => tx.fulfillments.insert(f))
     }
