@@ -518,6 +518,79 @@ async function addFulfillment(db: AnyDb): Promise<void> {
   await db.schema.alterTable('oms_items').addColumn('barcode', 'text').execute()
 }
 
+/**
+ * 0007: text and filter searches that stay fast at a million orders. Each search-term row carries its
+ * order's store and creation time, so "these words, this store, newest first" reads one index range of
+ * the term table (index-only) instead of every order having the word; the order index of the term table
+ * gains the term, so a second word is checked in the index. Orders count their notes (kept in step by the
+ * note writes, in the same transaction) for a "has notes" filter on a small partial index; a partial
+ * index holds the orders whose POS sync failed; `(status, created_at)` pages one status newest first (a
+ * search over several statuses merges one such range per status); the assignee index only holds orders
+ * that have an assignee (new orders have none, so creating one writes nothing to it) and carries the
+ * status. Existing term rows and note counts are filled in from the orders and notes that exist.
+ */
+async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  await db.schema.alterTable('oms_order_terms').addColumn('store_id', 'text').execute()
+  await db.schema.alterTable('oms_order_terms').addColumn('created_at', ts).execute()
+  const ofOrder = (column: 'store_id' | 'created_at') =>
+    db.selectFrom('oms_orders as o').select(`o.${column}`).whereRef('o.id', '=', 'oms_order_terms.order_id')
+  await db
+    .updateTable('oms_order_terms')
+    .set({ store_id: ofOrder('store_id'), created_at: ofOrder('created_at') })
+    .execute()
+  await db.schema.dropIndex('oms_order_terms_order').execute()
+  await db.schema
+    .createIndex('oms_order_terms_order')
+    .on('oms_order_terms')
+    .columns(['order_id', 'term'])
+    .execute()
+  await db.schema
+    .createIndex('oms_order_terms_store')
+    .on('oms_order_terms')
+    .columns(['store_id', 'term', 'created_at', 'order_id'])
+    .execute()
+
+  await db.schema
+    .alterTable('oms_orders')
+    .addColumn('note_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await db
+    .updateTable('oms_orders')
+    .set({
+      note_count: db
+        .selectFrom('oms_notes as n')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .whereRef('n.order_id', '=', 'oms_orders.id'),
+    })
+    .where('id', 'in', db.selectFrom('oms_notes').select('order_id'))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_noted')
+    .on('oms_orders')
+    .columns(['created_at', 'store_id'])
+    .where(sql.ref('note_count'), '>', sql.lit(0))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_sync_failed')
+    .on('oms_orders')
+    .columns(['created_at', 'store_id'])
+    .where(sql.ref('pos_sync_state'), '=', sql.lit('failed'))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_status_created')
+    .on('oms_orders')
+    .columns(['status', 'created_at'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_assignee').execute()
+  await db.schema
+    .createIndex('oms_orders_assignee')
+    .on('oms_orders')
+    .columns(['assignee_id', 'status', 'created_at'])
+    .where(sql.ref('assignee_id'), 'is not', null)
+    .execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -527,6 +600,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0004-sync': { up: (db) => addSyncJobs(db, types) },
     '0005-order-search': { up: (db) => addOrderSearch(db) },
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
+    '0007-search-scale': { up: (db) => addSearchScale(db, types) },
   }
   return { getMigrations: async () => migrations }
 }

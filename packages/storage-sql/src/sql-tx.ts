@@ -344,6 +344,9 @@ const SORT_COLUMNS = {
   number: 'number',
 } as const
 
+/** Up to this many statuses, a search by creation time merges one page per status (see `search`). */
+const MERGED_STATUSES = 6
+
 /** The highest code point: `term >= w AND term < w || MAX` is "term begins with w", on an index. */
 const PREFIX_END = '\u{10FFFF}'
 
@@ -377,9 +380,10 @@ function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
   if (f.posSyncStates) {
     const states = f.posSyncStates.filter((v): v is string => v !== null)
     const untouched = f.posSyncStates.includes(null)
+    // Literal states (they are from a closed list): SQLite uses the partial index of failed syncs only
+    // for a literal `= 'failed'`.
     q = q.where((eb) => {
-      const ors = []
-      if (states.length) ors.push(eb('o.pos_sync_state', 'in', states))
+      const ors = states.map((state) => eb('o.pos_sync_state', '=', sql.lit(state)))
       if (untouched) ors.push(eb('o.pos_sync_state', 'is', null))
       return ors.length ? eb.or(ors) : eb.lit(false)
     })
@@ -396,23 +400,37 @@ function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
   if (f.updatedTo) q = q.where('o.updated_at', '<', codec.ts(f.updatedTo))
   if (f.totalMin !== undefined) q = q.where('o.total_minor', '>=', f.totalMin)
   if (f.totalMax !== undefined) q = q.where('o.total_minor', '<=', f.totalMax)
-  for (const word of f.words ?? [])
-    q = q.where('o.id', 'in', (eb) =>
-      eb
+  const [first, ...others] = f.words ?? []
+  if (first !== undefined) {
+    // The orders having every word, found in the term table alone: the rows of the first word, narrowed
+    // by store and creation time on the term rows themselves (one range of the (store, term, created)
+    // index when the search names its stores), each checked for the other words on the (order, term)
+    // index. Only the matching orders are read from the order table.
+    const stores = f.storeIds ?? (reach && reach.customerId === null ? reach.storeIds : undefined)
+    q = q.where('o.id', 'in', (eb) => {
+      let t = eb
         .selectFrom('oms_order_terms as t')
         .select('t.order_id')
-        .where('t.term', '>=', word)
-        .where('t.term', '<', `${word}${PREFIX_END}`),
-    )
-  if (f.hasNotes !== undefined) {
-    const has = f.hasNotes
-    q = q.where((eb) => {
-      const notes = eb.exists(
-        eb.selectFrom('oms_notes as n').select(sql.lit(1).as('one')).whereRef('n.order_id', '=', 'o.id'),
-      )
-      return has ? notes : eb.not(notes)
+        .where('t.term', '>=', first)
+        .where('t.term', '<', `${first}${PREFIX_END}`)
+      if (stores) t = stores.length ? t.where('t.store_id', 'in', [...stores]) : t.where(sql.lit(false))
+      if (f.createdFrom) t = t.where('t.created_at', '>=', codec.ts(f.createdFrom))
+      if (f.createdTo) t = t.where('t.created_at', '<', codec.ts(f.createdTo))
+      for (const word of others)
+        t = t.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('oms_order_terms as u')
+              .select(sql.lit(1).as('one'))
+              .whereRef('u.order_id', '=', 't.order_id')
+              .where('u.term', '>=', word)
+              .where('u.term', '<', `${word}${PREFIX_END}`),
+          ),
+        )
+      return t
     })
   }
+  // The note count is kept on the order: "has notes" is a partial index of the noted orders.
+  if (f.hasNotes !== undefined) q = q.where(sql<boolean>`o.note_count ${sql.raw(f.hasNotes ? '>' : '=')} 0`)
   if (f.fulfillmentStatuses) {
     const statuses = f.fulfillmentStatuses
     // The orders of the (few) fulfillments in those statuses, by the status index: a correlated EXISTS
@@ -513,6 +531,47 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(n.updatedAt),
   })
 
+  /** An order's search-term rows: each term with the order's store and creation time. */
+  const termRows = (o: Order) => {
+    const created_at = codec.ts(o.createdAt)
+    return searchTermsOf(o).map((term) => ({ term, order_id: o.id, store_id: o.storeId, created_at }))
+  }
+  /**
+   * Keeps these orders' term rows in step with them. One order: drops the terms it no longer has, adds
+   * the new ones (nothing is written when they did not change). Several: their rows are replaced (one
+   * DELETE and one INSERT for all of them).
+   */
+  const refreshTerms = async (orders: readonly Order[]) => {
+    const [only] = orders
+    if (!only) return
+    const rows = orders.flatMap(termRows)
+    if (orders.length === 1)
+      await db
+        .deleteFrom('oms_order_terms')
+        .where('order_id', '=', only.id)
+        .where(
+          'term',
+          'not in',
+          rows.map((r) => r.term),
+        )
+        .execute()
+    else
+      await db
+        .deleteFrom('oms_order_terms')
+        .where(
+          'order_id',
+          'in',
+          orders.map((o) => o.id),
+        )
+        .execute()
+    for (const chunk of chunks(rows, 2000))
+      await db
+        .insertInto('oms_order_terms')
+        .values(chunk)
+        .onConflict((oc) => oc.columns(['term', 'order_id']).doNothing())
+        .execute()
+  }
+
   /** The ids of the locations of these stores, as a subquery. */
   const locationsOf = (storeIds: readonly string[]) =>
     db
@@ -548,7 +607,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     orders: (rows: readonly Order[]) =>
       rows.length === 0 ? null : db.insertInto('oms_orders').values(rows.map(orderRow)),
     orderTerms: (rows: readonly Order[]) => {
-      const terms = rows.flatMap((o) => searchTermsOf(o).map((term) => ({ term, order_id: o.id })))
+      const terms = rows.flatMap(termRows)
       return terms.length === 0 ? null : db.insertInto('oms_order_terms').values(terms)
     },
     movements: (rows: readonly Movement[]) =>
@@ -621,6 +680,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const slices = [
           ...chunks(batch.reservations ?? [], APPEND_CHUNK).map(inserts.reservations),
           ...chunks(batch.orders ?? [], APPEND_CHUNK).map(inserts.orders),
+          ...chunks(batch.orders ?? [], APPEND_CHUNK / 10).map(inserts.orderTerms),
           ...chunks(batch.movements ?? [], APPEND_CHUNK).map(inserts.movements),
           ...chunks(batch.history ?? [], APPEND_CHUNK).map(inserts.history),
           ...chunks(batch.outbox ?? [], APPEND_CHUNK).map(inserts.outbox),
@@ -1106,39 +1166,41 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         if (Number(r.numUpdatedRows) !== 1) return false
         // The search terms follow the order: drop those it lost, add those it gained.
-        const terms = searchTermsOf(order)
-        await db
-          .deleteFrom('oms_order_terms')
-          .where('order_id', '=', id)
-          .where('term', 'not in', terms)
-          .execute()
-        await db
-          .insertInto('oms_order_terms')
-          .values(terms.map((term) => ({ term, order_id: id })))
-          .onConflict((oc) => oc.columns(['term', 'order_id']).doNothing())
-          .execute()
+        await refreshTerms([order])
         return true
       },
       async updateMany(updates) {
         let written = 0
-        // One statement per chunk: a VALUES list joined to the table, each row compare-and-swapped on version.
-        for (const chunk of chunks(updates, 500)) {
+        // One statement per chunk: a VALUES list joined to the table, each row compare-and-swapped on
+        // version. Every column an order write can change is set (as `update` does), and the search
+        // terms of the orders written follow them.
+        for (const chunk of chunks(updates, 250)) {
           const values = chunk.map(({ order, expectedVersion }) => {
             const r = orderRow(order)
-            return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at})`
+            return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at}, ${r.customer_id}, ${r.location_id}, ${r.total_minor}, ${r.currency}, ${r.assignee_id}, ${r.pos_sync_state})`
           })
+          const { json, timestamp } = dialect.types
           const result =
-            await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at) as (values ${sql.join(values)})
+            await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at, customer_id, location_id, total_minor, currency, assignee_id, pos_sync_state) as (values ${sql.join(values)})
             update ${sql.table(dialect.schema ? `${dialect.schema}.oms_orders` : 'oms_orders')} set
               status = v.status,
               payment_status = v.payment_status,
               packed_quantity = cast(v.packed_quantity as integer),
               version = cast(v.version as integer),
-              doc = cast(v.doc as ${sql.raw(dialect.types.json)}),
-              updated_at = cast(v.updated_at as ${sql.raw(dialect.types.timestamp)})
+              doc = cast(v.doc as ${sql.raw(json)}),
+              updated_at = cast(v.updated_at as ${sql.raw(timestamp)}),
+              customer_id = cast(v.customer_id as text),
+              location_id = v.location_id,
+              total_minor = cast(v.total_minor as integer),
+              currency = v.currency,
+              assignee_id = cast(v.assignee_id as text),
+              pos_sync_state = cast(v.pos_sync_state as text)
             from v
-            where oms_orders.id = v.id and oms_orders.version = cast(v.expected as integer)`.execute(db)
-          written += Number(result.numAffectedRows ?? 0)
+            where oms_orders.id = v.id and oms_orders.version = cast(v.expected as integer)
+            returning oms_orders.id`.execute(db)
+          const ids = new Set((result.rows as Array<{ id: string }>).map((r) => r.id))
+          written += ids.size
+          await refreshTerms(chunk.filter((u) => ids.has(u.order.id)).map((u) => u.order))
         }
         return written
       },
@@ -1163,23 +1225,39 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async search(filter, page) {
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
-        let q = searchQuery(db, dialect, filter).selectAll('o')
-        if (page.after) {
-          const value =
-            field === 'created' || field === 'updated'
-              ? codec.ts(new Date(page.after.value as number))
-              : page.after.value
-          const id = page.after.id
-          q = q.where((eb) =>
-            eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
-          )
+        const pageOf = (f: OrderSearchFilter) => {
+          let q = searchQuery(db, dialect, f).selectAll('o')
+          if (page.after) {
+            const value =
+              field === 'created' || field === 'updated'
+                ? codec.ts(new Date(page.after.value as number))
+                : page.after.value
+            const id = page.after.id
+            q = q.where((eb) =>
+              eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
+            )
+          }
+          return q.orderBy(`o.${column}`, direction).orderBy('o.id', direction).limit(page.limit)
         }
-        const rows = await q
-          .orderBy(`o.${column}`, direction)
-          .orderBy('o.id', direction)
-          .limit(page.limit)
-          .execute()
-        return rows.map(toOrder)
+        const statuses = filter.statuses
+        if (field === 'created' && statuses && statuses.length > 1 && statuses.length <= MERGED_STATUSES) {
+          // Several statuses, by creation time: one page per status (each one range of the (status,
+          // created_at) index, read in order), merged. Neither database merges ranges of one IN list in
+          // order; this way no status's whole set is read and sorted.
+          const [head, ...rest] = statuses.map((status) =>
+            db.selectFrom(pageOf({ ...filter, statuses: [status] }).as('p')).selectAll(),
+          )
+          const merged = rest.reduce((all, one) => all.unionAll(one), head as NonNullable<typeof head>)
+          const rows = await db
+            .selectFrom(merged.as('m'))
+            .selectAll()
+            .orderBy(`m.${column}`, direction)
+            .orderBy('m.id', direction)
+            .limit(page.limit)
+            .execute()
+          return rows.map(toOrder)
+        }
+        return (await pageOf(filter).execute()).map(toOrder)
       },
       async count(filter) {
         const r = await searchQuery(db, dialect, filter)
@@ -1286,6 +1364,12 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     notes: {
       async insert(n) {
         await db.insertInto('oms_notes').values(noteRow(n)).execute()
+        // The order counts its notes (the "has notes" search filter), in the same transaction.
+        await db
+          .updateTable('oms_orders')
+          .set((eb) => ({ note_count: eb('note_count', '+', 1) }))
+          .where('id', '=', n.orderId)
+          .execute()
       },
       async get(id) {
         const r = await db.selectFrom('oms_notes').selectAll().where('id', '=', id).executeTakeFirst()
@@ -1296,8 +1380,18 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         await db.updateTable('oms_notes').set(rest).where('id', '=', id).execute()
       },
       async delete(id) {
-        const r = await db.deleteFrom('oms_notes').where('id', '=', id).executeTakeFirst()
-        return Number(r.numDeletedRows) > 0
+        const r = await db
+          .deleteFrom('oms_notes')
+          .where('id', '=', id)
+          .returning('order_id')
+          .executeTakeFirst()
+        if (!r) return false
+        await db
+          .updateTable('oms_orders')
+          .set((eb) => ({ note_count: eb('note_count', '-', 1) }))
+          .where('id', '=', r.order_id)
+          .execute()
+        return true
       },
       async listByOrder(orderId, options) {
         let q = db.selectFrom('oms_notes').selectAll().where('order_id', '=', orderId)
