@@ -38,10 +38,12 @@ import type {
   SyncJobsTable,
 } from './database'
 import {
+  AVAILABLE,
   createSqlCounts,
   createSqlInventoryOperations,
   createSqlTransfers,
   insertZeroLevels,
+  lowLevels,
   setLevelSetting,
 } from './inventory-operations-sql'
 import type { ColumnTypes } from './schema'
@@ -1516,15 +1518,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('created_at', '>=', from)
           .where('created_at', '<', to)
         if (stores) holds = holds.where('location_id', 'in', locationsOf(stores))
+        // Stock-out incidents: the items at a location found short in the window (each counts once).
         let shortages = db
           .selectFrom('oms_history')
-          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .select((eb) => eb.fn.count<number | string>('entity_id').distinct().as('n'))
           .where('action', '=', 'inventory_shortage')
           .where('created_at', '>=', from)
           .where('created_at', '<', to)
         if (stores) shortages = shortages.where('store_id', 'in', stores.length ? stores : [''])
-        const available = sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`
-        let low = db.selectFrom('oms_levels').where(available, '<=', f.lowStockAvailable)
+        const available = AVAILABLE
+        let low = lowLevels(db)
         if (stores) low = low.where('location_id', 'in', locationsOf(stores))
         const [g, b, h, sh, lowCount, lowest] = [
           await groups.execute(),
@@ -1533,7 +1536,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           await shortages.executeTakeFirstOrThrow(),
           await low.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
           await low
-            .select(['item_id', 'location_id', available.as('available')])
+            .select(['item_id', 'location_id', available.as('available'), 'reorder_point'])
             .orderBy('available')
             .orderBy('item_id')
             .orderBy('location_id')
@@ -1557,6 +1560,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
               itemId: r.item_id,
               locationId: r.location_id,
               available: Number(r.available),
+              reorderPoint: Number(r.reorder_point),
             })),
           },
         }

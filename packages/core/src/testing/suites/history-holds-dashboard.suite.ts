@@ -229,7 +229,7 @@ export const historyHoldsDashboardSuite: Suite = (target) => {
         from,
         to,
         storeIds: [w.storeId],
-        thresholds: { cancellationRate: 0.2, minOrders: 1, lowStockAvailable: 0 },
+        thresholds: { cancellationRate: 0.2, minOrders: 1 },
       })
       expect(s.orders).toBe(6)
       expect(s.ordersByStatus).toEqual({ cancelled: 3, picked_up: 1, confirmed: 2 })
