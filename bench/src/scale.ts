@@ -99,7 +99,12 @@ const stocked = (i: number, s: number) => {
 const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | null]> = [
   ['oms_orders_updated', 'oms_orders', '(updated_at, id)', null],
   ['oms_orders_total', 'oms_orders', '(total_minor, id)', null],
-  ['oms_orders_assignee', 'oms_orders', '(assignee_id, status, created_at) WHERE assignee_id IS NOT NULL', null],
+  [
+    'oms_orders_assignee',
+    'oms_orders',
+    '(assignee_id, status, created_at) WHERE assignee_id IS NOT NULL',
+    null,
+  ],
   ['oms_orders_created', 'oms_orders', '(created_at, status, currency, total_minor)', '(created_at)'],
   [
     'oms_orders_store_created',
@@ -475,7 +480,8 @@ export async function benchScale(
   const ops = Number(process.env.BENCH_SCALE_CREATE_OPS ?? 1000)
   const roundsOfEach = Number(process.env.BENCH_SCALE_ROUNDS ?? 4)
   const blocks = Array.from({ length: 2 * roundsOfEach }, (_, k) => (k % 4 === 1 || k % 4 === 2) as boolean)
-  const rounds: Array<{ block: number; indexes: boolean; clients: number; perSecond: number; p50: number }> = []
+  const rounds: Array<{ block: number; indexes: boolean; clients: number; perSecond: number; p50: number }> =
+    []
   let current: boolean | null = null
   const setIndexes = async (indexes: boolean) => {
     if (current === indexes) return
@@ -509,7 +515,9 @@ export async function benchScale(
       const withIdx = of(true)
       // pairs: blocks 1–2, 3–4, …: one without and one with, next to each other
       const paired = without.map((w) => {
-        const partner = withIdx.find((x) => Math.floor(x.block / 2) === Math.floor(w.block / 2)) as (typeof rounds)[0]
+        const partner = withIdx.find(
+          (x) => Math.floor(x.block / 2) === Math.floor(w.block / 2),
+        ) as (typeof rounds)[0]
         return (partner.perSecond - w.perSecond) / w.perSecond
       })
       const rates = (rs: typeof rounds) => rs.map((r) => r.perSecond.toFixed(0)).join(' / ')

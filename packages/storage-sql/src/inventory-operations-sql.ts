@@ -348,10 +348,7 @@ export function createSqlInventoryOperations(
       return r ? level(r) : null
     },
     async listLow(filter) {
-      let q = lowLevels(db)
-        .selectAll()
-        .orderBy('item_id')
-        .orderBy('location_id')
+      let q = lowLevels(db).selectAll().orderBy('item_id').orderBy('location_id')
       if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
       if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
       if (filter.limit !== undefined) q = q.limit(filter.limit)

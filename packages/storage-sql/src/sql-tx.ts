@@ -346,6 +346,46 @@ const SORT_COLUMNS = {
   number: 'number',
 } as const
 
+/** A search word is looked up as its list of terms when it begins at most this many distinct terms. */
+const MAX_EXPANDED_TERMS = 64
+
+/**
+ * The distinct terms each search word begins (a skip scan of the term index: one seek per term), for
+ * the words that begin at most `MAX_EXPANDED_TERMS`; the others stay prefix ranges.
+ */
+async function expandWords(
+  db: Db,
+  dialect: SqlDialect,
+  words: readonly string[],
+): Promise<Map<string, readonly string[]>> {
+  const table = sql.table(dialect.schema ? `${dialect.schema}.oms_order_terms` : 'oms_order_terms')
+  const out = new Map<string, readonly string[]>()
+  for (const word of words) {
+    const end = `${word}${PREFIX_END}`
+    const r = await sql<{ term: string }>`with recursive k(term) as (
+        select min(term) from ${table} where term >= ${word} and term < ${end}
+        union all
+        select (select min(x.term) from ${table} x where x.term > k.term and x.term < ${end}) from k
+        where k.term is not null
+      )
+      select term from k where term is not null limit ${MAX_EXPANDED_TERMS + 1}`.execute(db)
+    if (r.rows.length <= MAX_EXPANDED_TERMS)
+      out.set(
+        word,
+        r.rows.map((row) => row.term),
+      )
+  }
+  return out
+}
+
+/**
+ * The creation-time windows a text search newest first tries, in days back from where the page starts:
+ * the first that fills the page answers it (its orders are the newest of the whole result), the last is
+ * the whole range.
+ */
+const SEARCH_WINDOW_DAYS = [1, 7, 31, null] as const
+const DAY_MS = 86_400_000
+
 /** Up to this many statuses, a search by creation time merges one page per status (see `search`). */
 const MERGED_STATUSES = 6
 
@@ -356,7 +396,12 @@ const PREFIX_END = '\u{10FFFF}'
  * The orders matching a search, as `oms_orders as o`: every criterion in the WHERE clause, the text
  * words as prefix ranges on the term table, notes and fulfillments as EXISTS.
  */
-function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
+function searchQuery(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  expanded?: ReadonlyMap<string, readonly string[]>,
+) {
   const { codec } = dialect
   let q = db.selectFrom('oms_orders as o')
   const reach = f.reach
@@ -402,34 +447,29 @@ function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
   if (f.updatedTo) q = q.where('o.updated_at', '<', codec.ts(f.updatedTo))
   if (f.totalMin !== undefined) q = q.where('o.total_minor', '>=', f.totalMin)
   if (f.totalMax !== undefined) q = q.where('o.total_minor', '<=', f.totalMax)
-  const [first, ...others] = f.words ?? []
-  if (first !== undefined) {
-    // The orders having every word, found in the term table alone: the rows of the first word, narrowed
-    // by store and creation time on the term rows themselves (one range of the (store, term, created)
-    // index when the search names its stores), each checked for the other words on the (order, term)
-    // index. Only the matching orders are read from the order table.
+  if (f.words?.length) {
+    // The orders having every word, found in the term table alone. Each word is its list of terms when
+    // it was expanded (equality: one seek per term on the (store, term, created) index, the creation time
+    // a bound of it), else its prefix range; the term rows are narrowed by store and creation time
+    // themselves, and the words' order sets intersected there. Only the matching orders are read.
     const stores = f.storeIds ?? (reach && reach.customerId === null ? reach.storeIds : undefined)
-    q = q.where('o.id', 'in', (eb) => {
-      let t = eb
-        .selectFrom('oms_order_terms as t')
-        .select('t.order_id')
-        .where('t.term', '>=', first)
-        .where('t.term', '<', `${first}${PREFIX_END}`)
+    const wordRows = (word: string) => {
+      let t = db.selectFrom('oms_order_terms as t').select('t.order_id')
+      const terms = expanded?.get(word)
+      t = terms
+        ? terms.length
+          ? t.where('t.term', 'in', terms)
+          : t.where(sql.lit(false))
+        : t.where('t.term', '>=', word).where('t.term', '<', `${word}${PREFIX_END}`)
       if (stores) t = stores.length ? t.where('t.store_id', 'in', [...stores]) : t.where(sql.lit(false))
       if (f.createdFrom) t = t.where('t.created_at', '>=', codec.ts(f.createdFrom))
       if (f.createdTo) t = t.where('t.created_at', '<', codec.ts(f.createdTo))
-      for (const word of others)
-        t = t.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('oms_order_terms as u')
-              .select(sql.lit(1).as('one'))
-              .whereRef('u.order_id', '=', 't.order_id')
-              .where('u.term', '>=', word)
-              .where('u.term', '<', `${word}${PREFIX_END}`),
-          ),
-        )
       return t
-    })
+    }
+    const [first, ...others] = f.words
+    q = q.where('o.id', 'in', () =>
+      others.reduce((all, word) => all.intersect(wordRows(word)), wordRows(first as string)),
+    )
   }
   // The note count is kept on the order: "has notes" is a partial index of the noted orders.
   if (f.hasNotes !== undefined) q = q.where(sql<boolean>`o.note_count ${sql.raw(f.hasNotes ? '>' : '=')} 0`)
@@ -1227,8 +1267,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async search(filter, page) {
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
+        const expanded = filter.words?.length ? await expandWords(db, dialect, filter.words) : undefined
         const pageOf = (f: OrderSearchFilter) => {
-          let q = searchQuery(db, dialect, f).selectAll('o')
+          let q = searchQuery(db, dialect, f, expanded).selectAll('o')
           if (page.after) {
             const value =
               field === 'created' || field === 'updated'
@@ -1259,10 +1300,36 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             .execute()
           return rows.map(toOrder)
         }
+        if (filter.words?.length && field === 'created' && direction === 'desc') {
+          // Text newest first: the words' order sets are intersected in the term table, which costs what
+          // the sets hold. Narrowed to a window of recent orders first (the last day before the page
+          // starts, then a week, a month), the sets are small; a window that fills the page holds the
+          // newest matches of all, so the page is the same as over the whole range.
+          let top: number
+          if (page.after) top = page.after.value as number
+          else {
+            const r = await db
+              .selectFrom('oms_orders')
+              .select((eb) => eb.fn.max('created_at').as('top'))
+              .executeTakeFirst()
+            if (!r || r.top === null) return []
+            top = readTs(r.top as Date | number | string).getTime()
+          }
+          for (const days of SEARCH_WINDOW_DAYS) {
+            const start = days === null ? null : new Date(top - days * DAY_MS)
+            const narrowed =
+              start && !(filter.createdFrom && filter.createdFrom >= start)
+                ? { ...filter, createdFrom: start }
+                : filter
+            const rows = await pageOf(narrowed).execute()
+            if (rows.length >= page.limit || narrowed === filter) return rows.map(toOrder)
+          }
+        }
         return (await pageOf(filter).execute()).map(toOrder)
       },
       async count(filter) {
-        const r = await searchQuery(db, dialect, filter)
+        const expanded = filter.words?.length ? await expandWords(db, dialect, filter.words) : undefined
+        const r = await searchQuery(db, dialect, filter, expanded)
           .select((eb) => eb.fn.countAll<number | string>().as('n'))
           .executeTakeFirstOrThrow()
         return Number(r.n)

@@ -216,7 +216,8 @@ export class DashboardService {
         kind: 'low_stock',
         message: `${figures.lowStock.rows} item(s) at a location at or below their reorder point`,
         rows: figures.lowStock.rows,
-        lowest: figures.lowStock.lowest,
+        // available as inventory reports it: never below zero (a shortage is reported as such)
+        lowest: figures.lowStock.lowest.map((l) => ({ ...l, available: Math.max(0, l.available) })),
       })
     for (const pos of (await this.#posHealth?.()) ?? []) {
       if (pos.healthy) continue

@@ -15,8 +15,8 @@ import type {
   Transfer,
 } from '../domain/schemas'
 import { emptyLevel, remainingOf } from '../domain/schemas'
-import { isLow } from '../inventory/low-stock'
 import { StorageClosedError } from '../errors/storage-error'
+import { isLow } from '../inventory/low-stock'
 import { compareForSort, isAfter, searchTermsOf } from '../order/order-search'
 import type {
   DashboardFigures,
