@@ -568,25 +568,25 @@ async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
   await db.schema
     .createIndex('oms_orders_noted')
     .on('oms_orders')
-    .columns(['created_at', 'store_id'])
+    .columns(['created_at', 'id', 'store_id'])
     .where(sql.ref('note_count'), '>', sql.lit(0))
     .execute()
   await db.schema
     .createIndex('oms_orders_sync_failed')
     .on('oms_orders')
-    .columns(['created_at', 'store_id'])
+    .columns(['created_at', 'id', 'store_id'])
     .where(sql.ref('pos_sync_state'), '=', sql.lit('failed'))
     .execute()
   await db.schema
     .createIndex('oms_orders_status_created')
     .on('oms_orders')
-    .columns(['status', 'created_at'])
+    .columns(['status', 'created_at', 'id'])
     .execute()
   await db.schema.dropIndex('oms_orders_assignee').execute()
   await db.schema
     .createIndex('oms_orders_assignee')
     .on('oms_orders')
-    .columns(['assignee_id', 'status', 'created_at'])
+    .columns(['assignee_id', 'status', 'created_at', 'id'])
     .where(sql.ref('assignee_id'), 'is not', null)
     .execute()
 }

@@ -213,6 +213,113 @@ export const primitivesSuite: Suite = (target, options) =>
       expect((await s.transaction((tx) => tx.orders.getByNumber(order.number)))?.id).toBe(order.id)
     })
 
+    test('updateMany writes every field an order write changes and keeps the search terms in step, as update does', async () => {
+      const s = storage()
+      const store = uid('store')
+      const token = uid('t')
+        .toLowerCase()
+        .replaceAll(/[^a-z0-9]/g, '')
+      const order = (k: number, over: Partial<Order> = {}): Order => ({
+        id: uid('order'),
+        number: `ORD-${token}-${k}`,
+        channel: 'kiosk',
+        flow: 'pickup',
+        storeId: store,
+        locationId: 'l',
+        customerId: `cust-${token}-${k}`,
+        lines: [
+          {
+            id: 'l1',
+            itemId: 'i',
+            sku: `SKU-${token}-${k}`,
+            name: `Old${token} Flower`,
+            quantity: 1,
+            unitPriceMinor: 100,
+            discountMinor: 0,
+            taxMinor: 0,
+            totalMinor: 100,
+          },
+        ],
+        totals: {
+          subtotalMinor: 100,
+          discountMinor: 0,
+          taxMinor: 0,
+          shippingMinor: 0,
+          totalMinor: 100,
+          currency: 'USD',
+        },
+        paymentStatus: 'unpaid',
+        status: 'payment_pending',
+        cancellationReason: null,
+        packedQuantity: 0,
+        assigneeId: null,
+        posSyncState: null,
+        version: 1,
+        externalIds: {},
+        attributes: {},
+        idempotencyKey: null,
+        createdAt: new Date(now.getTime() + k),
+        updatedAt: now,
+        ...over,
+      })
+      const [a, b, c, d] = [order(1), order(2), order(3), order(4)] as [Order, Order, Order, Order]
+      await s.transaction(async (tx) => {
+        for (const o of [a, b, c, d]) await tx.orders.insert(o)
+      })
+      const find = (text: string) =>
+        s.transaction(async (tx) =>
+          (
+            await tx.orders.search(
+              { storeIds: [store], words: text.toLowerCase().split(' ') },
+              { sort: { field: 'created', direction: 'desc' }, limit: 10 },
+            )
+          ).map((o) => o.number),
+        )
+      // a: new lines, customer, external id, assignee, sync state; b: status only; c: a stale version
+      const line = a.lines[0] as Order['lines'][number]
+      const a2: Order = {
+        ...a,
+        customerId: `newcust-${token}`,
+        lines: [{ ...line, sku: `NEWSKU-${token}`, name: `New${token} Vape`, quantity: 2, totalMinor: 200 }],
+        totals: { ...a.totals, subtotalMinor: 200, totalMinor: 200 },
+        externalIds: { treez: `TZ-${token}` },
+        assigneeId: 'staff-1',
+        posSyncState: 'synced',
+        status: 'confirmed',
+        paymentStatus: 'paid',
+        version: 2,
+      }
+      const b2: Order = { ...b, status: 'confirmed', paymentStatus: 'paid', version: 2 }
+      const c2: Order = { ...c, externalIds: { treez: `TZC-${token}` }, version: 2 }
+      const written = await s.transaction((tx) =>
+        tx.orders.updateMany([
+          { order: a2, expectedVersion: 1 },
+          { order: b2, expectedVersion: 1 },
+          { order: c2, expectedVersion: 7 },
+        ]),
+      )
+      expect(written).toBe(2)
+      expect(await s.transaction((tx) => tx.orders.get(a.id))).toEqual(a2)
+      expect(await s.transaction((tx) => tx.orders.get(b.id))).toEqual(b2)
+      expect(await s.transaction((tx) => tx.orders.get(c.id))).toEqual(c)
+      expect(await find(`TZ-${token}`)).toEqual([a.number])
+      expect(await find(`NEWSKU-${token}`)).toEqual([a.number])
+      expect(await find(`newcust-${token}`)).toEqual([a.number])
+      expect(await find(`New${token} vape`)).toEqual([a.number])
+      expect(await find(`SKU-${token}-1`)).toEqual([])
+      expect(await find(`cust-${token}-1`)).toEqual([])
+      // b's terms are untouched, c (not written) keeps its old terms and gains none
+      expect(await find(`SKU-${token}-2`)).toEqual([b.number])
+      expect(await find(`TZC-${token}`)).toEqual([])
+      expect(await find(`Old${token}`)).toEqual([d.number, c.number, b.number])
+      // update: the same for one order
+      const d2: Order = { ...d, externalIds: { dutchie: `DU-${token}` }, customerId: null, version: 2 }
+      expect(await s.transaction((tx) => tx.orders.update(d2, 1))).toBe(true)
+      expect(await find(`DU-${token}`)).toEqual([d.number])
+      expect(await find(`cust-${token}-4`)).toEqual([])
+      expect(await find(`Old${token} flower`)).toEqual([d.number, c.number, b.number])
+    })
+
     test('outbox claims lease events, one per aggregate at a time, in order', async () => {
       const s = storage()
       const a = uid('agg')
