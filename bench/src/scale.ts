@@ -82,7 +82,10 @@ const itemId = (i: number) => `bench-item-${String(i).padStart(3, '0')}`
 const itemSku = (i: number) => `PK-${String(i).padStart(4, '0')}`
 const itemName = (i: number) => `${STRAINS[Math.floor(i / FORMS.length)]} ${FORMS[i % FORMS.length]}`
 const itemPrice = (i: number) => 1500 + ((i * 37) % 50) * 100
-/** About 1 % of the (item, store) rows run low: the dashboard's low-stock alert has something to say. */
+/**
+ * About 1 % of the (item, store) rows run low (every row is watched with a reorder point of 10): the
+ * dashboard's low-stock alert has something to say.
+ */
 const isLow = (i: number, s: number) => (i * 7 + s) % 97 === 0
 /** An item with stock at store `s`, near index `i`. */
 const stocked = (i: number, s: number) => {
@@ -114,7 +117,12 @@ const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | n
   ],
   ['oms_orders_status_created', 'oms_orders', '(status, created_at, id)', null],
   ['oms_orders_noted', 'oms_orders', '(created_at, id, store_id) WHERE note_count > 0', null],
-  ['oms_orders_sync_failed', 'oms_orders', "(created_at, id, store_id) WHERE pos_sync_state = 'failed'", null],
+  [
+    'oms_orders_sync_failed',
+    'oms_orders',
+    "(created_at, id, store_id) WHERE pos_sync_state = 'failed'",
+    null,
+  ],
   ['oms_reservations_created', 'oms_reservations', '(created_at, id, location_id, status)', null],
   ['oms_history_action', 'oms_history', '(action, seq)', null],
   ['oms_history_actor', 'oms_history', '(actor_id, seq)', null],
@@ -259,11 +267,13 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
     for (const i of items) {
       // about 1 % of the rows run low
       const onHand = isLow(i, s) ? (i + s) % 3 : 1_000_000_000
-      levelRows.push(`(${q(itemId(i))}, ${q(location(s))}, ${onHand}, 0, 0, 0, 0, 0, 1, ${ts(String(now))})`)
+      levelRows.push(
+        `(${q(itemId(i))}, ${q(location(s))}, ${onHand}, 0, 0, 0, 0, 0, 10, 1, ${ts(String(now))})`,
+      )
     }
   for (let k = 0; k < levelRows.length; k += 2000)
     await sql.exec(
-      `INSERT INTO oms_levels (item_id, location_id, on_hand, reserved, damaged, quarantine, incoming, safety_stock, version, updated_at) VALUES ${levelRows.slice(k, k + 2000).join(', ')}`,
+      `INSERT INTO oms_levels (item_id, location_id, on_hand, reserved, damaged, quarantine, incoming, safety_stock, reorder_point, version, updated_at) VALUES ${levelRows.slice(k, k + 2000).join(', ')}`,
     )
   // a staging table of per-order draws: store (skewed), channel, age, status, lines, customer, assignee…
   await sql.exec('DROP TABLE IF EXISTS bench_seed')

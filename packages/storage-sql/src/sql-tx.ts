@@ -1315,6 +1315,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             if (!r || r.top === null) return []
             top = readTs(r.top as Date | number | string).getTime()
           }
+          if (filter.createdTo) top = Math.min(top, filter.createdTo.getTime())
           for (const days of SEARCH_WINDOW_DAYS) {
             const start = days === null ? null : new Date(top - days * DAY_MS)
             const narrowed =
