@@ -200,11 +200,19 @@ for (const open of backends) {
     await forSync.close()
   }
   if (scaleOrders > 0) {
-    const big = await open()
+    // BENCH_SCALE_REUSE_SQLITE / BENCH_SCALE_REUSE_PG: measure a database kept by an earlier run (no seeding)
+    const reuse =
+      (backend.dialect === 'sqlite' ? process.env.BENCH_SCALE_REUSE_SQLITE : process.env.BENCH_SCALE_REUSE_PG) ||
+      undefined
+    const big = reuse
+      ? backend.dialect === 'sqlite'
+        ? await openSqlite(reuse)
+        : await openPg(PG_URL, 16, reuse)
+      : await open()
     console.log(
       `${big.name}: ${scaleOrders.toLocaleString('en-US')} orders — searches, dashboard, creation with and without the search indexes`,
     )
-    await benchScale(big, PG_URL, scaleOrders, scale)
+    await benchScale(big, PG_URL, scaleOrders, scale, reuse !== undefined)
     // BENCH_SCALE_KEEP=1 leaves the seeded database in place (for looking at plans by hand)
     if (process.env.BENCH_SCALE_KEEP === '1') console.log(`  kept: ${big.file ?? big.table('oms_orders')}`)
     else await big.close()

@@ -468,11 +468,12 @@ export async function benchScale(
   url: string,
   n: number,
   out: { figures: string[]; throughput: string[]; plans: string[] },
+  seeded = false,
 ): Promise<void> {
   const now = Date.now()
   const { sql, explainDb, dialect, captured } = await sqlFor(backend, url)
   const t0 = performance.now()
-  await seed(backend, sql, n, now)
+  if (!seeded) await seed(backend, sql, n, now)
   console.log(`  seeded ${n} orders (set-based) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   /** After bulk writes: SQLite folds the WAL back into the database (else every read walks a huge WAL). */
   const settle = async () => {

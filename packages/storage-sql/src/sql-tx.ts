@@ -378,6 +378,28 @@ async function expandWords(
   return out
 }
 
+/** A word with fewer term rows than this (in the search's stores and range) is intersected directly. */
+const RARE_WORD_ROWS = 2000
+
+/** Whether one of the words has few term rows: the intersection is small, no window is needed. */
+async function someWordIsRare(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  words: readonly string[],
+  expanded: ReadonlyMap<string, readonly string[]> | undefined,
+): Promise<boolean> {
+  for (const word of words) {
+    const few = wordRows(db, dialect, f, word, expanded).select('t.order_id').limit(RARE_WORD_ROWS)
+    const r = await db
+      .selectFrom(few.as('x'))
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow()
+    if (Number(r.n) < RARE_WORD_ROWS) return true
+  }
+  return false
+}
+
 /**
  * The creation-time windows a text search newest first tries, in days back from where the page starts:
  * the first that fills the page answers it (its orders are the newest of the whole result), the last is
@@ -396,11 +418,95 @@ const PREFIX_END = '\u{10FFFF}'
  * The orders matching a search, as `oms_orders as o`: every criterion in the WHERE clause, the text
  * words as prefix ranges on the term table, notes and fulfillments as EXISTS.
  */
+/** A page's end of a text search read from the term rows alone (see `wordMatches`). */
+interface TermPage {
+  direction: 'asc' | 'desc'
+  limit: number
+  after?: { value: number; id: string } | undefined
+}
+
+/** The stores a search's term rows can be narrowed to: its stores, within a store-only reach. */
+function termStores(f: OrderSearchFilter): readonly string[] | undefined {
+  const reach = f.reach && f.reach.customerId === null ? f.reach.storeIds : undefined
+  if (f.storeIds && reach) return f.storeIds.filter((s) => reach.includes(s))
+  return f.storeIds ?? reach
+}
+
+/** One word's term rows (its expanded terms, else its prefix range), narrowed by store and time. */
+function wordRows(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  word: string,
+  expanded: ReadonlyMap<string, readonly string[]> | undefined,
+) {
+  const { codec } = dialect
+  let t = db.selectFrom('oms_order_terms as t')
+  const terms = expanded?.get(word)
+  t = terms
+    ? terms.length
+      ? t.where('t.term', 'in', terms)
+      : t.where(sql.lit(false))
+    : t.where('t.term', '>=', word).where('t.term', '<', `${word}${PREFIX_END}`)
+  const stores = termStores(f)
+  if (stores) t = stores.length ? t.where('t.store_id', 'in', [...stores]) : t.where(sql.lit(false))
+  if (f.createdFrom) t = t.where('t.created_at', '>=', codec.ts(f.createdFrom))
+  if (f.createdTo) t = t.where('t.created_at', '<', codec.ts(f.createdTo))
+  return t
+}
+
+/**
+ * The ids of the orders having every word, from the term table alone. Each word is its list of terms when
+ * it was expanded (equality: one seek per term on the (store, term, created) index, the creation time a
+ * bound of it), else its prefix range; the term rows are narrowed by store and creation time themselves,
+ * and the words' order sets intersected there. With `top` (a search by creation time with no criterion
+ * outside the term rows), the page is cut there too — the term rows carry the creation time — so only
+ * the page's orders are read from the order table.
+ */
+function wordMatches(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  words: readonly string[],
+  expanded: ReadonlyMap<string, readonly string[]> | undefined,
+  top: TermPage | undefined,
+) {
+  const [first, ...others] = words as [string, ...string[]]
+  const rows = (word: string) => wordRows(db, dialect, f, word, expanded).select('t.order_id')
+  if (!top) return others.reduce((all, word) => all.intersect(rows(word)), rows(first))
+  let t = wordRows(db, dialect, f, first, expanded).select(['t.order_id', 't.created_at'])
+  for (const word of others) t = t.where('t.order_id', 'in', rows(word))
+  const after = top.after
+  if (after)
+    t = t.where((eb) =>
+      eb(
+        eb.refTuple('t.created_at', 't.order_id'),
+        top.direction === 'desc' ? '<' : '>',
+        eb.tuple(dialect.codec.ts(new Date(after.value)), after.id),
+      ),
+    )
+  const page = t
+    .distinct()
+    .orderBy('t.created_at', top.direction)
+    .orderBy('t.order_id', top.direction)
+    .limit(top.limit)
+  return db.selectFrom(page.as('w')).select('w.order_id')
+}
+
+/** Whether a search's criteria are all on the term rows (words, stores, creation range, a store reach). */
+const onTermRowsOnly = (f: OrderSearchFilter) =>
+  (!f.reach || f.reach.customerId === null) &&
+  Object.entries(f).every(
+    ([key, value]) =>
+      value === undefined || ['words', 'storeIds', 'createdFrom', 'createdTo', 'reach'].includes(key),
+  )
+
 function searchQuery(
   db: Db,
   dialect: SqlDialect,
   f: OrderSearchFilter,
   expanded?: ReadonlyMap<string, readonly string[]>,
+  top?: TermPage,
 ) {
   const { codec } = dialect
   let q = db.selectFrom('oms_orders as o')
@@ -448,28 +554,8 @@ function searchQuery(
   if (f.totalMin !== undefined) q = q.where('o.total_minor', '>=', f.totalMin)
   if (f.totalMax !== undefined) q = q.where('o.total_minor', '<=', f.totalMax)
   if (f.words?.length) {
-    // The orders having every word, found in the term table alone. Each word is its list of terms when
-    // it was expanded (equality: one seek per term on the (store, term, created) index, the creation time
-    // a bound of it), else its prefix range; the term rows are narrowed by store and creation time
-    // themselves, and the words' order sets intersected there. Only the matching orders are read.
-    const stores = f.storeIds ?? (reach && reach.customerId === null ? reach.storeIds : undefined)
-    const wordRows = (word: string) => {
-      let t = db.selectFrom('oms_order_terms as t').select('t.order_id')
-      const terms = expanded?.get(word)
-      t = terms
-        ? terms.length
-          ? t.where('t.term', 'in', terms)
-          : t.where(sql.lit(false))
-        : t.where('t.term', '>=', word).where('t.term', '<', `${word}${PREFIX_END}`)
-      if (stores) t = stores.length ? t.where('t.store_id', 'in', [...stores]) : t.where(sql.lit(false))
-      if (f.createdFrom) t = t.where('t.created_at', '>=', codec.ts(f.createdFrom))
-      if (f.createdTo) t = t.where('t.created_at', '<', codec.ts(f.createdTo))
-      return t
-    }
-    const [first, ...others] = f.words
-    q = q.where('o.id', 'in', () =>
-      others.reduce((all, word) => all.intersect(wordRows(word)), wordRows(first as string)),
-    )
+    const words = f.words
+    q = q.where('o.id', 'in', () => wordMatches(db, dialect, f, words, expanded, top))
   }
   // The note count is kept on the order: "has notes" is a partial index of the noted orders.
   if (f.hasNotes !== undefined) q = q.where(sql<boolean>`o.note_count ${sql.raw(f.hasNotes ? '>' : '=')} 0`)
@@ -1268,8 +1354,12 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
         const expanded = filter.words?.length ? await expandWords(db, dialect, filter.words) : undefined
+        const byTerms = field === 'created' && !!filter.words?.length && onTermRowsOnly(filter)
         const pageOf = (f: OrderSearchFilter) => {
-          let q = searchQuery(db, dialect, f, expanded).selectAll('o')
+          const top = byTerms
+            ? { direction, limit: page.limit, after: page.after as TermPage['after'] }
+            : undefined
+          let q = searchQuery(db, dialect, f, expanded, top).selectAll('o')
           if (page.after) {
             const value =
               field === 'created' || field === 'updated'
@@ -1300,7 +1390,12 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             .execute()
           return rows.map(toOrder)
         }
-        if (filter.words?.length && field === 'created' && direction === 'desc') {
+        if (
+          filter.words?.length &&
+          field === 'created' &&
+          direction === 'desc' &&
+          !(await someWordIsRare(db, dialect, filter, filter.words, expanded))
+        ) {
           // Text newest first: the words' order sets are intersected in the term table, which costs what
           // the sets hold. Narrowed to a window of recent orders first (the last day before the page
           // starts, then a week, a month), the sets are small; a window that fills the page holds the
