@@ -202,8 +202,9 @@ for (const open of backends) {
   if (scaleOrders > 0) {
     // BENCH_SCALE_REUSE_SQLITE / BENCH_SCALE_REUSE_PG: measure a database kept by an earlier run (no seeding)
     const reuse =
-      (backend.dialect === 'sqlite' ? process.env.BENCH_SCALE_REUSE_SQLITE : process.env.BENCH_SCALE_REUSE_PG) ||
-      undefined
+      (backend.dialect === 'sqlite'
+        ? process.env.BENCH_SCALE_REUSE_SQLITE
+        : process.env.BENCH_SCALE_REUSE_PG) || undefined
     const big = reuse
       ? backend.dialect === 'sqlite'
         ? await openSqlite(reuse)

@@ -108,11 +108,11 @@ const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | n
     '(assignee_id, status, created_at, id) WHERE assignee_id IS NOT NULL',
     null,
   ],
-  ['oms_orders_created', 'oms_orders', '(created_at, status, currency, total_minor)', '(created_at)'],
+  ['oms_orders_created', 'oms_orders', '(created_at, status, currency, total_minor, id)', '(created_at)'],
   [
     'oms_orders_store_created',
     'oms_orders',
-    '(store_id, created_at, status, currency, total_minor)',
+    '(store_id, created_at, status, currency, total_minor, id)',
     '(store_id, created_at)',
   ],
   ['oms_orders_status_created', 'oms_orders', '(status, created_at, id)', null],

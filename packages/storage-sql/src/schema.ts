@@ -582,6 +582,20 @@ async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
     .on('oms_orders')
     .columns(['status', 'created_at', 'id'])
     .execute()
+  // The creation-time indexes end in the id: a page by total within a creation range takes its ids from
+  // them alone before reading its orders.
+  await db.schema.dropIndex('oms_orders_created').execute()
+  await db.schema
+    .createIndex('oms_orders_created')
+    .on('oms_orders')
+    .columns(['created_at', 'status', 'currency', 'total_minor', 'id'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_store_created').execute()
+  await db.schema
+    .createIndex('oms_orders_store_created')
+    .on('oms_orders')
+    .columns(['store_id', 'created_at', 'status', 'currency', 'total_minor', 'id'])
+    .execute()
   await db.schema.dropIndex('oms_orders_assignee').execute()
   await db.schema
     .createIndex('oms_orders_assignee')

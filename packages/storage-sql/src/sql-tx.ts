@@ -349,55 +349,59 @@ const SORT_COLUMNS = {
 /** A search word is looked up as its list of terms when it begins at most this many distinct terms. */
 const MAX_EXPANDED_TERMS = 64
 
+/** A word with fewer term rows than this (in the search's stores and range) is intersected directly. */
+const RARE_WORD_ROWS = 2000
+
+/** What `expandWords` learnt of a search's words. */
+interface ExpandedWords {
+  /** The distinct terms each word begins, for the words that begin at most `MAX_EXPANDED_TERMS`. */
+  terms: Map<string, readonly string[]>
+  /** Whether some word has fewer than `RARE_WORD_ROWS` term rows in the search's stores and range. */
+  rare: boolean
+  /** The newest order's creation time (epoch ms), null without orders. */
+  top: number | null
+}
+
 /**
- * The distinct terms each search word begins (a skip scan of the term index: one seek per term), for
- * the words that begin at most `MAX_EXPANDED_TERMS`; the others stay prefix ranges.
+ * One statement per word: the distinct terms it begins (a skip scan of the term index, one seek per
+ * term), how many term rows it has in the search's stores and range (counted up to `RARE_WORD_ROWS`),
+ * and (with the first word) the newest order's creation time.
  */
 async function expandWords(
   db: Db,
   dialect: SqlDialect,
+  f: OrderSearchFilter,
   words: readonly string[],
-): Promise<Map<string, readonly string[]>> {
+): Promise<ExpandedWords> {
   const table = sql.table(dialect.schema ? `${dialect.schema}.oms_order_terms` : 'oms_order_terms')
-  const out = new Map<string, readonly string[]>()
-  for (const word of words) {
+  const out: ExpandedWords = { terms: new Map(), rare: false, top: null }
+  for (const [i, word] of words.entries()) {
     const end = `${word}${PREFIX_END}`
-    const r = await sql<{ term: string }>`with recursive k(term) as (
+    const rows = wordRows(db, dialect, f, word, undefined).select('t.order_id').limit(RARE_WORD_ROWS)
+    const count = db.selectFrom(rows.as('x')).select((eb) => eb.fn.countAll<number | string>().as('n'))
+    const top =
+      i === 0 ? db.selectFrom('oms_orders').select((eb) => eb.fn.max('created_at').as('top')) : sql`null`
+    const r = await sql<{
+      term: string | null
+      n: number | string | null
+      top: unknown
+    }>`with recursive k(term) as (
         select min(term) from ${table} where term >= ${word} and term < ${end}
         union all
         select (select min(x.term) from ${table} x where x.term > k.term and x.term < ${end}) from k
         where k.term is not null
       )
-      select term from k where term is not null limit ${MAX_EXPANDED_TERMS + 1}`.execute(db)
-    if (r.rows.length <= MAX_EXPANDED_TERMS)
-      out.set(
-        word,
-        r.rows.map((row) => row.term),
-      )
+      select e.term, null as n, null as top
+      from (select term from k where term is not null limit ${MAX_EXPANDED_TERMS + 1}) e
+      union all select null, (${count}), (${top})`.execute(db)
+    const terms = r.rows.filter((row) => row.term !== null).map((row) => row.term as string)
+    const summary = r.rows.find((row) => row.term === null)
+    if (terms.length <= MAX_EXPANDED_TERMS) out.terms.set(word, terms)
+    if (Number(summary?.n ?? 0) < RARE_WORD_ROWS) out.rare = true
+    if (i === 0 && summary?.top !== null && summary?.top !== undefined)
+      out.top = readTs(summary.top as Date | number | string).getTime()
   }
   return out
-}
-
-/** A word with fewer term rows than this (in the search's stores and range) is intersected directly. */
-const RARE_WORD_ROWS = 2000
-
-/** Whether one of the words has few term rows: the intersection is small, no window is needed. */
-async function someWordIsRare(
-  db: Db,
-  dialect: SqlDialect,
-  f: OrderSearchFilter,
-  words: readonly string[],
-  expanded: ReadonlyMap<string, readonly string[]> | undefined,
-): Promise<boolean> {
-  for (const word of words) {
-    const few = wordRows(db, dialect, f, word, expanded).select('t.order_id').limit(RARE_WORD_ROWS)
-    const r = await db
-      .selectFrom(few.as('x'))
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow()
-    if (Number(r.n) < RARE_WORD_ROWS) return true
-  }
-  return false
 }
 
 /**
@@ -1353,8 +1357,11 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async search(filter, page) {
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
-        const expanded = filter.words?.length ? await expandWords(db, dialect, filter.words) : undefined
+        const words = filter.words?.length ? await expandWords(db, dialect, filter, filter.words) : undefined
+        const expanded = words?.terms
         const byTerms = field === 'created' && !!filter.words?.length && onTermRowsOnly(filter)
+        const lateRows =
+          field === 'total' && !filter.words?.length && !!(filter.createdFrom || filter.createdTo)
         const pageOf = (f: OrderSearchFilter) => {
           const top = byTerms
             ? { direction, limit: page.limit, after: page.after as TermPage['after'] }
@@ -1370,7 +1377,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
               eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
             )
           }
-          return q.orderBy(`o.${column}`, direction).orderBy('o.id', direction).limit(page.limit)
+          q = q.orderBy(`o.${column}`, direction).orderBy('o.id', direction).limit(page.limit)
+          if (!lateRows) return q
+          // By total within a creation range: the page's ids first, from the creation-time indexes alone
+          // (they hold the store, the total and the id), then only those orders read.
+          return db
+            .selectFrom('oms_orders as o')
+            .selectAll('o')
+            .where('o.id', 'in', q.clearSelect().select('o.id'))
+            .orderBy(`o.${column}`, direction)
+            .orderBy('o.id', direction)
         }
         const statuses = filter.statuses
         if (field === 'created' && statuses && statuses.length > 1 && statuses.length <= MERGED_STATUSES) {
@@ -1390,26 +1406,13 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             .execute()
           return rows.map(toOrder)
         }
-        if (
-          filter.words?.length &&
-          field === 'created' &&
-          direction === 'desc' &&
-          !(await someWordIsRare(db, dialect, filter, filter.words, expanded))
-        ) {
+        if (filter.words?.length && field === 'created' && direction === 'desc' && words && !words.rare) {
           // Text newest first: the words' order sets are intersected in the term table, which costs what
           // the sets hold. Narrowed to a window of recent orders first (the last day before the page
           // starts, then a week, a month), the sets are small; a window that fills the page holds the
           // newest matches of all, so the page is the same as over the whole range.
-          let top: number
-          if (page.after) top = page.after.value as number
-          else {
-            const r = await db
-              .selectFrom('oms_orders')
-              .select((eb) => eb.fn.max('created_at').as('top'))
-              .executeTakeFirst()
-            if (!r || r.top === null) return []
-            top = readTs(r.top as Date | number | string).getTime()
-          }
+          if (!page.after && words.top === null) return []
+          let top = page.after ? (page.after.value as number) : (words.top as number)
           if (filter.createdTo) top = Math.min(top, filter.createdTo.getTime())
           for (const days of SEARCH_WINDOW_DAYS) {
             const start = days === null ? null : new Date(top - days * DAY_MS)
@@ -1424,7 +1427,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         return (await pageOf(filter).execute()).map(toOrder)
       },
       async count(filter) {
-        const expanded = filter.words?.length ? await expandWords(db, dialect, filter.words) : undefined
+        const expanded = filter.words?.length
+          ? (await expandWords(db, dialect, filter, filter.words)).terms
+          : undefined
         const r = await searchQuery(db, dialect, filter, expanded)
           .select((eb) => eb.fn.countAll<number | string>().as('n'))
           .executeTakeFirstOrThrow()
