@@ -917,7 +917,8 @@ export async function applyOrderEvents(
         case 'refundPayment':
           if (ctx.payments) {
             // Recorded here, carried out by the provider after commit (void, or a refund of the lines).
-            const returned = await returnedLinesOf(tx, order, event.data)
+            const returned =
+              event.type === 'refund.process' ? await returnedLinesOf(tx, order, event.data) : undefined
             const op = await requestRefund(ctx, tx, now, order, holds, returned, events)
             if (op?.kind === 'refund')
               events.push(
