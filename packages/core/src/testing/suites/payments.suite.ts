@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { createOms } from '../../create-oms'
 import type { CallerActor, Order } from '../../domain/schemas'
 import type { CustomerNotification } from '../../ports/notifier'
-import type { PaymentOperation } from '../../ports/payments'
+import type { PaymentOperation, Payments } from '../../ports/payments'
 import type { Storage } from '../../ports/storage'
 import { FakePayments } from '../fake-payments'
 import { actors, createWorld, type World } from '../fixtures'
@@ -418,6 +418,52 @@ export const paymentsSuite: Suite = (target, options) =>
       ])
       expect(w.provider.moved).toHaveLength(1)
       expect(await paymentOf(w, order)).toBe('paid')
+      await expectInvariants(w)
+    })
+
+    test('two relays on one operation (the first one slow past its lease): one capture at the provider', async () => {
+      const w = await payWorld(storage())
+      const order = await authorised(w)
+      await handOver(w, order)
+      let entered: () => void = () => {}
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve
+      })
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const slow: Payments = {
+        capture: async (r) => {
+          entered()
+          await gate
+          return w.provider.capture(r)
+        },
+        void: (r) => w.provider.void(r),
+        refund: (r) => w.provider.refund(r),
+      }
+      const first = createOms({ storage: w.storage, clock: w.clock, payments: slow })
+      const draining = first.events.drain()
+      await inside
+      // the first relay is inside the provider call; its lease ends and another relay takes the event
+      w.clock.advance(31_000)
+      await w.oms.events.drain()
+      expect(brief((await ops(w, order))[0] as PaymentOperation)).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+      })
+      release()
+      await draining
+      const [capture] = await ops(w, order)
+      expect(capture).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        providerReference: w.provider.moved[0]?.reference,
+      })
+      expect(w.provider.calls.map((c) => c.result)).toEqual(['moved', 'replayed'])
+      expect(w.provider.moved).toHaveLength(1)
+      expect(await paymentOf(w, order)).toBe('paid')
+      expect(w.insideTransaction).toEqual([])
       await expectInvariants(w)
     })
 
