@@ -72,9 +72,15 @@ export interface PaymentOperation {
   currency: string
   /** A refund's lines (empty for a capture, a void, or a refund of everything left). */
   lines: PaymentLine[]
-  /** Calls made to the provider so far. */
+  /**
+   * Attempts so far (reset by `payments.retry`). A refund whose capture has not succeeded counts an attempt
+   * without calling the provider (`lastError.code` `CAPTURE_NOT_SETTLED`).
+   */
   attempts: number
-  /** The last failure (a decline's code, or `PAYMENT_UNAVAILABLE` for an error thrown by the provider). */
+  /**
+   * The last failure: a decline's code, `PAYMENT_UNAVAILABLE` for an error thrown by the provider, or
+   * `CAPTURE_NOT_SETTLED`. Kept after a later success, as a record of what happened.
+   */
   lastError: { code: string; message: string } | null
   providerReference: string | null
   createdAt: Date
