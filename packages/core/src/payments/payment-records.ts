@@ -121,8 +121,28 @@ async function record(
 }
 
 /**
+ * What a hand-over sells for: the order's total less the share of every unit that was not sold (a short
+ * pick released it), each line's share computed as a refund of it would be, so a later refund of everything
+ * sold never exceeds the capture. With every unit sold, exactly the total.
+ */
+export function capturableOf(
+  order: Pick<Order, 'lines' | 'totals'>,
+  holds: readonly Pick<Reservation, 'orderLineId' | 'quantityFulfilled'>[],
+): number {
+  let unsold = 0
+  for (const line of order.lines) {
+    const sold = holds
+      .filter((h) => h.orderLineId === line.id)
+      .reduce((s, h) => s + h.quantityFulfilled, 0)
+    unsold += line.totalMinor - Math.floor((line.totalMinor * Math.min(sold, line.quantity)) / line.quantity)
+  }
+  return Math.max(0, order.totals.totalMinor - unsold)
+}
+
+/**
  * The goods were handed over (shipped, picked up): the authorised payment is captured, once per order, for
- * the order's total. Runs in the order's transaction; the provider is called by the relay after commit.
+ * what was sold (`capturableOf`: the total, less any short-picked units). Runs in the order's transaction,
+ * after its holds are committed; the provider is called by the relay after commit.
  */
 export async function requestCapture(
   ctx: OmsContext,
@@ -134,7 +154,8 @@ export async function requestCapture(
   if (!ctx.payments || order.paymentStatus !== 'authorized') return
   const ops = await tx.payments.listByOrder(order.id)
   if (ops.some((o) => o.kind === 'capture' || o.kind === 'void')) return
-  await record(ctx, tx, now, order, ops, 'capture', order.totals.totalMinor, [], events)
+  const amount = capturableOf(order, await tx.reservations.listByOrder(order.id))
+  await record(ctx, tx, now, order, ops, 'capture', amount, [], events)
 }
 
 /**

@@ -194,6 +194,44 @@ export const paymentsSuite: Suite = (target, options) =>
       await expectInvariants(w)
     })
 
+    test('a short pick captures only what was handed over, and a full refund pays back no more', async () => {
+      const w = await payWorld(storage())
+      const order = await authorised(w)
+      const [f, ...more] = await w.oms.fulfillments.create({ actor: m, orderId: order.id })
+      expect(more).toEqual([])
+      const fulfillmentId = f?.id as string
+      // one of the two flower jars is missing; the vape is found
+      for (const [name, quantity] of [
+        ['flower', 1],
+        ['vape', 1],
+      ] as const)
+        await w.oms.fulfillments.scan({
+          actor: m,
+          fulfillmentId,
+          code: (w.items[name] as string).toUpperCase(),
+          quantity,
+        })
+      await w.oms.fulfillments.completePicking({ actor: m, fulfillmentId, shortPick: true })
+      await w.oms.fulfillments.pack({ actor: m, fulfillmentId, boxSize: 'S', weightGrams: 300 })
+      await w.oms.fulfillments.handOver({ actor: m, fulfillmentId })
+      await w.oms.events.drain()
+      // 7,300 less half of the flower line (3,000 − 100 + 80 = 2,980): 5,810
+      expect((await ops(w, order)).map(brief)).toEqual([
+        { kind: 'capture', status: 'succeeded', amountMinor: 5810, attempts: 1, code: null },
+      ])
+      await returned(w, order)
+      await send(w, order, 'refund.approve')
+      await send(w, order, 'refund.process')
+      await w.oms.events.drain()
+      expect((await ops(w, order)).map(brief)).toEqual([
+        { kind: 'capture', status: 'succeeded', amountMinor: 5810, attempts: 1, code: null },
+        { kind: 'refund', status: 'succeeded', amountMinor: 5810, attempts: 1, code: null },
+      ])
+      expect(w.provider.netOf(order.id)).toBe(0)
+      expect(w.insideTransaction).toEqual([])
+      await expectInvariants(w)
+    })
+
     test('an approved return refunds its lines: share of each line total, discounts and tax included', async () => {
       const w = await payWorld(storage())
       const order = await authorised(w)
