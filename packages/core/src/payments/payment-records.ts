@@ -131,9 +131,7 @@ export function capturableOf(
 ): number {
   let unsold = 0
   for (const line of order.lines) {
-    const sold = holds
-      .filter((h) => h.orderLineId === line.id)
-      .reduce((s, h) => s + h.quantityFulfilled, 0)
+    const sold = holds.filter((h) => h.orderLineId === line.id).reduce((s, h) => s + h.quantityFulfilled, 0)
     unsold += line.totalMinor - Math.floor((line.totalMinor * Math.min(sold, line.quantity)) / line.quantity)
   }
   return Math.max(0, order.totals.totalMinor - unsold)
