@@ -605,6 +605,49 @@ async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
 }
 
+/**
+ * 0008: payment operations (capture, void, refund) of orders, written with the change that asks for them
+ * and then carried out by the outbox relay: status, amount, attempts, last error and the provider's
+ * reference. The idempotency key sent to the provider is unique, as is an operation's place in its order.
+ */
+async function addPayments(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const json = sql.raw(t.json)
+  await db.schema
+    .createTable('oms_payments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('customer_id', 'text')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('sequence', 'integer', (c) => c.notNull())
+    .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('lines', json, (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('last_error_code', 'text')
+    .addColumn('last_error_message', 'text')
+    .addColumn('provider_reference', 'text')
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addColumn('completed_at', ts)
+    .execute()
+  await db.schema
+    .createIndex('oms_payments_order')
+    .on('oms_payments')
+    .columns(['order_id', 'sequence'])
+    .unique()
+    .execute()
+  await db.schema
+    .createIndex('oms_payments_status')
+    .on('oms_payments')
+    .columns(['status', 'store_id', 'created_at'])
+    .execute()
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -615,6 +658,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0005-order-search': { up: (db) => addOrderSearch(db) },
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
     '0007-search-scale': { up: (db) => addSearchScale(db, types) },
+    '0008-payments': { up: (db) => addPayments(db, types) },
   }
   return { getMigrations: async () => migrations }
 }

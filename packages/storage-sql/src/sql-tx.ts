@@ -46,6 +46,7 @@ import {
   lowLevels,
   setLevelSetting,
 } from './inventory-operations-sql'
+import { createSqlPayments } from './payments-sql'
 import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
@@ -1736,6 +1737,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     transfers: createSqlTransfers(db, dialect),
     counts: createSqlCounts(db, dialect),
+    payments: createSqlPayments(db, dialect),
     idempotency: {
       async claim(scope, key, requestHash, now) {
         const inserted = await db
