@@ -127,7 +127,6 @@ const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | n
   ['oms_history_action', 'oms_history', '(action, seq)', null],
   ['oms_history_actor', 'oms_history', '(actor_id, seq)', null],
   ['oms_order_terms_order', 'oms_order_terms', '(order_id, term)', null],
-  ['oms_order_terms_store', 'oms_order_terms', '(store_id, term, created_at, order_id)', null],
 ]
 
 const percentile = (sorted: number[], p: number) =>
@@ -361,7 +360,6 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
   // the search terms, exactly as the library writes them: number, customer, items' terms, external id
   // the term table's order index is built once after it is filled, not by 13M random inserts
   await sql.exec('DROP INDEX IF EXISTS oms_order_terms_order')
-  await sql.exec('DROP INDEX IF EXISTS oms_order_terms_store')
   const sst = `'store-' || ${pad('s.st', 2)}`
   await sql.exec(
     `INSERT ${pgsql ? '' : 'OR IGNORE '}INTO oms_order_terms (term, order_id, store_id, created_at)
@@ -371,12 +369,9 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
        UNION ALL SELECT t.term, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i1
        UNION ALL SELECT t.term, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i2 WHERE s.nl > 1
        UNION ALL SELECT 'tz-' || s.n, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s WHERE s.misc < 80
-     ) x ORDER BY term, order_id ${pgsql ? 'ON CONFLICT DO NOTHING' : ''}`,
+     ) x ORDER BY term, created_at, order_id ${pgsql ? 'ON CONFLICT DO NOTHING' : ''}`,
   )
   await sql.exec('CREATE INDEX oms_order_terms_order ON oms_order_terms (order_id, term)')
-  await sql.exec(
-    'CREATE INDEX oms_order_terms_store ON oms_order_terms (store_id, term, created_at, order_id)',
-  )
   console.log(`    search terms: ${((performance.now() - t1) / 1000).toFixed(1)} s`)
   const t2 = performance.now()
   // one hold per order, in the state its order implies

@@ -519,36 +519,44 @@ async function addFulfillment(db: AnyDb): Promise<void> {
 }
 
 /**
- * 0007: text and filter searches that stay fast at a million orders. Each search-term row carries its
- * order's store and creation time, so "these words, this store, newest first" reads one index range of
- * the term table (index-only) instead of every order having the word; the order index of the term table
- * gains the term, so a second word is checked in the index. Orders count their notes (kept in step by the
- * note writes, in the same transaction) for a "has notes" filter on a small partial index; a partial
- * index holds the orders whose POS sync failed; `(status, created_at)` pages one status newest first (a
- * search over several statuses merges one such range per status); the assignee index only holds orders
- * that have an assignee (new orders have none, so creating one writes nothing to it) and carries the
- * status. Existing term rows and note counts are filled in from the orders and notes that exist.
+ * 0007: text and filter searches that stay fast at a million orders. The term table is rebuilt keyed by
+ * `(term, created_at, order_id, store_id)`: each term row carries its order's creation time and store, so
+ * "this term, newest first" (and "this term since then") is one range of the key, the store checked in the
+ * index; a second index `(order_id, term)` keeps an order's terms in step. One index ordered by term, as
+ * before (a new order's terms land all over it; the order index takes them together). Orders count their
+ * notes (kept in step by the note writes, in the same transaction) for a "has notes" filter on a small
+ * partial index; a partial index holds the orders whose POS sync failed; `(status, created_at, id)` pages
+ * one status newest first (a search over several statuses merges one such range per status); the
+ * creation-time indexes end in the id; the assignee index only holds orders that have an assignee (new
+ * orders have none, so creating one writes nothing to it) and carries the status. Existing term rows and
+ * note counts are filled in from the orders and notes that exist.
  */
 async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
   const ts = sql.raw(t.timestamp)
-  await db.schema.alterTable('oms_order_terms').addColumn('store_id', 'text').execute()
-  await db.schema.alterTable('oms_order_terms').addColumn('created_at', ts).execute()
-  const ofOrder = (column: 'store_id' | 'created_at') =>
-    db.selectFrom('oms_orders as o').select(`o.${column}`).whereRef('o.id', '=', 'oms_order_terms.order_id')
-  await db
-    .updateTable('oms_order_terms')
-    .set({ store_id: ofOrder('store_id'), created_at: ofOrder('created_at') })
+  await db.schema
+    .createTable('oms_order_terms_0007')
+    .addColumn('term', 'text', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_order_terms_key', ['term', 'created_at', 'order_id', 'store_id'])
     .execute()
-  await db.schema.dropIndex('oms_order_terms_order').execute()
+  await db
+    .insertInto('oms_order_terms_0007')
+    .columns(['term', 'created_at', 'order_id', 'store_id'])
+    .expression(
+      db
+        .selectFrom('oms_order_terms as t')
+        .innerJoin('oms_orders as o', 'o.id', 't.order_id')
+        .select(['t.term', 'o.created_at', 't.order_id', 'o.store_id']),
+    )
+    .execute()
+  await db.schema.dropTable('oms_order_terms').execute()
+  await db.schema.alterTable('oms_order_terms_0007').renameTo('oms_order_terms').execute()
   await db.schema
     .createIndex('oms_order_terms_order')
     .on('oms_order_terms')
     .columns(['order_id', 'term'])
-    .execute()
-  await db.schema
-    .createIndex('oms_order_terms_store')
-    .on('oms_order_terms')
-    .columns(['store_id', 'term', 'created_at', 'order_id'])
     .execute()
 
   await db.schema

@@ -462,8 +462,8 @@ function wordRows(
 
 /**
  * The ids of the orders having every word, from the term table alone. Each word is its list of terms when
- * it was expanded (equality: one seek per term on the (store, term, created) index, the creation time a
- * bound of it), else its prefix range; the term rows are narrowed by store and creation time themselves,
+ * it was expanded (equality: one range per term of the term table's key `(term, created_at, order_id,
+ * store_id)`, the creation time a bound of it, the store checked in the index), else its prefix range; the term rows are narrowed by store and creation time themselves,
  * and the words' order sets intersected there. With `top` (a search by creation time with no criterion
  * outside the term rows), the page is cut there too — the term rows carry the creation time — so only
  * the page's orders are read from the order table.
@@ -701,7 +701,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       await db
         .insertInto('oms_order_terms')
         .values(chunk)
-        .onConflict((oc) => oc.columns(['term', 'order_id']).doNothing())
+        .onConflict((oc) => oc.columns(['term', 'created_at', 'order_id', 'store_id']).doNothing())
         .execute()
   }
 
