@@ -410,7 +410,7 @@ async function expandWords(
  * the first that fills the page answers it (its orders are the newest of the whole result), the last is
  * the whole range.
  */
-const SEARCH_WINDOW_DAYS = [1, 7, 31, null] as const
+const SEARCH_WINDOW_DAYS = [7, 31, null] as const
 const DAY_MS = 86_400_000
 
 /** Up to this many statuses, a search by creation time merges one page per status (see `search`). */
@@ -1409,8 +1409,8 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         }
         if (filter.words?.length && field === 'created' && direction === 'desc' && words && !words.rare) {
           // Text newest first: the words' order sets are intersected in the term table, which costs what
-          // the sets hold. Narrowed to a window of recent orders first (the last day before the page
-          // starts, then a week, a month), the sets are small; a window that fills the page holds the
+          // the sets hold. Narrowed to a window of recent orders first (the week before the page
+          // starts, then a month), the sets are small; a window that fills the page holds the
           // newest matches of all, so the page is the same as over the whole range.
           if (!page.after && words.top === null) return []
           let top = page.after ? (page.after.value as number) : (words.top as number)
