@@ -480,7 +480,21 @@ function wordMatches(
   const rows = (word: string) => wordRows(db, dialect, f, word, expanded).select('t.order_id')
   if (!top) return others.reduce((all, word) => all.intersect(rows(word)), rows(first))
   let t = wordRows(db, dialect, f, first, expanded).select(['t.order_id', 't.created_at'])
-  for (const word of others) t = t.where('t.order_id', 'in', rows(word))
+  // The other words are checked per row of the first (already narrowed by store and time) on the
+  // (order_id, term) index: the row's order has the store and time the narrowing asked for.
+  for (const word of others)
+    t = t.where(({ exists, selectFrom }) => {
+      let u = selectFrom('oms_order_terms as u')
+        .select(sql.lit(1).as('one'))
+        .whereRef('u.order_id', '=', 't.order_id')
+      const terms = expanded?.get(word)
+      u = terms
+        ? terms.length
+          ? u.where('u.term', 'in', terms)
+          : u.where(sql.lit(false))
+        : u.where('u.term', '>=', word).where('u.term', '<', `${word}${PREFIX_END}`)
+      return exists(u)
+    })
   const after = top.after
   if (after)
     t = t.where((eb) =>
