@@ -4,6 +4,7 @@ import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
 import { bulkOperationsSuite } from './suites/bulk-operations.suite'
 import { fulfillmentSuite } from './suites/fulfillment.suite'
+import { fulfillmentBypassSuite } from './suites/fulfillment-bypass.suite'
 import { fulfillmentStatisticsSuite } from './suites/fulfillment-statistics.suite'
 import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
@@ -35,6 +36,7 @@ const suites: Suite[] = [
   inventorySuite,
   fulfillmentSuite,
   fulfillmentStatisticsSuite,
+  fulfillmentBypassSuite,
   inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,
