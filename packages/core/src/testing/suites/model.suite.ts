@@ -1056,7 +1056,7 @@ const qty = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined })
 const line = fc.tuple(item, fc.integer({ min: 1, max: 4 }))
 const flow = fc.constantFrom('pickup' as const, 'delivery' as const)
 const fIdx = fc.nat({ max: 20 })
-const progress = fc.tuple(idx, fc.integer({ min: 1, max: 8 })).map(([i, n]) => new Progress(i, n))
+const progress = fc.tuple(idx, fc.integer({ min: 1, max: 6 })).map(([i, n]) => new Progress(i, n))
 const commands = [
   progress,
   progress,
@@ -1127,7 +1127,7 @@ export const modelSuite: Suite = (target, options) =>
 
     test(`random sequences agree with the reference model (${options.numRuns} runs)`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: '+1' }), async (cmds) => {
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: '+1' }), async (cmds) => {
           const w = await createWorld(
             storage(),
             { flower: 6, vape: 3 },
