@@ -534,6 +534,21 @@ async function addFulfillmentStats(db: AnyDb, t: ColumnTypes): Promise<void> {
     .addColumn('scans_rejected', 'integer', (c) => c.notNull().defaultTo(0))
     .execute()
   await db.schema.alterTable('oms_fulfillments').addColumn('dispatched_at', ts).execute()
+  await backfillFulfillmentStats(db, t)
+  await db.schema
+    .createIndex('oms_fulfillments_created')
+    .on('oms_fulfillments')
+    .columns(['created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_fulfillments_dispatched')
+    .on('oms_fulfillments')
+    .columns(['dispatched_at'])
+    .execute()
+}
+
+/** 0009's fill of existing rows: the scan counters and dispatch time from each fulfillment's document. */
+export async function backfillFulfillmentStats(db: AnyDb, t: Pick<ColumnTypes, 'timestamp'>): Promise<void> {
   const rows: Array<{ id: string; doc: unknown }> = await db
     .selectFrom('oms_fulfillments')
     .select(['id', 'doc'])
@@ -561,16 +576,6 @@ async function addFulfillmentStats(db: AnyDb, t: ColumnTypes): Promise<void> {
       .where('id', '=', row.id)
       .execute()
   }
-  await db.schema
-    .createIndex('oms_fulfillments_created')
-    .on('oms_fulfillments')
-    .columns(['created_at'])
-    .execute()
-  await db.schema
-    .createIndex('oms_fulfillments_dispatched')
-    .on('oms_fulfillments')
-    .columns(['dispatched_at'])
-    .execute()
 }
 
 /** The migrations, in code (a folder of files would not survive bundling). */
