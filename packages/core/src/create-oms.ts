@@ -21,9 +21,11 @@ import { NoteService } from './notes/note-service'
 import { createOrderMachines, type OrderMachineExtensions } from './order/order-machine'
 import { OrderService } from './order/order-service'
 import { OutboxRelay } from './outbox/outbox-relay'
+import { PaymentService, subscribePayments } from './payments/payment-service'
 import { type Clock, systemClock } from './ports/clock'
 import { type Logger, silentLogger } from './ports/logger'
 import type { Notifier } from './ports/notifier'
+import type { Payments } from './ports/payments'
 import type { Storage } from './ports/storage'
 import { DEFAULT_POLICIES, defaultIds, type OmsContext, type OmsPolicies } from './services/oms-context'
 import { resolveSyncOptions, type SyncOptions } from './sync/sync-config'
@@ -67,6 +69,14 @@ export interface CreateOmsOptions {
    * connections, the sync engine's health (a POS `down` is unhealthy); without, no POS alert.
    */
   posHealth?: PosHealthProvider
+  /**
+   * The payment provider. With one, the payment webhook's `confirmPayment` records an authorisation, and
+   * after commit the relay captures it when the goods are handed over (shipped or picked up), voids it when
+   * the order is cancelled before, and refunds (per returned line, or everything) when a refund is
+   * processed; each operation is recorded (`oms.payments`) and retried until it succeeds or is left for an
+   * operator. Without one, payments are the host's (`payment.refund_requested` events).
+   */
+  payments?: Payments
 }
 
 /** The library's grouped services. */
@@ -88,6 +98,8 @@ export interface Oms {
   events: OutboxRelay
   /** The POS sync engine: workers (`runOnce`, `drain`, `start`, `stop`) and the operator's override. */
   sync: SyncService
+  /** Payment operations (capture, void, refund) and the operator's retry. */
+  payments: PaymentService
   /** The machines in use (built-in plus host extensions). */
   machines: Pick<OmsContext, 'orderMachines' | 'fulfillmentMachine'>
   /** Stops the relay and the sync worker and closes the storage. */
@@ -119,6 +131,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     access: new AccessPolicy(options.roles),
     catalog: new CatalogCache(policies.catalogCacheSeconds, clock),
     sync: resolveSyncOptions(options.sync),
+    payments: options.payments ?? null,
   }
   const events = new OutboxRelay(ctx)
   const sync = new SyncService(ctx)
@@ -138,6 +151,7 @@ export function createOms(options: CreateOmsOptions): Oms {
     ),
     events,
     sync,
+    payments: new PaymentService(ctx),
     machines: { orderMachines: ctx.orderMachines, fulfillmentMachine: ctx.fulfillmentMachine },
     async close() {
       await sync.stop()
@@ -145,6 +159,7 @@ export function createOms(options: CreateOmsOptions): Oms {
       await ctx.storage.close()
     },
   }
+  if (options.payments) subscribePayments(ctx, events, options.payments)
   const notifier = options.notifier
   if (notifier) subscribeLifecycleNotifications(ctx, events, notifier)
   if (notifier) {

@@ -151,6 +151,19 @@ export {
   type RelayOptions,
   type RelayResult,
 } from './outbox/outbox-relay'
+export {
+  PAYMENT_OPERATION_EVENT,
+  refundLines,
+} from './payments/payment-records'
+export {
+  type PaymentOrderInput,
+  type PaymentRefInput,
+  PaymentService,
+  paymentOrderInputSchema,
+  paymentRefInputSchema,
+  type RetryPaymentInput,
+  retryPaymentInputSchema,
+} from './payments/payment-service'
 export { type Clock, systemClock } from './ports/clock'
 export { type Logger, silentLogger } from './ports/logger'
 export type {
@@ -160,6 +173,7 @@ export type {
   NoteNotification,
   Notifier,
 } from './ports/notifier'
+export type * from './ports/payments'
 export {
   type PosAdapter,
   type PosAdapterCapabilities,

@@ -256,6 +256,29 @@ export interface SyncJobsTable {
   finished_at: Ts | null
 }
 
+export interface PaymentsTable {
+  id: string
+  order_id: string
+  store_id: string
+  customer_id: string | null
+  kind: string
+  sequence: number
+  idempotency_key: string
+  status: string
+  /** bigint: a string from pg. */
+  amount_minor: ColumnType<number | string, number, number>
+  currency: string
+  lines: Json
+  attempts: number
+  last_error_code: string | null
+  last_error_message: string | null
+  provider_reference: string | null
+  version: number
+  created_at: Ts
+  updated_at: Ts
+  completed_at: Ts | null
+}
+
 export interface PeakDatabase {
   oms_locations: LocationsTable
   oms_items: ItemsTable
@@ -275,4 +298,5 @@ export interface PeakDatabase {
   oms_counts: CountsTable
   oms_count_lines: CountLinesTable
   oms_package_levels: PackageLevelsTable
+  oms_payments: PaymentsTable
 }

@@ -519,6 +519,49 @@ async function addFulfillment(db: AnyDb): Promise<void> {
 }
 
 /**
+ * 0008: payment operations (capture, void, refund) of orders, written with the change that asks for them
+ * and then carried out by the outbox relay: status, amount, attempts, last error and the provider's
+ * reference. The idempotency key sent to the provider is unique, as is an operation's place in its order.
+ */
+async function addPayments(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  const json = sql.raw(t.json)
+  await db.schema
+    .createTable('oms_payments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('customer_id', 'text')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('sequence', 'integer', (c) => c.notNull())
+    .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('lines', json, (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('last_error_code', 'text')
+    .addColumn('last_error_message', 'text')
+    .addColumn('provider_reference', 'text')
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('updated_at', ts, (c) => c.notNull())
+    .addColumn('completed_at', ts)
+    .execute()
+  await db.schema
+    .createIndex('oms_payments_order')
+    .on('oms_payments')
+    .columns(['order_id', 'sequence'])
+    .unique()
+    .execute()
+  await db.schema
+    .createIndex('oms_payments_status')
+    .on('oms_payments')
+    .columns(['status', 'store_id', 'created_at'])
+    .execute()
+}
+
+/**
  * 0009: what fulfillment statistics aggregate, as columns: scans accepted and refused (picking accuracy)
  * and when the goods left (shipped, or handed over), with indexes for the windows. Existing rows take them
  * from their document.
@@ -587,6 +630,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0004-sync': { up: (db) => addSyncJobs(db, types) },
     '0005-order-search': { up: (db) => addOrderSearch(db) },
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
+    '0008-payments': { up: (db) => addPayments(db, types) },
     '0009-fulfillment-stats': { up: (db) => addFulfillmentStats(db, types) },
   }
   return { getMigrations: async () => migrations }

@@ -45,6 +45,7 @@ import {
   insertZeroLevels,
   setLevelSetting,
 } from './inventory-operations-sql'
+import { createSqlPayments } from './payments-sql'
 import type { ColumnTypes } from './schema'
 
 /** What differs between the SQL backends at query time. */
@@ -1475,6 +1476,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     },
     transfers: createSqlTransfers(db, dialect),
     counts: createSqlCounts(db, dialect),
+    payments: createSqlPayments(db, dialect),
     idempotency: {
       async claim(scope, key, requestHash, now) {
         const inserted = await db

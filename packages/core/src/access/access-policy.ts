@@ -32,6 +32,8 @@ export const PERMISSIONS = [
   'maintenance.run',
   'fulfillment.manage',
   'sync.manage',
+  /** Retrying a payment operation the provider refused or that ran out of attempts (`payments.retry`). */
+  'payment.manage',
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 

@@ -167,6 +167,8 @@ export const PAYMENT_STATUSES = [
   'failed',
   'refunded',
   'partially_refunded',
+  /** An authorisation let go without capturing (the order was cancelled before hand-over). */
+  'voided',
 ] as const
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
 

@@ -15,8 +15,10 @@ import type {
   Transfer,
 } from '../domain/schemas'
 import { emptyLevel, remainingOf } from '../domain/schemas'
+import { StaleStateError } from '../errors/oms-error'
 import { StorageClosedError } from '../errors/storage-error'
 import { compareForSort, isAfter, searchTermsOf } from '../order/order-search'
+import type { PaymentOperation } from '../ports/payments'
 import type {
   DashboardFigures,
   IdempotencyRecord,
@@ -56,6 +58,7 @@ class State {
   counts = new Map<string, StockCount>()
   countLines = new Map<string, CountLine>()
   packages = new Map<string, PackageLevel>()
+  payments = new Map<string, PaymentOperation>()
 }
 
 /**
@@ -665,6 +668,38 @@ function createTx(s: State, log: UndoLog): StorageTx {
             (!filter.action || h.action === filter.action),
         )
         return (filter.limit ? rows.slice(0, filter.limit) : rows).map(clone)
+      },
+    },
+    payments: {
+      async insert(operations) {
+        for (const op of operations) {
+          const clash = [...s.payments.values()].some(
+            (p) =>
+              p.idempotencyKey === op.idempotencyKey ||
+              (p.orderId === op.orderId && p.sequence === op.sequence),
+          )
+          if (clash || s.payments.has(op.id))
+            throw new StaleStateError(`the payment operations of order ${op.orderId}`, {
+              orderId: op.orderId,
+            })
+          log.set(s.payments, op.id, clone(op))
+        }
+      },
+      async get(id) {
+        const p = s.payments.get(id)
+        return p ? clone(p) : null
+      },
+      async listByOrder(orderId) {
+        return [...s.payments.values()]
+          .filter((p) => p.orderId === orderId)
+          .sort((a, b) => a.sequence - b.sequence)
+          .map(clone)
+      },
+      async update(operation, expectedVersion) {
+        const current = s.payments.get(operation.id)
+        if (!current || current.version !== expectedVersion) return false
+        log.set(s.payments, operation.id, clone(operation))
+        return true
       },
     },
     notes: {

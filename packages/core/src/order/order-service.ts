@@ -62,6 +62,7 @@ import {
 } from '../inventory/holds'
 import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-ledger'
 import type { TransitionResult } from '../machines/status-machine'
+import { requestCapture, requestRefund, returnedLinesOf } from '../payments/payment-records'
 import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
 import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
 import { enqueueOrderSync } from '../sync/sync-enqueue'
@@ -944,16 +945,34 @@ export async function applyOrderEvents(
             order,
             open.map((hold) => ({ hold })),
           )
+          // The goods are handed over: the authorised payment is captured (after commit).
+          await requestCapture(ctx, tx, now, order, events)
           break
         }
         case 'markPaid':
-          next = { ...next, paymentStatus: 'paid' }
+          // With a payment provider, the webhook reports an authorisation: captured at hand-over.
+          next = { ...next, paymentStatus: ctx.payments ? 'authorized' : 'paid' }
           break
         case 'markPaymentFailed':
           next = { ...next, paymentStatus: 'failed' }
           break
         case 'refundPayment':
-          if (order.paymentStatus === 'paid' || order.paymentStatus === 'authorized') {
+          if (ctx.payments) {
+            // Recorded here, carried out by the provider after commit (void, or a refund of the lines).
+            const returned =
+              event.type === 'refund.process' ? await returnedLinesOf(tx, order, event.data) : undefined
+            const op = await requestRefund(ctx, tx, now, order, holds, returned, events)
+            if (op?.kind === 'refund')
+              events.push(
+                outboxEvent(ctx, now, 'payment.refund_requested', order.id, {
+                  orderId: order.id,
+                  number: order.number,
+                  amountMinor: op.amountMinor,
+                  currency: op.currency,
+                  paymentId: op.id,
+                }),
+              )
+          } else if (order.paymentStatus === 'paid' || order.paymentStatus === 'authorized') {
             events.push(
               outboxEvent(ctx, now, 'payment.refund_requested', order.id, {
                 orderId: order.id,
@@ -965,7 +984,8 @@ export async function applyOrderEvents(
           }
           break
         case 'markRefunded':
-          next = { ...next, paymentStatus: 'refunded' }
+          // With a payment provider, the payment status follows the refund once the provider confirms it.
+          if (!ctx.payments) next = { ...next, paymentStatus: 'refunded' }
           break
         case 'restockReturn': {
           // What the quality check found, per line (`data.lines`), or everything sold back on hand.

@@ -15,6 +15,7 @@ import type {
   Transfer,
 } from '../domain/schemas'
 import type { SyncJobRepository } from '../sync/sync-job'
+import type { PaymentRepository } from './payments'
 
 /** Signed changes to one inventory level, applied in one conditional write. */
 export interface LevelDeltas {
@@ -614,6 +615,8 @@ export interface StorageTx {
   dashboard: DashboardRepository
   transfers: TransferRepository
   counts: CountRepository
+  /** Payment operations (capture, void, refund): written in the transaction of the change that asks for them. */
+  payments: PaymentRepository
 }
 
 export interface TransactionOptions {

@@ -9,6 +9,7 @@ import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
 import type { OrderMachine } from '../order/order-machine'
 import type { Clock } from '../ports/clock'
 import type { Logger } from '../ports/logger'
+import type { Payments } from '../ports/payments'
 import type { NewOutboxEvent, Storage, StorageTx } from '../ports/storage'
 import type { SyncSettings } from '../sync/sync-config'
 
@@ -43,6 +44,11 @@ export interface OmsPolicies {
    * that strategy. @default false
    */
   allocateAcrossLocations: boolean
+  /**
+   * Calls the payment provider makes for one operation (capture, void, refund) before it is left `dead` for
+   * an operator (`payments.retry`); the relay waits longer after each failure. @default 5
+   */
+  paymentAttempts: number
 }
 
 export const DEFAULT_POLICIES: OmsPolicies = {
@@ -54,6 +60,7 @@ export const DEFAULT_POLICIES: OmsPolicies = {
   maxHoldSeconds: 86_400,
   autoCreateFulfillments: false,
   allocateAcrossLocations: false,
+  paymentAttempts: 5,
 }
 
 /** What every service shares. */
@@ -74,6 +81,8 @@ export interface OmsContext {
   catalog: CatalogCache
   /** The POS connections and the sync engine's settings (no connections: nothing is queued). */
   sync: SyncSettings
+  /** The payment provider: with one, hand-over captures, cancels void and refunds pay back through it. */
+  payments: Payments | null
 }
 
 export const defaultIds = (): string => randomUUID()

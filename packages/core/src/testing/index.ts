@@ -3,6 +3,12 @@
  * vitest or fast-check. The conformance suites that do are under `@peak-oms/core/testing/vitest`.
  */
 export { createFakeClock, type FakeClock } from './fake-clock'
+export {
+  type FakePaymentCall,
+  type FakePaymentFault,
+  type FakePaymentRecord,
+  FakePayments,
+} from './fake-payments'
 export { FakePos, type FakePosFault, type FakePosTicket } from './fake-pos'
 export { actors, createWorld, placeOrder, uid, type World } from './fixtures'
 export { checkInvariants, snapshotStorage } from './invariants'

@@ -18,6 +18,7 @@ import { orderEditsSuite } from './suites/order-edits.suite'
 import { orderSearchSuite } from './suites/order-search.suite'
 import { ordersSuite } from './suites/orders.suite'
 import { outboxSuite } from './suites/outbox.suite'
+import { paymentsSuite } from './suites/payments.suite'
 import { primitivesSuite } from './suites/primitives.suite'
 import { reservationsSuite } from './suites/reservations.suite'
 import type { ConformanceOptions, ConformanceTarget, Suite } from './suites/suite'
@@ -44,6 +45,7 @@ const suites: Suite[] = [
   inputFuzzSuite,
   idempotencySuite,
   outboxSuite,
+  paymentsSuite,
   syncSuite,
   modelSuite,
 ]

@@ -38,6 +38,7 @@ const ALL = [
   'maintenance.run',
   'fulfillment.manage',
   'sync.manage',
+  'payment.manage',
 ] as const
 type Perm = (typeof ALL)[number]
 
@@ -159,7 +160,13 @@ function inWorld(w: World, actor: CallerActor): CallerActor {
 }
 
 type FulfillmentState = 'pending' | 'picking' | 'packing' | 'ready_to_ship' | 'shipped'
-type OrderState = 'payment_pending' | 'confirmed' | 'ready_for_pickup' | `fulfillment ${FulfillmentState}`
+type OrderState =
+  | 'payment_pending'
+  | 'confirmed'
+  | 'ready_for_pickup'
+  | `fulfillment ${FulfillmentState}`
+  /** Paid, with a refund operation the provider declined (left for an operator). */
+  | 'payment dead'
 
 interface Arranged {
   order: Order
@@ -167,6 +174,39 @@ interface Arranged {
   noteId: string
   /** With a `fulfillment …` state: the order's fulfillment, in that status. */
   fulfillmentId: string | null
+  /** With `payment dead`: the dead payment operation. */
+  paymentId: string | null
+}
+
+/** A dead refund of the whole order, as the relay leaves one the provider declined. */
+async function deadPayment(w: World, order: Order): Promise<string> {
+  const id = `${order.id}-refund`
+  const now = new Date('2026-11-22T12:00:00.000Z')
+  await w.storage.transaction((tx) =>
+    tx.payments.insert([
+      {
+        id,
+        orderId: order.id,
+        storeId: order.storeId,
+        customerId: order.customerId,
+        kind: 'refund',
+        sequence: 1,
+        idempotencyKey: `${order.id}:refund:1`,
+        status: 'dead',
+        amountMinor: order.totals.totalMinor,
+        currency: order.totals.currency,
+        lines: [],
+        attempts: 1,
+        lastError: { code: 'card_declined', message: 'declined' },
+        providerReference: null,
+        createdAt: now,
+        updatedAt: now,
+        completedAt: now,
+        version: 2,
+      },
+    ]),
+  )
+  return id
 }
 
 /** A paid order's fulfillment, driven to `state` by the manager (3 units: scanned in full from picking on). */
@@ -213,7 +253,8 @@ async function arrange(w: World, target: Target, state: OrderState): Promise<Arr
     orderId: order.id,
     text: 'note',
   })
-  return { order, holdId: hold?.id as string, noteId: note.id, fulfillmentId }
+  const paymentId = state === 'payment dead' ? await deadPayment(w, order) : null
+  return { order, holdId: hold?.id as string, noteId: note.id, fulfillmentId, paymentId }
 }
 
 /** A method whose target is one order (and what it holds or notes). */
@@ -276,6 +317,7 @@ function firstOf(result: OrderBulkResult): OrderBulkItemResult {
 }
 
 const fulfillmentId = (a: Arranged | null) => a?.fulfillmentId ?? MISSING
+const paymentId = (a: Arranged | null) => a?.paymentId ?? MISSING
 
 /** A fulfillment method: entered with `perm` on the fulfillment's order. */
 const onFulfillment = (
@@ -944,6 +986,27 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
       ),
     ],
   },
+  'payments.get': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment dead',
+    mutates: false,
+    call: (oms, actor, a) => oms.payments.get({ actor, paymentId: paymentId(a) }),
+  },
+  'payments.listByOrder': {
+    kind: 'order',
+    perms: ['order.view'],
+    state: 'payment dead',
+    mutates: false,
+    call: (oms, actor, a) => oms.payments.listByOrder({ actor, orderId: orderId(a) }),
+  },
+  'payments.retry': {
+    kind: 'order',
+    perms: ['payment.manage'],
+    state: 'payment dead',
+    mutates: true,
+    call: (oms, actor, a) => oms.payments.retry({ actor, paymentId: paymentId(a) }),
+  },
   'history.forOrder': {
     kind: 'order',
     perms: ['history.view'],
@@ -1072,6 +1135,7 @@ export const ACTOR_SERVICES = [
   'history',
   'sync',
   'dashboard',
+  'payments',
 ] as const
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome | string> {

@@ -43,6 +43,7 @@ const garbage = fc.oneof(
           'repair',
           'statuses',
           'createdFrom',
+          'paymentId',
         ),
         fc.jsonValue(),
       ),
