@@ -49,6 +49,11 @@ import {
   uncoveredGoods,
   writeFulfillment,
 } from './fulfillment-records'
+import {
+  type FulfillmentStatistics,
+  type FulfillmentStatisticsInput,
+  fulfillmentStatistics,
+} from './fulfillment-statistics'
 
 /** One line of a pick list: what to take, from where, and how much is scanned so far. */
 export interface PickListLine {
@@ -481,6 +486,17 @@ export class FulfillmentService {
       { readOnly: true },
     )
     return rows.map((f) => this.#view(actor, f, f))
+  }
+
+  /**
+   * Statistics of a window (the last 24 hours by default, at most 366 days) over some stores or every
+   * store the actor reaches: fulfillments by status, cycle time from order to goods leaving (average,
+   * p50, p90, max), picking accuracy (refused scans of all scans) and the open backlog, overall, per store
+   * and per assignee. Every figure is an aggregate query in the database. Needs `fulfillment.manage`;
+   * store-scoped staff see their stores only, customers none.
+   */
+  statistics(input: FulfillmentStatisticsInput): Promise<FulfillmentStatistics> {
+    return fulfillmentStatistics(this.#ctx, input)
   }
 
   /** The events the actor may send now (what a UI shows as buttons); none for a reader. */
