@@ -1,25 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createMemoryStorage, type Storage } from '@peak-oms/core'
-import { createSqliteStorage } from '@peak-oms/storage-sqlite'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { runSplitDeliveryScenario } from '../src/split-delivery-scenario'
+import { scenarioStorages } from './storages'
 
-const dir = mkdtempSync(join(tmpdir(), 'peak-oms-split-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-async function sqlite(): Promise<Storage> {
-  const storage = createSqliteStorage({ filename: join(dir, 'split.db') })
-  const { error } = await storage.migrateToLatest()
-  if (error) throw error
-  return storage
-}
-
-describe.each([
-  ['memory', async () => createMemoryStorage()],
-  ['sqlite file', sqlite],
-])('split delivery scenario on %s', (_name, open) => {
+describe.each(scenarioStorages('split'))('split delivery scenario on %s', (_name, open) => {
   test('an order split over two warehouses ships as two fulfillments with exact stock movements', async () => {
     const lines: string[] = []
     const result = await runSplitDeliveryScenario(await open(), (l) => lines.push(l))

@@ -36,7 +36,7 @@ import {
 } from '../errors/oms-error'
 import { applyOrderEvents, loadOrder } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, outboxEvent, runCommand } from '../services/oms-context'
 import {
   commitFulfillmentLines,
   createFulfillments,
@@ -707,11 +707,7 @@ export async function followFulfillments(
       throw new StaleStateError(`order ${order.id}`, { orderId: order.id })
     // Every version of an order has its entry in the order's status chain (same status, new figure).
     await tx.history.appendMany([
-      historyEntry(ctx, actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, actor, now, order, {
         action: 'packed',
         oldStatus: order.status,
         newStatus: order.status,

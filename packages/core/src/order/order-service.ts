@@ -64,7 +64,13 @@ import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-led
 import type { TransitionResult } from '../machines/status-machine'
 import { requestCapture, requestRefund, returnedLinesOf } from '../payments/payment-records'
 import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import {
+  historyEntry,
+  type OmsContext,
+  orderHistoryEntry,
+  outboxEvent,
+  runCommand,
+} from '../services/oms-context'
 import { enqueueOrderSync } from '../sync/sync-enqueue'
 import {
   ASSIGN_PERMISSION,
@@ -245,11 +251,7 @@ export class OrderService {
           reservations: holds,
           orders: [created],
           history: [
-            historyEntry(ctx, cmd.actor, now, {
-              entityType: 'order',
-              entityId: order.id,
-              orderId: order.id,
-              storeId: order.storeId,
+            orderHistoryEntry(ctx, cmd.actor, now, order, {
               action: 'created',
               oldStatus: null,
               newStatus: order.status,
@@ -260,11 +262,7 @@ export class OrderService {
                 currency: order.totals.currency,
               },
             }),
-            historyEntry(ctx, cmd.actor, now, {
-              entityType: 'order',
-              entityId: order.id,
-              orderId: order.id,
-              storeId: order.storeId,
+            orderHistoryEntry(ctx, cmd.actor, now, order, {
               action: 'inventory_reserved',
               oldStatus: order.status,
               newStatus: created.status,
@@ -1016,11 +1014,7 @@ export async function applyOrderEvents(
     if (result.status === 'cancelled') next = { ...next, cancellationReason: event.reason ?? event.type }
     nextOrders.push(next)
     history.push(
-      historyEntry(ctx, actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, actor, now, order, {
         action: EVENT_ACTIONS[event.type] ?? 'status_changed',
         oldStatus: order.status,
         newStatus: next.status,
