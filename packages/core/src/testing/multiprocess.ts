@@ -62,15 +62,15 @@ type Op = (typeof OPS)[number]
 
 /** Share of each operation, in percent. */
 const WEIGHTS: Readonly<Record<Op, number>> = {
-  create: 23,
+  create: 27,
   confirm: 12,
   cancel: 9,
   advance: 8,
   expire: 8,
-  adjust: 6,
-  release: 8,
-  commit: 7,
-  reconcile: 4,
+  adjust: 5,
+  release: 7,
+  commit: 6,
+  reconcile: 3,
   transfer: 4,
   count: 3,
   bulk: 2,
