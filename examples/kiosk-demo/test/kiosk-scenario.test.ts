@@ -1,25 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createMemoryStorage, type Storage } from '@peak-oms/core'
-import { createSqliteStorage } from '@peak-oms/storage-sqlite'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { runKioskScenario } from '../src/kiosk-scenario'
+import { scenarioStorages } from './storages'
 
-const dir = mkdtempSync(join(tmpdir(), 'peak-oms-demo-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-async function sqlite(): Promise<Storage> {
-  const storage = createSqliteStorage({ filename: join(dir, 'demo.db') })
-  const { error } = await storage.migrateToLatest()
-  if (error) throw error
-  return storage
-}
-
-describe.each([
-  ['memory', async () => createMemoryStorage()],
-  ['sqlite file', sqlite],
-])('kiosk scenario on %s', (_name, open) => {
+describe.each(scenarioStorages('demo'))('kiosk scenario on %s', (_name, open) => {
   test('ends with one order completed, one cancelled, one expired, and no drift', async () => {
     const lines: string[] = []
     const result = await runKioskScenario(await open(), (l) => lines.push(l))

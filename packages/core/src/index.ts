@@ -72,6 +72,12 @@ export {
   fulfillmentDefinition,
 } from './fulfillment/fulfillment-machine'
 export { FulfillmentService, type PickList, type PickListLine } from './fulfillment/fulfillment-service'
+export {
+  type FulfillmentFigures,
+  type FulfillmentStatistics,
+  type FulfillmentStatisticsInput,
+  fulfillmentStatisticsInputSchema,
+} from './fulfillment/fulfillment-statistics'
 export { type ReturnOutcome, returnOutcomeSchema } from './fulfillment/returns'
 export { BULK_CSV_COLUMNS, bulkResultCsv, parseBulkCsv } from './inventory/bulk-csv'
 export {

@@ -129,6 +129,10 @@ export interface FulfillmentsTable {
   doc: Json
   created_at: Ts
   updated_at: Ts
+  /** 0009: the figures fulfillment statistics aggregate (also in `doc`). */
+  scans_accepted: number
+  scans_rejected: number
+  dispatched_at: Ts | null
 }
 
 export interface HistoryTable {

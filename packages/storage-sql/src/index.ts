@@ -10,7 +10,7 @@ export {
   OMS_TABLES,
   runMigrations,
 } from './migrations'
-export { type ColumnTypes, createSchema, migrationProvider } from './schema'
+export { backfillFulfillmentStats, type ColumnTypes, createSchema, migrationProvider } from './schema'
 export { createSqlTx, rowSequence, type SqlDialect } from './sql-tx'
 export {
   CallbackErrors,

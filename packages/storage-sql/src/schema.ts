@@ -656,6 +656,66 @@ async function addPayments(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
 }
 
+/**
+ * 0009: what fulfillment statistics aggregate, as columns: scans accepted and refused (picking accuracy)
+ * and when the goods left (shipped, or handed over), with indexes for the windows. Existing rows take them
+ * from their document.
+ */
+async function addFulfillmentStats(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  await db.schema
+    .alterTable('oms_fulfillments')
+    .addColumn('scans_accepted', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await db.schema
+    .alterTable('oms_fulfillments')
+    .addColumn('scans_rejected', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await db.schema.alterTable('oms_fulfillments').addColumn('dispatched_at', ts).execute()
+  await backfillFulfillmentStats(db, t)
+  await db.schema
+    .createIndex('oms_fulfillments_created')
+    .on('oms_fulfillments')
+    .columns(['created_at'])
+    .execute()
+  await db.schema
+    .createIndex('oms_fulfillments_dispatched')
+    .on('oms_fulfillments')
+    .columns(['dispatched_at'])
+    .execute()
+}
+
+/** 0009's fill of existing rows: the scan counters and dispatch time from each fulfillment's document. */
+export async function backfillFulfillmentStats(db: AnyDb, t: Pick<ColumnTypes, 'timestamp'>): Promise<void> {
+  const rows: Array<{ id: string; doc: unknown }> = await db
+    .selectFrom('oms_fulfillments')
+    .select(['id', 'doc'])
+    .execute()
+  for (const row of rows) {
+    const doc = readJson<{
+      scansAccepted?: number
+      scansRejected?: number
+      shippedAt?: string | null
+      fulfilledAt?: string | null
+    }>(row.doc)
+    const dispatched = doc.shippedAt ?? doc.fulfilledAt ?? null
+    await db
+      .updateTable('oms_fulfillments')
+      .set({
+        scans_accepted: doc.scansAccepted ?? 0,
+        scans_rejected: doc.scansRejected ?? 0,
+        dispatched_at:
+          dispatched === null
+            ? null
+            : t.timestamp === 'integer'
+              ? new Date(dispatched).getTime()
+              : new Date(dispatched),
+      })
+      .where('id', '=', row.id)
+      .execute()
+  }
+}
+
 /** The migrations, in code (a folder of files would not survive bundling). */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -667,6 +727,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
     '0007-search-scale': { up: (db) => addSearchScale(db, types) },
     '0008-payments': { up: (db) => addPayments(db, types) },
+    '0009-fulfillment-stats': { up: (db) => addFulfillmentStats(db, types) },
   }
   return { getMigrations: async () => migrations }
 }

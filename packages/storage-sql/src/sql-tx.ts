@@ -20,7 +20,7 @@ import type {
   SyncJobStatus,
   SyncJobSummaryRow,
 } from '@peak-oms/core'
-import { searchTermsOf } from '@peak-oms/core'
+import { fulfillmentDispatchedAt, searchTermsOf } from '@peak-oms/core'
 import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import { type Codec, readBool, readJson, readTs, readTsOrNull, writeJson } from './codec'
 import type {
@@ -37,6 +37,7 @@ import type {
   ReservationsTable,
   SyncJobsTable,
 } from './database'
+import { fulfillmentStatistics } from './fulfillment-statistics-sql'
 import {
   AVAILABLE,
   createSqlCounts,
@@ -664,6 +665,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       doc: writeJson(doc),
       created_at: codec.ts(createdAt),
       updated_at: codec.ts(updatedAt),
+      scans_accepted: f.scansAccepted,
+      scans_rejected: f.scansRejected,
+      dispatched_at: codec.ts(fulfillmentDispatchedAt(f)),
     }
   }
   const noteRow = (n: Note) => ({
@@ -1517,6 +1521,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .execute()
         return rows.map(toFulfillment)
       },
+      statistics: (filter) => fulfillmentStatistics(db, dialect, filter),
     },
     history: {
       async appendMany(entries) {

@@ -12,7 +12,7 @@ import { parseInput } from '../domain/parse-input'
 import type { HistoryEntry } from '../domain/schemas'
 import { ForbiddenError, ValidationError } from '../errors/oms-error'
 import { loadOrder } from '../order/order-service'
-import { historyEntry, type OmsContext, runCommand } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, runCommand } from '../services/oms-context'
 
 /** A page of `history.search`. */
 export interface HistorySearchResult {
@@ -94,11 +94,7 @@ export class HistoryService {
       cmd,
       async (tx, now) => {
         const order = await loadOrder(ctx, tx, cmd.actor, cmd.orderId, 'history.write')
-        const entry = historyEntry(ctx, cmd.actor, now, {
-          entityType: 'order',
-          entityId: order.id,
-          orderId: order.id,
-          storeId: order.storeId,
+        const entry = orderHistoryEntry(ctx, cmd.actor, now, order, {
           action: cmd.action,
           oldStatus: order.status,
           newStatus: order.status,

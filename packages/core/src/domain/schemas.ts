@@ -369,6 +369,13 @@ export const fulfillmentSchema = z.strictObject({
 })
 export type Fulfillment = z.infer<typeof fulfillmentSchema>
 
+/**
+ * When a fulfillment's goods left: shipped with a carrier, or handed over at the counter (a hand-over
+ * skips shipping, so its completion is the moment); null while they have not. The end of its cycle time.
+ */
+export const fulfillmentDispatchedAt = (f: Pick<Fulfillment, 'shippedAt' | 'fulfilledAt'>): Date | null =>
+  f.shippedAt ?? f.fulfilledAt
+
 /** One audit row. Append-only. */
 export const historyEntrySchema = z.strictObject({
   id: idSchema,

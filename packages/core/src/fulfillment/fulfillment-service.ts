@@ -36,7 +36,7 @@ import {
 } from '../errors/oms-error'
 import { applyOrderEvents, loadOrder } from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, outboxEvent, runCommand } from '../services/oms-context'
 import {
   commitFulfillmentLines,
   createFulfillments,
@@ -49,6 +49,11 @@ import {
   uncoveredGoods,
   writeFulfillment,
 } from './fulfillment-records'
+import {
+  type FulfillmentStatistics,
+  type FulfillmentStatisticsInput,
+  fulfillmentStatistics,
+} from './fulfillment-statistics'
 
 /** One line of a pick list: what to take, from where, and how much is scanned so far. */
 export interface PickListLine {
@@ -483,6 +488,17 @@ export class FulfillmentService {
     return rows.map((f) => this.#view(actor, f, f))
   }
 
+  /**
+   * Statistics of a window (the last 24 hours by default, at most 366 days) over some stores or every
+   * store the actor reaches: fulfillments by status, cycle time from order to goods leaving (average,
+   * p50, p90, max), picking accuracy (refused scans of all scans) and the open backlog, overall, per store
+   * and per assignee. Every figure is an aggregate query in the database. Needs `fulfillment.manage`;
+   * store-scoped staff see their stores only, customers none.
+   */
+  statistics(input: FulfillmentStatisticsInput): Promise<FulfillmentStatistics> {
+    return fulfillmentStatistics(this.#ctx, input)
+  }
+
   /** The events the actor may send now (what a UI shows as buttons); none for a reader. */
   async allowedEvents(input: FulfillmentRefInput): Promise<string[]> {
     const { actor, fulfillmentId } = parseInput(fulfillmentRefInputSchema, input, 'fulfillment read')
@@ -691,11 +707,7 @@ export async function followFulfillments(
       throw new StaleStateError(`order ${order.id}`, { orderId: order.id })
     // Every version of an order has its entry in the order's status chain (same status, new figure).
     await tx.history.appendMany([
-      historyEntry(ctx, actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, actor, now, order, {
         action: 'packed',
         oldStatus: order.status,
         newStatus: order.status,

@@ -24,9 +24,15 @@ import {
   StaleStateError,
   ValidationError,
 } from '../errors/oms-error'
+import { uncoveredGoods } from '../fulfillment/fulfillment-records'
 import { toTransitionList } from '../machines/machine-definition'
 import type { OrderContext, OrderMachine } from '../order/order-machine'
-import { applyOrderEvents, loadOrder, orderContextOf } from '../order/order-service'
+import {
+  applyOrderEvents,
+  loadOrder,
+  orderContextOf,
+  refuseBypassOfFulfillments,
+} from '../order/order-service'
 import type { StorageTx } from '../ports/storage'
 import {
   historyEntry,
@@ -208,6 +214,16 @@ export class ReservationService {
             hint: 'a hold can be released only while its order could still be cancelled; the goods are being handed over',
           })
         }
+        // What an open fulfillment plans to pick stays held: only what none covers may be released.
+        const uncovered =
+          uncoveredGoods(holds, await tx.fulfillments.listByOrder(order.id)).find(
+            (g) => g.orderLineId === hold.orderLineId && g.locationId === hold.locationId,
+          )?.quantity ?? 0
+        if (quantity > uncovered) {
+          throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
+            hint: `only ${uncovered} unit(s) of this hold are outside an open fulfillment: short-pick or cancel the fulfillment to release the rest`,
+          })
+        }
         const held = holds.filter((h) => h.status === 'active').reduce((sum, h) => sum + remainingOf(h), 0)
         if (held - quantity <= 0) {
           throw new InvalidTransitionError(machine.id, order.status, 'reservation.release', {
@@ -250,6 +266,7 @@ export class ReservationService {
           hint: 'stock can be sold from a hold only when the order is handed over (packed to ship, or ready for pickup)',
         })
       }
+      await refuseBypassOfFulfillments(ctx, tx, order, 'reservation.commit')
       const [changed] = await commitHolds(
         ctx,
         tx,

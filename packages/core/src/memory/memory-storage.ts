@@ -32,6 +32,7 @@ import type {
   TransactionOptions,
 } from '../ports/storage'
 import { BLOCKING_SYNC_STATUSES, type SyncJob, type SyncJobSummaryRow } from '../sync/sync-job'
+import { fulfillmentStatisticsOf } from './fulfillment-statistics'
 
 const clone = <T>(value: T): T => structuredClone(value)
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -616,6 +617,9 @@ function createTx(s: State, log: UndoLog): StorageTx {
           .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.number.localeCompare(b.number))
         const offset = filter.offset ?? 0
         return rows.slice(offset, offset + (filter.limit ?? 50)).map(clone)
+      },
+      async statistics(filter) {
+        return fulfillmentStatisticsOf(s.fulfillments.values(), s.orders, filter)
       },
     },
     history: {

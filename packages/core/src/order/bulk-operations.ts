@@ -5,7 +5,7 @@ import type { ActingActor, Order } from '../domain/schemas'
 import type { OmsErrorCode } from '../errors/error-codes'
 import { isOmsError, StaleStateError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, outboxEvent, runCommand } from '../services/oms-context'
 import { loadOrder } from './order-service'
 
 /** What happened to one order of a bulk call. */
@@ -92,11 +92,7 @@ export async function assignOrder(
     throw new StaleStateError(`order ${order.id}`, { orderId: order.id })
   await tx.append({
     history: [
-      historyEntry(ctx, cmd.actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, cmd.actor, now, order, {
         action: 'assigned',
         oldStatus: order.status,
         newStatus: order.status,

@@ -16,7 +16,7 @@ import {
   takeHolds,
 } from '../inventory/holds'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, outboxEvent } from '../services/oms-context'
 import { enqueueOrderSync } from '../sync/sync-enqueue'
 import { loadOrder, safeLineAmounts, toOrderLine } from './order-service'
 
@@ -158,11 +158,7 @@ export async function editOrder(
   await tx.append({
     reservations: newHolds,
     history: [
-      historyEntry(ctx, cmd.actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, cmd.actor, now, order, {
         action: 'edited',
         oldStatus: order.status,
         newStatus: order.status,

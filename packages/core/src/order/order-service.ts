@@ -45,7 +45,11 @@ import {
   ValidationError,
 } from '../errors/oms-error'
 import { allocate } from '../fulfillment/allocation'
-import { closeFulfillmentsOfCancelledOrder, createFulfillments } from '../fulfillment/fulfillment-records'
+import {
+  closeFulfillmentsOfCancelledOrder,
+  createFulfillments,
+  OPEN_STATUSES as OPEN_FULFILLMENT_STATUSES,
+} from '../fulfillment/fulfillment-records'
 import { returnEntries } from '../fulfillment/returns'
 import {
   commitHolds,
@@ -60,7 +64,13 @@ import { isShortage, levelRowKey, recordMovements } from '../inventory/stock-led
 import type { TransitionResult } from '../machines/status-machine'
 import { requestCapture, requestRefund, returnedLinesOf } from '../payments/payment-records'
 import type { NewOutboxEvent, OrderFilter, OrderSearchFilter, StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, outboxEvent, runCommand } from '../services/oms-context'
+import {
+  historyEntry,
+  type OmsContext,
+  orderHistoryEntry,
+  outboxEvent,
+  runCommand,
+} from '../services/oms-context'
 import { enqueueOrderSync } from '../sync/sync-enqueue'
 import {
   ASSIGN_PERMISSION,
@@ -241,11 +251,7 @@ export class OrderService {
           reservations: holds,
           orders: [created],
           history: [
-            historyEntry(ctx, cmd.actor, now, {
-              entityType: 'order',
-              entityId: order.id,
-              orderId: order.id,
-              storeId: order.storeId,
+            orderHistoryEntry(ctx, cmd.actor, now, order, {
               action: 'created',
               oldStatus: null,
               newStatus: order.status,
@@ -256,11 +262,7 @@ export class OrderService {
                 currency: order.totals.currency,
               },
             }),
-            historyEntry(ctx, cmd.actor, now, {
-              entityType: 'order',
-              entityId: order.id,
-              orderId: order.id,
-              storeId: order.storeId,
+            orderHistoryEntry(ctx, cmd.actor, now, order, {
               action: 'inventory_reserved',
               oldStatus: order.status,
               newStatus: created.status,
@@ -758,8 +760,40 @@ export async function applyOrderEvent(
   event: OrderEventItem['event'],
 ): Promise<Order> {
   const order = await loadOrder(ctx, tx, actor, orderId, permissionForEvent(event.type), { lock: true })
-  const [next] = await applyOrderEvents(ctx, tx, now, actor, [{ order, event }])
+  const [next] = await applyOrderEvents(ctx, tx, now, actor, [{ order, event }], { direct: true })
   return next as Order
+}
+
+/**
+ * Order events that pack or hand over goods: the order's fulfillments send them as they go. Sent
+ * directly (or any event that sells from the holds) while a fulfillment is open, they are refused.
+ */
+const HAND_OVER_EVENTS: ReadonlySet<string> = new Set([
+  'order.pack',
+  'order.ready',
+  'order.ship',
+  'order.ship_partially',
+  'order.pick_up',
+])
+
+/**
+ * While an order has an open fulfillment, its goods leave through it: a direct hand-over (or a direct
+ * sale from its holds) would sell what the fulfillment is still picking without a scan, and leave the
+ * fulfillment open on goods that are gone. INVALID_TRANSITION naming the open fulfillments.
+ */
+export async function refuseBypassOfFulfillments(
+  ctx: OmsContext,
+  tx: StorageTx,
+  order: Order,
+  event: string,
+): Promise<void> {
+  const open = (await tx.fulfillments.listByOrder(order.id)).filter((f) =>
+    OPEN_FULFILLMENT_STATUSES.includes(f.status),
+  )
+  if (open.length === 0) return
+  throw new InvalidTransitionError(ctx.orderMachines[order.flow].id, order.status, event, {
+    hint: `the goods are in open fulfillment(s) ${open.map((f) => f.number).join(', ')}: pack and ship or hand them over through the fulfillment, or cancel it first`,
+  })
 }
 
 /** Holds that can no longer be committed or kept: expired, or past their expiry while still active. */
@@ -799,7 +833,11 @@ export async function applyOrderEvents(
   now: Date,
   actor: ActingActor,
   items: readonly OrderEventItem[],
-  options: { freed?: FreedRows } = {},
+  options: {
+    freed?: FreedRows
+    /** A caller's own event (not one the order's fulfillments send): refused where it bypasses them. */
+    direct?: boolean
+  } = {},
 ): Promise<Order[]> {
   const holdsOf = new Map<string, Reservation[]>()
   for (const h of await tx.reservations.listByOrders(items.map((i) => i.order.id)))
@@ -820,6 +858,8 @@ export async function applyOrderEvents(
     } catch (error) {
       throw refusal(error, order, event, holds)
     }
+    if (options.direct && (HAND_OVER_EVENTS.has(event.type) || result.actions.includes('commitHolds')))
+      await refuseBypassOfFulfillments(ctx, tx, order, event.type)
     results.push({ ...item, result, holds })
   }
   const events: NewOutboxEvent[] = []
@@ -974,11 +1014,7 @@ export async function applyOrderEvents(
     if (result.status === 'cancelled') next = { ...next, cancellationReason: event.reason ?? event.type }
     nextOrders.push(next)
     history.push(
-      historyEntry(ctx, actor, now, {
-        entityType: 'order',
-        entityId: order.id,
-        orderId: order.id,
-        storeId: order.storeId,
+      orderHistoryEntry(ctx, actor, now, order, {
         action: EVENT_ACTIONS[event.type] ?? 'status_changed',
         oldStatus: order.status,
         newStatus: next.status,

@@ -9,8 +9,8 @@ import type { OutboxRelay } from '../outbox/outbox-relay'
 import type { PaymentOperation, PaymentRequest, PaymentResult, Payments } from '../ports/payments'
 import type { StorageTx } from '../ports/storage'
 import {
-  historyEntry,
   type OmsContext,
+  orderHistoryEntry,
   outboxEvent,
   retryOnStale,
   runCommand,
@@ -92,11 +92,7 @@ export class PaymentService {
           throw new StaleStateError(`payment ${op.id}`, { paymentId: op.id })
         await tx.append({
           history: [
-            historyEntry(ctx, cmd.actor, now, {
-              entityType: 'order',
-              entityId: order.id,
-              orderId: order.id,
-              storeId: order.storeId,
+            orderHistoryEntry(ctx, cmd.actor, now, order, {
               action: 'status_changed',
               description: `payment ${op.kind} retried by an operator`,
               additionalData: { paymentId: op.id, kind: op.kind, amountMinor: op.amountMinor },
@@ -241,11 +237,7 @@ async function finish(
     description: string,
     error: { code: string; message: string } | null,
   ) =>
-    historyEntry(ctx, SYSTEM_ACTOR, now, {
-      entityType: 'order',
-      entityId: order.id,
-      orderId: order.id,
-      storeId: order.storeId,
+    orderHistoryEntry(ctx, SYSTEM_ACTOR, now, order, {
       action,
       description,
       additionalData: {

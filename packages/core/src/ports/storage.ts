@@ -380,6 +380,52 @@ export interface FulfillmentRepository {
   update(fulfillment: Fulfillment, expectedVersion: number): Promise<boolean>
   /** A page of fulfillments, oldest first (then by number: a work queue), filtered in the query. */
   list(filter: FulfillmentFilter): Promise<Fulfillment[]>
+  /** The aggregates of `fulfillments.statistics`, each computed by the database: no row is loaded. */
+  statistics(filter: FulfillmentStatisticsFilter): Promise<FulfillmentStatisticsRows>
+}
+
+/** What `fulfillments.statistics` aggregates, over some stores or all. */
+export interface FulfillmentStatisticsFilter {
+  /** Absent: every store. */
+  storeIds?: readonly string[]
+  /** The window, inclusive lower and exclusive upper bound. */
+  from: Date
+  to: Date
+  /** Statuses counted as open (the backlog, over every fulfillment whenever created). */
+  openStatuses: readonly string[]
+}
+
+/** A cycle-time aggregate of one group: order created → goods dispatched, in milliseconds. */
+export interface FulfillmentCycleRow {
+  /** Which breakdown the row belongs to, and its key (a store id, an assignee id or null, or null for all). */
+  by: 'all' | 'store' | 'assignee'
+  key: string | null
+  dispatched: number
+  totalMs: number
+  maxMs: number
+  /** Nearest-rank percentiles: the smallest cycle time at or above which lie 50 % (90 %) of the group's. */
+  p50Ms: number
+  p90Ms: number
+}
+
+/** Raw aggregates per store, assignee and status; the service sums them into its breakdowns. */
+export interface FulfillmentStatisticsRows {
+  /** Fulfillments created in the window, by store, assignee and the status they are in now, with their scans. */
+  created: Array<{
+    storeId: string
+    assignedToId: string | null
+    status: string
+    fulfillments: number
+    scansAccepted: number
+    scansRejected: number
+  }>
+  /** Fulfillments now in an open status (whenever created), by store, assignee and status. */
+  open: Array<{ storeId: string; assignedToId: string | null; status: string; fulfillments: number }>
+  /**
+   * Fulfillments whose goods left in the window (shipped, or handed over at the counter): cycle times over
+   * all of them, per store and per assignee.
+   */
+  cycle: FulfillmentCycleRow[]
 }
 
 export interface HistorySearchFilter {

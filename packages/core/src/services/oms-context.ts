@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { AccessPolicy } from '../access/access-policy'
 import type { CatalogCache } from '../catalog/catalog-cache'
 import type { Channel } from '../domain/enums'
-import type { ActingActor, HistoryEntry } from '../domain/schemas'
+import type { ActingActor, HistoryEntry, Order } from '../domain/schemas'
 import { ConflictError, IdempotencyMismatchError, StaleStateError } from '../errors/oms-error'
 import type { AllocationStrategy } from '../fulfillment/allocation'
 import type { FulfillmentMachine } from '../fulfillment/fulfillment-machine'
@@ -215,6 +215,23 @@ export function historyEntry(
     createdAt: now,
   }
 }
+
+/** A history row about an order: its entity, order and store filled in from the order. */
+export const orderHistoryEntry = (
+  ctx: OmsContext,
+  actor: ActingActor,
+  now: Date,
+  order: Pick<Order, 'id' | 'storeId'>,
+  entry: Pick<HistoryEntry, 'action' | 'description'> &
+    Partial<Pick<HistoryEntry, 'oldStatus' | 'newStatus' | 'additionalData'>>,
+): HistoryEntry =>
+  historyEntry(ctx, actor, now, {
+    entityType: 'order',
+    entityId: order.id,
+    orderId: order.id,
+    storeId: order.storeId,
+    ...entry,
+  })
 
 export function outboxEvent(
   ctx: OmsContext,

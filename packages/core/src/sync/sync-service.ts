@@ -17,7 +17,7 @@ import { parseInput } from '../domain/parse-input'
 import type { ActingActor } from '../domain/schemas'
 import { ConflictError, NotFoundError, ValidationError } from '../errors/oms-error'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, runCommand } from '../services/oms-context'
+import { historyEntry, type OmsContext, orderHistoryEntry, runCommand } from '../services/oms-context'
 import { connectionsFor, enqueueOrderSync, enqueuePull } from './sync-enqueue'
 import type { SyncJob, SyncJobStatus } from './sync-job'
 import { SyncWorker } from './sync-worker'
@@ -112,11 +112,7 @@ export class SyncService extends SyncWorker {
           ])
         await enqueueOrderSync(ctx, tx, order, 'push_order', now, cmd.pos ? { pos: cmd.pos } : {})
         await tx.history.appendMany([
-          historyEntry(ctx, cmd.actor, now, {
-            entityType: 'order',
-            entityId: order.id,
-            orderId: order.id,
-            storeId: order.storeId,
+          orderHistoryEntry(ctx, cmd.actor, now, order, {
             action: 'pos_synced',
             description: `re-push to ${(cmd.pos ?? routes).join(', ') || 'no POS'} requested`,
           }),

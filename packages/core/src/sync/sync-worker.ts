@@ -5,7 +5,7 @@ import { isOmsError, NotFoundError, StaleStateError, ValidationError } from '../
 import { isPosError } from '../errors/pos-error'
 import type { PosAdapter, PosOrderContext, PosOrderInput, PosOrderRef } from '../ports/pos-adapter'
 import type { StorageTx } from '../ports/storage'
-import { historyEntry, type OmsContext, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
+import { type OmsContext, orderHistoryEntry, retryOnStale, SYSTEM_ACTOR } from '../services/oms-context'
 import { applyPosStatus, pullInventory, pullProducts, pullSales } from './pos-truth'
 import { enqueuePull } from './sync-enqueue'
 import type { SyncJob, SyncJobError, SyncJobOutcome } from './sync-job'
@@ -490,11 +490,7 @@ export async function recordSynced(
   data: Record<string, unknown> = {},
 ): Promise<void> {
   await tx.history.appendMany([
-    historyEntry(ctx, SYSTEM_ACTOR, now, {
-      entityType: 'order',
-      entityId: order.id,
-      orderId: order.id,
-      storeId: order.storeId,
+    orderHistoryEntry(ctx, SYSTEM_ACTOR, now, order, {
       ...(order.keepsStatus ? { oldStatus: order.status, newStatus: order.status } : {}),
       action: 'pos_synced',
       description,

@@ -8,6 +8,15 @@ let counter = 0
 export const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`
 
 /** Actors for tests, one per role a caller may hold. */
+/** The events of the detailed return process, from the customer's request up to the quality check. */
+export const RETURN_TO_QUALITY_CHECK = [
+  'return.request',
+  'return.approve',
+  'return.ship_back',
+  'return.receive',
+  'return.inspect',
+] as const
+
 export const actors = {
   manager: { id: 'manager-1', roles: ['order_manager'] } satisfies CallerActor,
   /** The payment webhook: confirms and fails payments. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { createOms, type Oms } from '../create-oms'
-import type { CallerActor, Order, Reservation } from '../domain/schemas'
+import type { CallerActor, Fulfillment, Order, Reservation } from '../domain/schemas'
 import { isOmsError, type OmsError } from '../errors/oms-error'
 import type { Clock } from '../ports/clock'
 import type { Storage } from '../ports/storage'
@@ -9,8 +9,9 @@ import { checkInvariants } from './invariants'
 
 /**
  * The multi-process proof (the storage invariants under real concurrency): several OS processes, each with its own
- * connection pool, hammer a few items at one location with create / confirm / cancel / advance (sell) /
- * expire / adjust / release for a fixed number of seeded random operations, while the parent samples
+ * connection pool, hammer a few items at one location with create (pickup and delivery) / confirm / cancel /
+ * advance (sell) / expire / adjust / release / fulfil (scan, pack, then ship, hand over or cancel the
+ * fulfillment) for a fixed number of seeded random operations, while the parent samples
  * consistent snapshots. Afterwards everything the workers were told succeeded must be in the database,
  * and nothing else; every invariant must hold; and no error other than an expected `OmsError` may have
  * reached a caller (a raw 40001 / 40P01 / SQLITE_BUSY is a failure).
@@ -55,23 +56,25 @@ const OPS = [
   'transfer',
   'count',
   'bulk',
+  'fulfil',
 ] as const
 type Op = (typeof OPS)[number]
 
 /** Share of each operation, in percent. */
 const WEIGHTS: Readonly<Record<Op, number>> = {
-  create: 25,
+  create: 27,
   confirm: 12,
   cancel: 9,
-  advance: 12,
+  advance: 8,
   expire: 8,
-  adjust: 6,
-  release: 8,
-  commit: 7,
-  reconcile: 4,
+  adjust: 5,
+  release: 7,
+  commit: 6,
+  reconcile: 3,
   transfer: 4,
   count: 3,
   bulk: 2,
+  fulfil: 6,
 }
 
 /**
@@ -93,12 +96,16 @@ const EXPECTED: Readonly<Record<Op, ReadonlySet<string>>> = {
   // Another worker's count of the same item is still open: a business answer, not a lost race.
   count: new Set(['CONFLICT']),
   bulk: new Set<string>(),
+  // The order moved on (cancelled, expired, handed over directly) or someone else's fulfillment has it.
+  fulfil: new Set(['INVALID_TRANSITION']),
 }
 
-/** Orders in these statuses may carry sold units (a partial hand-over, then the pick-up). */
-const MAY_HAVE_SOLD: ReadonlySet<string> = new Set(['ready_for_pickup', 'picked_up', 'completed'])
+/** Orders in these statuses may carry sold units (a partial hand-over, then the pick-up, or a shipment). */
+const MAY_HAVE_SOLD: ReadonlySet<string> = new Set(['ready_for_pickup', 'picked_up', 'completed', 'shipped'])
 /** Orders in these statuses hold nothing any more. */
-const HOLDS_NOTHING: ReadonlySet<string> = new Set(['cancelled', 'picked_up', 'completed'])
+const HOLDS_NOTHING: ReadonlySet<string> = new Set(['cancelled', 'picked_up', 'completed', 'shipped'])
+/** Share of the orders created for delivery (their fulfillments ship; the others' are handed over). */
+const DELIVERY_PERCENT = 25
 
 /** Short holds: this share of the orders holds for one second only, so the sweepers have work. */
 const SHORT_HOLD_PERCENT = 30
@@ -119,6 +126,10 @@ export interface HammerReport {
   created: Array<{ orderId: string; held: number }>
   /** Successful order events, in the order this worker saw them succeed. */
   transitions: Array<{ orderId: string; event: string }>
+  /** Orders this worker put into fulfillments (their status follows the fulfillments' steps). */
+  fulfilled: string[]
+  /** Fulfillments this worker shipped or handed over, and cancelled. */
+  fulfillments: { dispatched: number; cancelled: number }
   /** Units added by successful adjustments, per item. */
   adjusted: Record<string, number>
   /** Units given back by successful partial releases. */
@@ -173,6 +184,8 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
     demand: 0,
     created: [],
     transitions: [],
+    fulfilled: [],
+    fulfillments: { dispatched: 0, cancelled: 0 },
     adjusted: {},
     released: 0,
     moved: {},
@@ -221,10 +234,11 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         const held = lines.reduce((s, l) => s + l.quantity, 0)
         report.demand += held
         const short = random() * 100 < SHORT_HOLD_PERCENT
+        const delivery = random() * 100 < DELIVERY_PERCENT
         const order = await oms.orders.create({
           actor,
-          channel: 'kiosk',
-          flow: 'pickup',
+          channel: delivery ? 'ecommerce' : 'kiosk',
+          flow: delivery ? 'delivery' : 'pickup',
           storeId: world.storeId,
           locationId: world.locationId,
           currency: 'USD',
@@ -388,6 +402,50 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         if (JSON.stringify(codes) !== JSON.stringify(want))
           report.unexpected.push(`worker ${config.worker} bulk: rows ended ${codes.join(',')}`)
         for (const r of result.rows) if (r.ok) moved(r.itemId).bulk += 1
+        return 'OK'
+      },
+      async fulfil() {
+        // A paid order put into a fulfillment, scanned line by line (now and then a wrong code first),
+        // picked, packed, and shipped (delivery) or handed over (pickup) — or called off — while other
+        // workers cancel, expire, release and sell on the same orders and items.
+        const order = await recentOrder(['confirmed', 'processing'])
+        if (!order) return 'NOOP'
+        const fs = await oms.fulfillments.create({ actor, orderId: order.id })
+        report.fulfilled.push(order.id)
+        for (const f of fs) {
+          if (random() < 0.1) {
+            try {
+              await oms.fulfillments.scan({ actor, fulfillmentId: f.id, code: 'NOT-A-CODE' })
+              report.unexpected.push(`worker ${config.worker} fulfil: a wrong code was accepted`)
+            } catch (error) {
+              if (!isOmsError(error) || !['SCAN_REJECTED', 'INVALID_TRANSITION'].includes(error.code))
+                throw error
+            }
+          }
+          for (const line of f.lines)
+            await oms.fulfillments.scan({
+              actor,
+              fulfillmentId: f.id,
+              code: line.sku as string,
+              quantity: line.quantity,
+            })
+          await oms.fulfillments.completePicking({ actor, fulfillmentId: f.id })
+          await oms.fulfillments.pack({ actor, fulfillmentId: f.id, boxSize: 'S', weightGrams: 10 })
+          if (random() < 0.2) {
+            await oms.fulfillments.cancel({ actor, fulfillmentId: f.id, reason: 'hammer' })
+            report.fulfillments.cancelled += 1
+          } else {
+            if (order.flow === 'delivery')
+              await oms.fulfillments.ship({
+                actor,
+                fulfillmentId: f.id,
+                carrier: 'UPS',
+                trackingNumber: f.number,
+              })
+            else await oms.fulfillments.handOver({ actor, fulfillmentId: f.id })
+            report.fulfillments.dispatched += 1
+          }
+        }
         return 'OK'
       },
       async reconcile() {
@@ -677,6 +735,7 @@ export async function runHammer(options: HammerOptions): Promise<HammerOutcome> 
   if (reports.length !== options.workers)
     problems.push(`${reports.length} of ${options.workers} workers reported`)
   if (demand < 3 * stock) problems.push(`demand ${demand} is less than 3× the stock ${stock}`)
+  if (!outcomes.fulfil?.OK) problems.push(`no fulfillment went through: ${JSON.stringify(outcomes.fulfil)}`)
   if (!outcomes.create?.OK || !outcomes.create.INSUFFICIENT_STOCK)
     problems.push(`creates should both succeed and run out of stock: ${JSON.stringify(outcomes.create)}`)
   return {
@@ -768,10 +827,13 @@ async function verify(
     async (tx) => {
       const orders = await tx.orders.list({})
       const holds: Reservation[] = []
+      const fulfillments: Fulfillment[] = []
       for (const o of orders) holds.push(...(await tx.reservations.listByOrder(o.id)))
+      for (const o of orders) fulfillments.push(...(await tx.fulfillments.listByOrder(o.id)))
       return {
         orders,
         holds,
+        fulfillments,
         levels: await tx.inventory.listLevels({ locationId: world.locationId }),
         movements: await tx.inventory.listMovements({ locationId: world.locationId }),
         back: await tx.inventory.listLevels({ locationId: world.backroomId }),
@@ -801,11 +863,13 @@ async function verify(
   for (const t of reports.flatMap((r) => r.transitions))
     transitions.set(t.orderId, (transitions.get(t.orderId) ?? 0) + 1)
   let sweptOrders = 0
+  // An order in fulfillment also moves with its fulfillments' steps: its chain is checked by I4 instead.
+  const inFulfillment = new Set(reports.flatMap((r) => r.fulfilled))
   for (const order of orders.values()) {
     const expiredBySweeper = order.cancellationReason === 'hold expired' ? 1 : 0
     sweptOrders += expiredBySweeper
     const expected = 1 + (transitions.get(order.id) ?? 0) + expiredBySweeper
-    if (order.version !== expected)
+    if (!inFulfillment.has(order.id) && order.version !== expected)
       problems.push(
         `order ${order.id} is at version ${order.version}; callers and sweepers account for ${expected}`,
       )
@@ -828,6 +892,28 @@ async function verify(
         `hold ${h.id} still holds ${h.quantityReserved - h.quantityFulfilled - h.quantityReleased} for an order that is ${status}`,
       )
   }
+  // Fulfillments: none is left open on an order that is closed, and none sold more than its order's holds.
+  const dispatched = reports.reduce((s, r) => s + r.fulfillments.dispatched, 0)
+  const gone = db.fulfillments.filter((f) =>
+    ['shipped', 'fulfilled', 'partially_fulfilled'].includes(f.status),
+  )
+  if (gone.length !== dispatched)
+    problems.push(`${gone.length} fulfillments shipped or handed over, the workers reported ${dispatched}`)
+  for (const f of db.fulfillments) {
+    const status = orders.get(f.orderId)?.status ?? '(missing)'
+    const open = ['pending', 'picking', 'packing', 'ready_to_ship'].includes(f.status)
+    if (open && HOLDS_NOTHING.has(status))
+      problems.push(`fulfillment ${f.number} is ${f.status}, its order ${status}`)
+  }
+  for (const order of orders.values()) {
+    const fromFulfillments = db.fulfillments
+      .filter((f) => f.orderId === order.id)
+      .reduce((s, f) => s + f.lines.reduce((n, l) => n + l.quantityFulfilled, 0), 0)
+    const fromHolds = (holdsOf.get(order.id) ?? []).reduce((s, h) => s + h.quantityFulfilled, 0)
+    if (fromFulfillments > fromHolds)
+      problems.push(`order ${order.id}: its fulfillments sold ${fromFulfillments}, its holds ${fromHolds}`)
+  }
+
   let soldUnits = 0
   for (const itemId of world.itemIds) {
     const level = db.levels.find((l) => l.itemId === itemId)

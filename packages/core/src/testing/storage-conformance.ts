@@ -4,6 +4,8 @@ import { accessExamplesSuite } from './suites/access-examples.suite'
 import { accessMatrixSuite } from './suites/access-matrix.suite'
 import { bulkOperationsSuite } from './suites/bulk-operations.suite'
 import { fulfillmentSuite } from './suites/fulfillment.suite'
+import { fulfillmentBypassSuite } from './suites/fulfillment-bypass.suite'
+import { fulfillmentStatisticsSuite } from './suites/fulfillment-statistics.suite'
 import { historyHoldsDashboardSuite } from './suites/history-holds-dashboard.suite'
 import { holdRulesSuite } from './suites/hold-rules.suite'
 import { idempotencySuite } from './suites/idempotency.suite'
@@ -34,6 +36,8 @@ const suites: Suite[] = [
   interleavingsSuite,
   inventorySuite,
   fulfillmentSuite,
+  fulfillmentStatisticsSuite,
+  fulfillmentBypassSuite,
   inventoryOperationsSuite,
   accessAuditNotesSuite,
   accessMatrixSuite,

@@ -971,6 +971,21 @@ export const ACCESS_MATRIX: Readonly<Record<string, MethodSpec>> = {
     },
     expected: (actor, orders) => ordersVisible(orders, actor, 'order.view').sort(),
   },
+  'fulfillments.statistics': {
+    kind: 'list',
+    perms: ['fulfillment.manage'],
+    // the fulfillments it counts are those of the stores the caller reaches (a customer's own: none)
+    visible: async (w, actor, orders) => {
+      await fulfilOrders(w, orders)
+      const window = { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }
+      return [String((await w.oms.fulfillments.statistics({ actor, ...window })).overall.fulfillments)]
+    },
+    expected: (actor, orders) => [
+      String(
+        orders.filter((o) => reaches(actor, 'fulfillment.manage', { storeId: o.target.storeId })).length,
+      ),
+    ],
+  },
   'payments.get': {
     kind: 'order',
     perms: ['order.view'],

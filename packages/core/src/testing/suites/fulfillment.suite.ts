@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import type { CallerActor, Order } from '../../domain/schemas'
 import type { AllocationStrategy } from '../../fulfillment/allocation'
 import type { CustomerNotification } from '../../ports/notifier'
-import { actors, createWorld, placeOrder, type World } from '../fixtures'
+import { actors, createWorld, placeOrder, RETURN_TO_QUALITY_CHECK, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import { race } from './interleavings.suite'
 import type { Suite } from './suite'
@@ -658,14 +658,7 @@ export const fulfillmentSuite: Suite = (target, options) =>
       await w.oms.fulfillments.deliver({ actor: staff, fulfillmentId: f.id })
       const send = (type: string, data?: Record<string, unknown>) =>
         w.oms.orders.send({ actor: m, orderId: order.id, type, ...(data ? { data } : {}) })
-      for (const type of [
-        'return.request',
-        'return.approve',
-        'return.ship_back',
-        'return.receive',
-        'return.inspect',
-      ])
-        await send(type)
+      for (const type of RETURN_TO_QUALITY_CHECK) await send(type)
       const line = (name: string) => order.lines.find((l) => l.itemId === w.items[name])?.id as string
       const tooMany = await rejectionOf(
         send('refund.approve', { lines: [{ orderLineId: line('vape'), quantity: 2, outcome: 'restock' }] }),

@@ -6,7 +6,7 @@ import type { CustomerNotification } from '../../ports/notifier'
 import type { PaymentOperation, Payments } from '../../ports/payments'
 import type { Storage } from '../../ports/storage'
 import { FakePayments } from '../fake-payments'
-import { actors, createWorld, type World } from '../fixtures'
+import { actors, createWorld, RETURN_TO_QUALITY_CHECK, type World } from '../fixtures'
 import type { Suite } from './suite'
 import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -113,14 +113,7 @@ async function handOver(w: World, order: Order): Promise<Order> {
 
 /** Through the detailed return process up to the quality check. */
 async function returned(w: World, order: Order): Promise<void> {
-  for (const type of [
-    'return.request',
-    'return.approve',
-    'return.ship_back',
-    'return.receive',
-    'return.inspect',
-  ])
-    await send(w, order, type)
+  for (const type of RETURN_TO_QUALITY_CHECK) await send(w, order, type)
 }
 
 const ops = (w: World, order: Order) => w.oms.payments.listByOrder({ actor: m, orderId: order.id })
