@@ -31,9 +31,10 @@ export interface Backend {
 const HOLD_COLUMNS =
   'id, item_id, location_id, order_id, order_line_id, quantity_reserved, quantity_fulfilled, quantity_released, status, expires_at, reserved_at, released_at, fulfilled_at, notes, created_at, updated_at'
 
-export async function openSqlite(): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), 'peak-oms-bench-'))
-  const file = join(dir, 'bench.db')
+/** `reuse`: an existing database file (a seeded one kept with BENCH_SCALE_KEEP) instead of a new one. */
+export async function openSqlite(reuse?: string): Promise<Backend> {
+  const dir = reuse ? null : mkdtempSync(join(tmpdir(), 'peak-oms-bench-'))
+  const file = reuse ?? join(dir as string, 'bench.db')
   const storage = createSqliteStorage({ filename: file })
   const migrated = await storage.migrateToLatest()
   if (migrated.error) throw migrated.error
@@ -68,13 +69,14 @@ export async function openSqlite(): Promise<Backend> {
     async close() {
       db.close()
       await storage.close()
-      rmSync(dir, { recursive: true, force: true })
+      if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }
 }
 
-export async function openPg(url: string, poolSize: number): Promise<Backend> {
-  const schema = `peak_bench_${Date.now().toString(36)}`
+/** `reuse`: an existing schema (a seeded one kept with BENCH_SCALE_KEEP) instead of a new one. */
+export async function openPg(url: string, poolSize: number, reuse?: string): Promise<Backend> {
+  const schema = reuse ?? `peak_bench_${Date.now().toString(36)}`
   const storage: PgStorage = createPgStorage({ connectionString: url, poolSize }, { schema })
   const migrated = await storage.migrateToLatest()
   if (migrated.error) throw migrated.error

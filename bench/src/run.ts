@@ -200,12 +200,23 @@ for (const open of backends) {
     await forSync.close()
   }
   if (scaleOrders > 0) {
-    const big = await open()
+    // BENCH_SCALE_REUSE_SQLITE / BENCH_SCALE_REUSE_PG: measure a database kept by an earlier run (no seeding)
+    const reuse =
+      (backend.dialect === 'sqlite'
+        ? process.env.BENCH_SCALE_REUSE_SQLITE
+        : process.env.BENCH_SCALE_REUSE_PG) || undefined
+    const big = reuse
+      ? backend.dialect === 'sqlite'
+        ? await openSqlite(reuse)
+        : await openPg(PG_URL, 16, reuse)
+      : await open()
     console.log(
       `${big.name}: ${scaleOrders.toLocaleString('en-US')} orders — searches, dashboard, creation with and without the search indexes`,
     )
-    await benchScale(big, PG_URL, scaleOrders, scale)
-    await big.close()
+    await benchScale(big, PG_URL, scaleOrders, scale, reuse !== undefined)
+    // BENCH_SCALE_KEEP=1 leaves the seeded database in place (for looking at plans by hand)
+    if (process.env.BENCH_SCALE_KEEP === '1') console.log(`  kept: ${big.file ?? big.table('oms_orders')}`)
+    else await big.close()
   }
   if (!skipInventory) {
     const fresh = await open()
@@ -225,8 +236,10 @@ console.log('\n| backend | holds expired | orders cancelled | time | reserved af
 console.log('| --- | --- | --- | --- | --- |')
 for (const l of expiryLines) console.log(l)
 
-console.log('\n| backend | orders | clients | orders/s without the search indexes | with them | change |')
-console.log('| --- | --- | --- | --- | --- | --- |')
+console.log(
+  '\n| backend | clients | orders/s without, by block | median | with, by block | median | change of the medians | median of the paired changes (each pair) | p50 ms (median) |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const l of scale.throughput) console.log(l)
 console.log('\n| backend | query | p50 ms | p95 ms | within target |')
 console.log('| --- | --- | --- | --- | --- |')
@@ -245,3 +258,4 @@ for (const l of inventoryLines) console.log(l)
 console.log('\n| backend | workers | jobs | succeeded | time | jobs/s | tickets |')
 console.log('| --- | --- | --- | --- | --- | --- | --- |')
 for (const l of syncLines) console.log(l)
+if (process.env.BENCH_SCALE_KEEP === '1') process.exit(0)

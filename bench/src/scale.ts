@@ -82,7 +82,10 @@ const itemId = (i: number) => `bench-item-${String(i).padStart(3, '0')}`
 const itemSku = (i: number) => `PK-${String(i).padStart(4, '0')}`
 const itemName = (i: number) => `${STRAINS[Math.floor(i / FORMS.length)]} ${FORMS[i % FORMS.length]}`
 const itemPrice = (i: number) => 1500 + ((i * 37) % 50) * 100
-/** About 1 % of the (item, store) rows run low: the dashboard's low-stock alert has something to say. */
+/**
+ * About 1 % of the (item, store) rows run low (every row is watched with a reorder point of 10): the
+ * dashboard's low-stock alert has something to say.
+ */
 const isLow = (i: number, s: number) => (i * 7 + s) % 97 === 0
 /** An item with stock at store `s`, near index `i`. */
 const stocked = (i: number, s: number) => {
@@ -92,24 +95,38 @@ const stocked = (i: number, s: number) => {
 }
 
 /**
- * The indexes migration 0005 adds or widens (name, table, columns, and the columns the index had before
- * 0005 where it replaced one): the creation throughput is measured with the set before and after.
+ * The indexes migrations 0005 and 0007 add or widen (name, table, columns with the partial index's
+ * condition, and what the index was before 0005 where it replaced one): the creation throughput is
+ * measured with the set before and after.
  */
 const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | null]> = [
-  ['oms_orders_updated', 'oms_orders', 'updated_at, id', null],
-  ['oms_orders_total', 'oms_orders', 'total_minor, id', null],
-  ['oms_orders_assignee', 'oms_orders', 'assignee_id, created_at', null],
-  ['oms_orders_created', 'oms_orders', 'created_at, status, currency, total_minor', 'created_at'],
+  ['oms_orders_updated', 'oms_orders', '(updated_at, id)', null],
+  ['oms_orders_total', 'oms_orders', '(total_minor, id)', null],
+  [
+    'oms_orders_assignee',
+    'oms_orders',
+    '(assignee_id, status, created_at, id) WHERE assignee_id IS NOT NULL',
+    null,
+  ],
+  ['oms_orders_created', 'oms_orders', '(created_at, status, currency, total_minor, id)', '(created_at)'],
   [
     'oms_orders_store_created',
     'oms_orders',
-    'store_id, created_at, status, currency, total_minor',
-    'store_id, created_at',
+    '(store_id, created_at, status, currency, total_minor, id)',
+    '(store_id, created_at)',
   ],
-  ['oms_reservations_created', 'oms_reservations', 'created_at, id, location_id, status', null],
-  ['oms_history_action', 'oms_history', 'action, seq', null],
-  ['oms_history_actor', 'oms_history', 'actor_id, seq', null],
-  ['oms_order_terms_order', 'oms_order_terms', 'order_id', null],
+  ['oms_orders_status_created', 'oms_orders', '(status, created_at, id)', null],
+  ['oms_orders_noted', 'oms_orders', '(created_at, id, store_id) WHERE note_count > 0', null],
+  [
+    'oms_orders_sync_failed',
+    'oms_orders',
+    "(created_at, id, store_id) WHERE pos_sync_state = 'failed'",
+    null,
+  ],
+  ['oms_reservations_created', 'oms_reservations', '(created_at, id, location_id, status)', null],
+  ['oms_history_action', 'oms_history', '(action, seq)', null],
+  ['oms_history_actor', 'oms_history', '(actor_id, seq)', null],
+  ['oms_order_terms_order', 'oms_order_terms', '(order_id, term)', null],
 ]
 
 const percentile = (sorted: number[], p: number) =>
@@ -249,11 +266,13 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
     for (const i of items) {
       // about 1 % of the rows run low
       const onHand = isLow(i, s) ? (i + s) % 3 : 1_000_000_000
-      levelRows.push(`(${q(itemId(i))}, ${q(location(s))}, ${onHand}, 0, 0, 0, 0, 0, 1, ${ts(String(now))})`)
+      levelRows.push(
+        `(${q(itemId(i))}, ${q(location(s))}, ${onHand}, 0, 0, 0, 0, 0, 10, 1, ${ts(String(now))})`,
+      )
     }
   for (let k = 0; k < levelRows.length; k += 2000)
     await sql.exec(
-      `INSERT INTO oms_levels (item_id, location_id, on_hand, reserved, damaged, quarantine, incoming, safety_stock, version, updated_at) VALUES ${levelRows.slice(k, k + 2000).join(', ')}`,
+      `INSERT INTO oms_levels (item_id, location_id, on_hand, reserved, damaged, quarantine, incoming, safety_stock, reorder_point, version, updated_at) VALUES ${levelRows.slice(k, k + 2000).join(', ')}`,
     )
   // a staging table of per-order draws: store (skewed), channel, age, status, lines, customer, assignee…
   await sql.exec('DROP TABLE IF EXISTS bench_seed')
@@ -341,17 +360,18 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
   // the search terms, exactly as the library writes them: number, customer, items' terms, external id
   // the term table's order index is built once after it is filled, not by 13M random inserts
   await sql.exec('DROP INDEX IF EXISTS oms_order_terms_order')
+  const sst = `'store-' || ${pad('s.st', 2)}`
   await sql.exec(
-    `INSERT ${pgsql ? '' : 'OR IGNORE '}INTO oms_order_terms (term, order_id)
-     SELECT term, order_id FROM (
-       SELECT lower(number) AS term, id AS order_id FROM oms_orders WHERE id LIKE 'o-%'
-       UNION ALL SELECT lower(customer_id), id FROM oms_orders WHERE customer_id IS NOT NULL AND id LIKE 'o-%'
-       UNION ALL SELECT t.term, 'o-' || s.n FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i1
-       UNION ALL SELECT t.term, 'o-' || s.n FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i2 WHERE s.nl > 1
-       UNION ALL SELECT 'tz-' || s.n, 'o-' || s.n FROM bench_seed s WHERE s.misc < 80
-     ) x ORDER BY term, order_id ${pgsql ? 'ON CONFLICT DO NOTHING' : ''}`,
+    `INSERT ${pgsql ? '' : 'OR IGNORE '}INTO oms_order_terms (term, order_id, store_id, created_at)
+     SELECT term, order_id, store_id, created_at FROM (
+       SELECT lower(number) AS term, id AS order_id, store_id, created_at FROM oms_orders WHERE id LIKE 'o-%'
+       UNION ALL SELECT lower(customer_id), id, store_id, created_at FROM oms_orders WHERE customer_id IS NOT NULL AND id LIKE 'o-%'
+       UNION ALL SELECT t.term, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i1
+       UNION ALL SELECT t.term, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s JOIN bench_item_terms t ON t.idx = s.i2 WHERE s.nl > 1
+       UNION ALL SELECT 'tz-' || s.n, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s WHERE s.misc < 80
+     ) x ORDER BY term, created_at, order_id ${pgsql ? 'ON CONFLICT DO NOTHING' : ''}`,
   )
-  await sql.exec('CREATE INDEX oms_order_terms_order ON oms_order_terms (order_id)')
+  await sql.exec('CREATE INDEX oms_order_terms_order ON oms_order_terms (order_id, term)')
   console.log(`    search terms: ${((performance.now() - t1) / 1000).toFixed(1)} s`)
   const t2 = performance.now()
   // one hold per order, in the state its order implies
@@ -377,6 +397,10 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
     `INSERT INTO oms_notes (id, order_id, text, is_internal, notify_customer, notified_at, author_id, created_at, updated_at)
      SELECT 'n-' || s.n, 'o-' || s.n, 'called the customer', ${pgsql ? 'true' : '1'}, ${pgsql ? 'false' : '0'}, NULL, 'staff-1', ${ts('s.created + 60000')}, ${ts('s.created + 60000')}
      FROM bench_seed s WHERE s.cust % 100 < 3`,
+  )
+  // the orders count their notes, as the library's note writes keep them
+  await sql.exec(
+    `UPDATE oms_orders SET note_count = 1 WHERE id IN (SELECT order_id FROM oms_notes WHERE id LIKE 'n-%')`,
   )
   await sql.exec(
     `INSERT INTO oms_fulfillments (id, number, order_id, location_id, status, assigned_to_id, version, doc, created_at, updated_at)
@@ -439,11 +463,12 @@ export async function benchScale(
   url: string,
   n: number,
   out: { figures: string[]; throughput: string[]; plans: string[] },
+  seeded = false,
 ): Promise<void> {
   const now = Date.now()
   const { sql, explainDb, dialect, captured } = await sqlFor(backend, url)
   const t0 = performance.now()
-  await seed(backend, sql, n, now)
+  if (!seeded) await seed(backend, sql, n, now)
   console.log(`  seeded ${n} orders (set-based) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   /** After bulk writes: SQLite folds the WAL back into the database (else every read walks a huge WAL). */
   const settle = async () => {
@@ -454,41 +479,62 @@ export async function benchScale(
   const oms = createOms({ storage: backend.storage })
   await creationThroughput(oms, 200, 4) // warm up
 
-  // creation throughput without the search indexes, then with them, three times over, in this run
+  // Creation throughput without the search indexes and with them, in this run, in blocks ordered
+  // without, with, with, without, without, with, … (BENCH_SCALE_ROUNDS blocks of each): a slow drift of
+  // the machine's load hits both sides alike, and each block is compared with its neighbour of the other
+  // side (paired), so a neighbour's burst during one block moves one pair, not the median.
   const ops = Number(process.env.BENCH_SCALE_CREATE_OPS ?? 1000)
-  const rounds: Array<{ indexes: boolean; clients: number; perSecond: number; p50: number; p99: number }> = []
-  for (const round of [0, 1, 2]) {
-    for (const indexes of [false, true]) {
-      for (const [name, table, columns, before] of SEARCH_INDEXES) {
-        await sql.exec(`DROP INDEX IF EXISTS ${name}`)
-        const wanted = indexes ? columns : before
-        if (wanted) await sql.exec(`CREATE INDEX ${name} ON ${table} (${wanted})`)
-      }
+  const roundsOfEach = Number(process.env.BENCH_SCALE_ROUNDS ?? 4)
+  const blocks = Array.from({ length: 2 * roundsOfEach }, (_, k) => (k % 4 === 1 || k % 4 === 2) as boolean)
+  const rounds: Array<{ block: number; indexes: boolean; clients: number; perSecond: number; p50: number }> =
+    []
+  let current: boolean | null = null
+  const setIndexes = async (indexes: boolean) => {
+    if (current === indexes) return
+    for (const [name, table, columns, before] of SEARCH_INDEXES) {
+      await sql.exec(`DROP INDEX IF EXISTS ${name}`)
+      const wanted = indexes ? columns : before
+      if (wanted) await sql.exec(`CREATE INDEX ${name} ON ${table} ${wanted}`)
+    }
+    current = indexes
+  }
+  if (ops > 0) {
+    for (const [block, indexes] of blocks.entries()) {
+      await setIndexes(indexes)
       await settle()
       for (const clients of [1, 16]) {
         const r = await creationThroughput(oms, ops, clients)
-        rounds.push({ indexes, clients, perSecond: r.perSecond, p50: r.p50, p99: r.p99 })
+        rounds.push({ block, indexes, clients, perSecond: r.perSecond, p50: r.p50 })
         console.log(
-          `  round ${round + 1}, ${indexes ? 'with   ' : 'without'} the search indexes, ${String(clients).padStart(2)} client(s): ${r.perSecond.toFixed(0)} orders/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`,
+          `  block ${block + 1}, ${indexes ? 'with   ' : 'without'} the search indexes, ${String(clients).padStart(2)} client(s): ${r.perSecond.toFixed(0)} orders/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`,
         )
       }
     }
-  }
-  for (const clients of [1, 16]) {
-    // the median of the rounds: the machine is shared, and a neighbour's burst hits one round, not three
-    const avg = (indexes: boolean) => {
-      const rs = rounds
-        .filter((r) => r.indexes === indexes && r.clients === clients)
-        .map((r) => r.perSecond)
-        .sort((a, b) => a - b)
-      return rs[Math.floor(rs.length / 2)] as number
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((x, y) => x - y)
+      const m = Math.floor(s.length / 2)
+      return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
     }
-    const without = avg(false)
-    const withIdx = avg(true)
-    out.throughput.push(
-      `| ${backend.name} | ${n.toLocaleString('en-US')} | ${clients} | ${without.toFixed(0)} | ${withIdx.toFixed(0)} | ${(((withIdx - without) / without) * 100).toFixed(1)} % |`,
-    )
+    for (const clients of [1, 16]) {
+      const of = (indexes: boolean) => rounds.filter((r) => r.indexes === indexes && r.clients === clients)
+      const without = of(false)
+      const withIdx = of(true)
+      // pairs: blocks 1–2, 3–4, …: one without and one with, next to each other
+      const paired = without.map((w) => {
+        const partner = withIdx.find(
+          (x) => Math.floor(x.block / 2) === Math.floor(w.block / 2),
+        ) as (typeof rounds)[0]
+        return (partner.perSecond - w.perSecond) / w.perSecond
+      })
+      const rates = (rs: typeof rounds) => rs.map((r) => r.perSecond.toFixed(0)).join(' / ')
+      const a = median(without.map((r) => r.perSecond))
+      const b = median(withIdx.map((r) => r.perSecond))
+      out.throughput.push(
+        `| ${backend.name} | ${clients} | ${rates(without)} | ${a.toFixed(0)} | ${rates(withIdx)} | ${b.toFixed(0)} | ${(((b - a) / a) * 100).toFixed(1)} % | ${(median(paired) * 100).toFixed(1)} % (${paired.map((p) => `${(p * 100).toFixed(0)}`).join(', ')}) | ${median(without.map((r) => r.p50)).toFixed(2)} → ${median(withIdx.map((r) => r.p50)).toFixed(2)} |`,
+      )
+    }
   }
+  await setIndexes(true)
   await sql.exec('ANALYZE')
   await settle()
 
@@ -742,7 +788,6 @@ export async function benchScale(
         from: new Date(now - 30 * DAY),
         to: new Date(now),
         backlogStatuses: ['confirmed', 'processing', 'packed', 'ready_for_pickup'],
-        lowStockAvailable: 0,
         lowStockSample: 20,
       })
     })

@@ -96,6 +96,8 @@ export interface OrdersTable {
   assignee_id: string | null
   /** 0005: where the order stands with the POS (written by a POS sync), null while untouched. */
   pos_sync_state: string | null
+  /** 0007: how many notes the order has, kept in step by the note writes (the "has notes" filter). */
+  note_count: ColumnType<number, number | undefined, number | undefined>
   version: number
   idempotency_key: string | null
   /** The rest of the order (lines, totals, external ids, attributes, cancellation reason). */
@@ -108,6 +110,9 @@ export interface OrdersTable {
 export interface OrderTermsTable {
   term: string
   order_id: string
+  /** 0007: the order's store and creation time, so "words, store, newest first" is one index range. */
+  store_id: string
+  created_at: Ts
 }
 
 export interface FulfillmentsTable {

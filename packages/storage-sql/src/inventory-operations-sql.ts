@@ -312,6 +312,20 @@ export function setLevelSetting(
 }
 
 /** The inventory repository's reorder-point and per-package parts. */
+/** A level's available quantity (on-hand less what is held, set aside and kept as safety stock). */
+export const AVAILABLE = sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`
+
+/**
+ * The low levels, as a query on `oms_levels`: watched (a reorder point is set) and available at or below
+ * the reorder point — the one definition of low stock (`isLow` in core), used by `inventory.lowStock` and
+ * the dashboard's low-stock alert alike.
+ */
+export const lowLevels = (db: Db) =>
+  db
+    .selectFrom('oms_levels')
+    .where('reorder_point', 'is not', null)
+    .where(AVAILABLE, '<=', sql<number>`reorder_point`)
+
 export function createSqlInventoryOperations(
   db: Db,
   dialect: SqlDialect,
@@ -334,17 +348,7 @@ export function createSqlInventoryOperations(
       return r ? level(r) : null
     },
     async listLow(filter) {
-      let q = db
-        .selectFrom('oms_levels')
-        .selectAll()
-        .where('reorder_point', 'is not', null)
-        .where(
-          sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`,
-          '<=',
-          sql<number>`reorder_point`,
-        )
-        .orderBy('item_id')
-        .orderBy('location_id')
+      let q = lowLevels(db).selectAll().orderBy('item_id').orderBy('location_id')
       if (filter.locationId) q = q.where('location_id', '=', filter.locationId)
       if (filter.storeIds) q = q.where('location_id', 'in', locationsOf(filter.storeIds))
       if (filter.limit !== undefined) q = q.limit(filter.limit)

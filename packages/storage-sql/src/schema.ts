@@ -519,6 +519,101 @@ async function addFulfillment(db: AnyDb): Promise<void> {
 }
 
 /**
+ * 0007: text and filter searches that stay fast at a million orders. The term table is rebuilt keyed by
+ * `(term, created_at, order_id, store_id)`: each term row carries its order's creation time and store, so
+ * "this term, newest first" (and "this term since then") is one range of the key, the store checked in the
+ * index; a second index `(order_id, term)` keeps an order's terms in step. One index ordered by term, as
+ * before (a new order's terms land all over it; the order index takes them together). Orders count their
+ * notes (kept in step by the note writes, in the same transaction) for a "has notes" filter on a small
+ * partial index; a partial index holds the orders whose POS sync failed; `(status, created_at, id)` pages
+ * one status newest first (a search over several statuses merges one such range per status); the
+ * creation-time indexes end in the id; the assignee index only holds orders that have an assignee (new
+ * orders have none, so creating one writes nothing to it) and carries the status. Existing term rows and
+ * note counts are filled in from the orders and notes that exist.
+ */
+async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
+  const ts = sql.raw(t.timestamp)
+  await db.schema
+    .createTable('oms_order_terms_0007')
+    .addColumn('term', 'text', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('oms_order_terms_key', ['term', 'created_at', 'order_id', 'store_id'])
+    .execute()
+  await db
+    .insertInto('oms_order_terms_0007')
+    .columns(['term', 'created_at', 'order_id', 'store_id'])
+    .expression(
+      db
+        .selectFrom('oms_order_terms as t')
+        .innerJoin('oms_orders as o', 'o.id', 't.order_id')
+        .select(['t.term', 'o.created_at', 't.order_id', 'o.store_id']),
+    )
+    .execute()
+  await db.schema.dropTable('oms_order_terms').execute()
+  await db.schema.alterTable('oms_order_terms_0007').renameTo('oms_order_terms').execute()
+  await db.schema
+    .createIndex('oms_order_terms_order')
+    .on('oms_order_terms')
+    .columns(['order_id', 'term'])
+    .execute()
+
+  await db.schema
+    .alterTable('oms_orders')
+    .addColumn('note_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await db
+    .updateTable('oms_orders')
+    .set({
+      note_count: db
+        .selectFrom('oms_notes as n')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .whereRef('n.order_id', '=', 'oms_orders.id'),
+    })
+    .where('id', 'in', db.selectFrom('oms_notes').select('order_id'))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_noted')
+    .on('oms_orders')
+    .columns(['created_at', 'id', 'store_id'])
+    .where(sql.ref('note_count'), '>', sql.lit(0))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_sync_failed')
+    .on('oms_orders')
+    .columns(['created_at', 'id', 'store_id'])
+    .where(sql.ref('pos_sync_state'), '=', sql.lit('failed'))
+    .execute()
+  await db.schema
+    .createIndex('oms_orders_status_created')
+    .on('oms_orders')
+    .columns(['status', 'created_at', 'id'])
+    .execute()
+  // The creation-time indexes end in the id: a page by total within a creation range takes its ids from
+  // them alone before reading its orders.
+  await db.schema.dropIndex('oms_orders_created').execute()
+  await db.schema
+    .createIndex('oms_orders_created')
+    .on('oms_orders')
+    .columns(['created_at', 'status', 'currency', 'total_minor', 'id'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_store_created').execute()
+  await db.schema
+    .createIndex('oms_orders_store_created')
+    .on('oms_orders')
+    .columns(['store_id', 'created_at', 'status', 'currency', 'total_minor', 'id'])
+    .execute()
+  await db.schema.dropIndex('oms_orders_assignee').execute()
+  await db.schema
+    .createIndex('oms_orders_assignee')
+    .on('oms_orders')
+    .columns(['assignee_id', 'status', 'created_at', 'id'])
+    .where(sql.ref('assignee_id'), 'is not', null)
+    .execute()
+}
+
+/**
  * 0008: payment operations (capture, void, refund) of orders, written with the change that asks for them
  * and then carried out by the outbox relay: status, amount, attempts, last error and the provider's
  * reference. The idempotency key sent to the provider is unique, as is an operation's place in its order.
@@ -630,6 +725,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     '0004-sync': { up: (db) => addSyncJobs(db, types) },
     '0005-order-search': { up: (db) => addOrderSearch(db) },
     '0006-fulfillment': { up: (db) => addFulfillment(db) },
+    '0007-search-scale': { up: (db) => addSearchScale(db, types) },
     '0008-payments': { up: (db) => addPayments(db, types) },
     '0009-fulfillment-stats': { up: (db) => addFulfillmentStats(db, types) },
   }

@@ -39,10 +39,12 @@ import type {
 } from './database'
 import { fulfillmentStatistics } from './fulfillment-statistics-sql'
 import {
+  AVAILABLE,
   createSqlCounts,
   createSqlInventoryOperations,
   createSqlTransfers,
   insertZeroLevels,
+  lowLevels,
   setLevelSetting,
 } from './inventory-operations-sql'
 import { createSqlPayments } from './payments-sql'
@@ -346,6 +348,75 @@ const SORT_COLUMNS = {
   number: 'number',
 } as const
 
+/** A search word is looked up as its list of terms when it begins at most this many distinct terms. */
+const MAX_EXPANDED_TERMS = 64
+
+/** A word with fewer term rows than this (in the search's stores and range) is intersected directly. */
+const RARE_WORD_ROWS = 2000
+
+/** What `expandWords` learnt of a search's words. */
+interface ExpandedWords {
+  /** The distinct terms each word begins, for the words that begin at most `MAX_EXPANDED_TERMS`. */
+  terms: Map<string, readonly string[]>
+  /** Whether some word has fewer than `RARE_WORD_ROWS` term rows in the search's stores and range. */
+  rare: boolean
+  /** The newest order's creation time (epoch ms), null without orders. */
+  top: number | null
+}
+
+/**
+ * One statement per word: the distinct terms it begins (a skip scan of the term index, one seek per
+ * term), how many term rows it has in the search's stores and range (counted up to `RARE_WORD_ROWS`),
+ * and (with the first word) the newest order's creation time.
+ */
+async function expandWords(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  words: readonly string[],
+): Promise<ExpandedWords> {
+  const table = sql.table(dialect.schema ? `${dialect.schema}.oms_order_terms` : 'oms_order_terms')
+  const out: ExpandedWords = { terms: new Map(), rare: false, top: null }
+  for (const [i, word] of words.entries()) {
+    const end = `${word}${PREFIX_END}`
+    const rows = wordRows(db, dialect, f, word, undefined).select('t.order_id').limit(RARE_WORD_ROWS)
+    const count = db.selectFrom(rows.as('x')).select((eb) => eb.fn.countAll<number | string>().as('n'))
+    const top =
+      i === 0 ? db.selectFrom('oms_orders').select((eb) => eb.fn.max('created_at').as('top')) : sql`null`
+    const r = await sql<{
+      term: string | null
+      n: number | string | null
+      top: unknown
+    }>`with recursive k(term) as (
+        select min(term) from ${table} where term >= ${word} and term < ${end}
+        union all
+        select (select min(x.term) from ${table} x where x.term > k.term and x.term < ${end}) from k
+        where k.term is not null
+      )
+      select e.term, null as n, null as top
+      from (select term from k where term is not null limit ${MAX_EXPANDED_TERMS + 1}) e
+      union all select null, (${count}), (${top})`.execute(db)
+    const terms = r.rows.filter((row) => row.term !== null).map((row) => row.term as string)
+    const summary = r.rows.find((row) => row.term === null)
+    if (terms.length <= MAX_EXPANDED_TERMS) out.terms.set(word, terms)
+    if (Number(summary?.n ?? 0) < RARE_WORD_ROWS) out.rare = true
+    if (i === 0 && summary?.top !== null && summary?.top !== undefined)
+      out.top = readTs(summary.top as Date | number | string).getTime()
+  }
+  return out
+}
+
+/**
+ * The creation-time windows a text search newest first tries, in days back from where the page starts:
+ * the first that fills the page answers it (its orders are the newest of the whole result), the last is
+ * the whole range.
+ */
+const SEARCH_WINDOW_DAYS = [7, 31, null] as const
+const DAY_MS = 86_400_000
+
+/** Up to this many statuses, a search by creation time merges one page per status (see `search`). */
+const MERGED_STATUSES = 6
+
 /** The highest code point: `term >= w AND term < w || MAX` is "term begins with w", on an index. */
 const PREFIX_END = '\u{10FFFF}'
 
@@ -353,7 +424,110 @@ const PREFIX_END = '\u{10FFFF}'
  * The orders matching a search, as `oms_orders as o`: every criterion in the WHERE clause, the text
  * words as prefix ranges on the term table, notes and fulfillments as EXISTS.
  */
-function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
+/** A page's end of a text search read from the term rows alone (see `wordMatches`). */
+interface TermPage {
+  direction: 'asc' | 'desc'
+  limit: number
+  after?: { value: number; id: string } | undefined
+}
+
+/** The stores a search's term rows can be narrowed to: its stores, within a store-only reach. */
+function termStores(f: OrderSearchFilter): readonly string[] | undefined {
+  const reach = f.reach && f.reach.customerId === null ? f.reach.storeIds : undefined
+  if (f.storeIds && reach) return f.storeIds.filter((s) => reach.includes(s))
+  return f.storeIds ?? reach
+}
+
+/** One word's term rows (its expanded terms, else its prefix range), narrowed by store and time. */
+function wordRows(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  word: string,
+  expanded: ReadonlyMap<string, readonly string[]> | undefined,
+) {
+  const { codec } = dialect
+  let t = db.selectFrom('oms_order_terms as t')
+  const terms = expanded?.get(word)
+  t = terms
+    ? terms.length
+      ? t.where('t.term', 'in', terms)
+      : t.where(sql.lit(false))
+    : t.where('t.term', '>=', word).where('t.term', '<', `${word}${PREFIX_END}`)
+  const stores = termStores(f)
+  if (stores) t = stores.length ? t.where('t.store_id', 'in', [...stores]) : t.where(sql.lit(false))
+  if (f.createdFrom) t = t.where('t.created_at', '>=', codec.ts(f.createdFrom))
+  if (f.createdTo) t = t.where('t.created_at', '<', codec.ts(f.createdTo))
+  return t
+}
+
+/**
+ * The ids of the orders having every word, from the term table alone. Each word is its list of terms when
+ * it was expanded (equality: one range per term of the term table's key `(term, created_at, order_id,
+ * store_id)`, the creation time a bound of it, the store checked in the index), else its prefix range; the term rows are narrowed by store and creation time themselves,
+ * and the words' order sets intersected there. With `top` (a search by creation time with no criterion
+ * outside the term rows), the page is cut there too — the term rows carry the creation time — so only
+ * the page's orders are read from the order table.
+ */
+function wordMatches(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  words: readonly string[],
+  expanded: ReadonlyMap<string, readonly string[]> | undefined,
+  top: TermPage | undefined,
+) {
+  const [first, ...others] = words as [string, ...string[]]
+  const rows = (word: string) => wordRows(db, dialect, f, word, expanded).select('t.order_id')
+  if (!top) return others.reduce((all, word) => all.intersect(rows(word)), rows(first))
+  let t = wordRows(db, dialect, f, first, expanded).select(['t.order_id', 't.created_at'])
+  // The other words are checked per row of the first (already narrowed by store and time) on the
+  // (order_id, term) index: the row's order has the store and time the narrowing asked for.
+  for (const word of others)
+    t = t.where(({ exists, selectFrom }) => {
+      let u = selectFrom('oms_order_terms as u')
+        .select(sql.lit(1).as('one'))
+        .whereRef('u.order_id', '=', 't.order_id')
+      const terms = expanded?.get(word)
+      u = terms
+        ? terms.length
+          ? u.where('u.term', 'in', terms)
+          : u.where(sql.lit(false))
+        : u.where('u.term', '>=', word).where('u.term', '<', `${word}${PREFIX_END}`)
+      return exists(u)
+    })
+  const after = top.after
+  if (after)
+    t = t.where((eb) =>
+      eb(
+        eb.refTuple('t.created_at', 't.order_id'),
+        top.direction === 'desc' ? '<' : '>',
+        eb.tuple(dialect.codec.ts(new Date(after.value)), after.id),
+      ),
+    )
+  const page = t
+    .distinct()
+    .orderBy('t.created_at', top.direction)
+    .orderBy('t.order_id', top.direction)
+    .limit(top.limit)
+  return db.selectFrom(page.as('w')).select('w.order_id')
+}
+
+/** Whether a search's criteria are all on the term rows (words, stores, creation range, a store reach). */
+const onTermRowsOnly = (f: OrderSearchFilter) =>
+  (!f.reach || f.reach.customerId === null) &&
+  Object.entries(f).every(
+    ([key, value]) =>
+      value === undefined || ['words', 'storeIds', 'createdFrom', 'createdTo', 'reach'].includes(key),
+  )
+
+function searchQuery(
+  db: Db,
+  dialect: SqlDialect,
+  f: OrderSearchFilter,
+  expanded?: ReadonlyMap<string, readonly string[]>,
+  top?: TermPage,
+) {
   const { codec } = dialect
   let q = db.selectFrom('oms_orders as o')
   const reach = f.reach
@@ -379,9 +553,10 @@ function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
   if (f.posSyncStates) {
     const states = f.posSyncStates.filter((v): v is string => v !== null)
     const untouched = f.posSyncStates.includes(null)
+    // Literal states (they are from a closed list): SQLite uses the partial index of failed syncs only
+    // for a literal `= 'failed'`.
     q = q.where((eb) => {
-      const ors = []
-      if (states.length) ors.push(eb('o.pos_sync_state', 'in', states))
+      const ors = states.map((state) => eb('o.pos_sync_state', '=', sql.lit(state)))
       if (untouched) ors.push(eb('o.pos_sync_state', 'is', null))
       return ors.length ? eb.or(ors) : eb.lit(false)
     })
@@ -398,23 +573,12 @@ function searchQuery(db: Db, dialect: SqlDialect, f: OrderSearchFilter) {
   if (f.updatedTo) q = q.where('o.updated_at', '<', codec.ts(f.updatedTo))
   if (f.totalMin !== undefined) q = q.where('o.total_minor', '>=', f.totalMin)
   if (f.totalMax !== undefined) q = q.where('o.total_minor', '<=', f.totalMax)
-  for (const word of f.words ?? [])
-    q = q.where('o.id', 'in', (eb) =>
-      eb
-        .selectFrom('oms_order_terms as t')
-        .select('t.order_id')
-        .where('t.term', '>=', word)
-        .where('t.term', '<', `${word}${PREFIX_END}`),
-    )
-  if (f.hasNotes !== undefined) {
-    const has = f.hasNotes
-    q = q.where((eb) => {
-      const notes = eb.exists(
-        eb.selectFrom('oms_notes as n').select(sql.lit(1).as('one')).whereRef('n.order_id', '=', 'o.id'),
-      )
-      return has ? notes : eb.not(notes)
-    })
+  if (f.words?.length) {
+    const words = f.words
+    q = q.where('o.id', 'in', () => wordMatches(db, dialect, f, words, expanded, top))
   }
+  // The note count is kept on the order: "has notes" is a partial index of the noted orders.
+  if (f.hasNotes !== undefined) q = q.where(sql<boolean>`o.note_count ${sql.raw(f.hasNotes ? '>' : '=')} 0`)
   if (f.fulfillmentStatuses) {
     const statuses = f.fulfillmentStatuses
     // The orders of the (few) fulfillments in those statuses, by the status index: a correlated EXISTS
@@ -518,6 +682,47 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     updated_at: codec.ts(n.updatedAt),
   })
 
+  /** An order's search-term rows: each term with the order's store and creation time. */
+  const termRows = (o: Order) => {
+    const created_at = codec.ts(o.createdAt)
+    return searchTermsOf(o).map((term) => ({ term, order_id: o.id, store_id: o.storeId, created_at }))
+  }
+  /**
+   * Keeps these orders' term rows in step with them. One order: drops the terms it no longer has, adds
+   * the new ones (nothing is written when they did not change). Several: their rows are replaced (one
+   * DELETE and one INSERT for all of them).
+   */
+  const refreshTerms = async (orders: readonly Order[]) => {
+    const [only] = orders
+    if (!only) return
+    const rows = orders.flatMap(termRows)
+    if (orders.length === 1)
+      await db
+        .deleteFrom('oms_order_terms')
+        .where('order_id', '=', only.id)
+        .where(
+          'term',
+          'not in',
+          rows.map((r) => r.term),
+        )
+        .execute()
+    else
+      await db
+        .deleteFrom('oms_order_terms')
+        .where(
+          'order_id',
+          'in',
+          orders.map((o) => o.id),
+        )
+        .execute()
+    for (const chunk of chunks(rows, 2000))
+      await db
+        .insertInto('oms_order_terms')
+        .values(chunk)
+        .onConflict((oc) => oc.columns(['term', 'created_at', 'order_id', 'store_id']).doNothing())
+        .execute()
+  }
+
   /** The ids of the locations of these stores, as a subquery. */
   const locationsOf = (storeIds: readonly string[]) =>
     db
@@ -553,7 +758,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     orders: (rows: readonly Order[]) =>
       rows.length === 0 ? null : db.insertInto('oms_orders').values(rows.map(orderRow)),
     orderTerms: (rows: readonly Order[]) => {
-      const terms = rows.flatMap((o) => searchTermsOf(o).map((term) => ({ term, order_id: o.id })))
+      const terms = rows.flatMap(termRows)
       return terms.length === 0 ? null : db.insertInto('oms_order_terms').values(terms)
     },
     movements: (rows: readonly Movement[]) =>
@@ -626,6 +831,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const slices = [
           ...chunks(batch.reservations ?? [], APPEND_CHUNK).map(inserts.reservations),
           ...chunks(batch.orders ?? [], APPEND_CHUNK).map(inserts.orders),
+          ...chunks(batch.orders ?? [], APPEND_CHUNK / 10).map(inserts.orderTerms),
           ...chunks(batch.movements ?? [], APPEND_CHUNK).map(inserts.movements),
           ...chunks(batch.history ?? [], APPEND_CHUNK).map(inserts.history),
           ...chunks(batch.outbox ?? [], APPEND_CHUNK).map(inserts.outbox),
@@ -1111,39 +1317,41 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         if (Number(r.numUpdatedRows) !== 1) return false
         // The search terms follow the order: drop those it lost, add those it gained.
-        const terms = searchTermsOf(order)
-        await db
-          .deleteFrom('oms_order_terms')
-          .where('order_id', '=', id)
-          .where('term', 'not in', terms)
-          .execute()
-        await db
-          .insertInto('oms_order_terms')
-          .values(terms.map((term) => ({ term, order_id: id })))
-          .onConflict((oc) => oc.columns(['term', 'order_id']).doNothing())
-          .execute()
+        await refreshTerms([order])
         return true
       },
       async updateMany(updates) {
         let written = 0
-        // One statement per chunk: a VALUES list joined to the table, each row compare-and-swapped on version.
-        for (const chunk of chunks(updates, 500)) {
+        // One statement per chunk: a VALUES list joined to the table, each row compare-and-swapped on
+        // version. Every column an order write can change is set (as `update` does), and the search
+        // terms of the orders written follow them.
+        for (const chunk of chunks(updates, 250)) {
           const values = chunk.map(({ order, expectedVersion }) => {
             const r = orderRow(order)
-            return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at})`
+            return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at}, ${r.customer_id}, ${r.location_id}, ${r.total_minor}, ${r.currency}, ${r.assignee_id}, ${r.pos_sync_state})`
           })
+          const { json, timestamp } = dialect.types
           const result =
-            await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at) as (values ${sql.join(values)})
+            await sql`with v(id, expected, status, payment_status, packed_quantity, version, doc, updated_at, customer_id, location_id, total_minor, currency, assignee_id, pos_sync_state) as (values ${sql.join(values)})
             update ${sql.table(dialect.schema ? `${dialect.schema}.oms_orders` : 'oms_orders')} set
               status = v.status,
               payment_status = v.payment_status,
               packed_quantity = cast(v.packed_quantity as integer),
               version = cast(v.version as integer),
-              doc = cast(v.doc as ${sql.raw(dialect.types.json)}),
-              updated_at = cast(v.updated_at as ${sql.raw(dialect.types.timestamp)})
+              doc = cast(v.doc as ${sql.raw(json)}),
+              updated_at = cast(v.updated_at as ${sql.raw(timestamp)}),
+              customer_id = cast(v.customer_id as text),
+              location_id = v.location_id,
+              total_minor = cast(v.total_minor as integer),
+              currency = v.currency,
+              assignee_id = cast(v.assignee_id as text),
+              pos_sync_state = cast(v.pos_sync_state as text)
             from v
-            where oms_orders.id = v.id and oms_orders.version = cast(v.expected as integer)`.execute(db)
-          written += Number(result.numAffectedRows ?? 0)
+            where oms_orders.id = v.id and oms_orders.version = cast(v.expected as integer)
+            returning oms_orders.id`.execute(db)
+          const ids = new Set((result.rows as Array<{ id: string }>).map((r) => r.id))
+          written += ids.size
+          await refreshTerms(chunk.filter((u) => ids.has(u.order.id)).map((u) => u.order))
         }
         return written
       },
@@ -1168,26 +1376,80 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       async search(filter, page) {
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
-        let q = searchQuery(db, dialect, filter).selectAll('o')
-        if (page.after) {
-          const value =
-            field === 'created' || field === 'updated'
-              ? codec.ts(new Date(page.after.value as number))
-              : page.after.value
-          const id = page.after.id
-          q = q.where((eb) =>
-            eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
-          )
+        const words = filter.words?.length ? await expandWords(db, dialect, filter, filter.words) : undefined
+        const expanded = words?.terms
+        const byTerms = field === 'created' && !!filter.words?.length && onTermRowsOnly(filter)
+        const lateRows =
+          field === 'total' && !filter.words?.length && !!(filter.createdFrom || filter.createdTo)
+        const pageOf = (f: OrderSearchFilter) => {
+          const top = byTerms
+            ? { direction, limit: page.limit, after: page.after as TermPage['after'] }
+            : undefined
+          let q = searchQuery(db, dialect, f, expanded, top).selectAll('o')
+          if (page.after) {
+            const value =
+              field === 'created' || field === 'updated'
+                ? codec.ts(new Date(page.after.value as number))
+                : page.after.value
+            const id = page.after.id
+            q = q.where((eb) =>
+              eb(eb.refTuple(`o.${column}`, 'o.id'), direction === 'desc' ? '<' : '>', eb.tuple(value, id)),
+            )
+          }
+          q = q.orderBy(`o.${column}`, direction).orderBy('o.id', direction).limit(page.limit)
+          if (!lateRows) return q
+          // By total within a creation range: the page's ids first, from the creation-time indexes alone
+          // (they hold the store, the total and the id), then only those orders read.
+          return db
+            .selectFrom('oms_orders as o')
+            .selectAll('o')
+            .where('o.id', 'in', q.clearSelect().select('o.id'))
+            .orderBy(`o.${column}`, direction)
+            .orderBy('o.id', direction)
         }
-        const rows = await q
-          .orderBy(`o.${column}`, direction)
-          .orderBy('o.id', direction)
-          .limit(page.limit)
-          .execute()
-        return rows.map(toOrder)
+        const statuses = filter.statuses
+        if (field === 'created' && statuses && statuses.length > 1 && statuses.length <= MERGED_STATUSES) {
+          // Several statuses, by creation time: one page per status (each one range of the (status,
+          // created_at) index, read in order), merged. Neither database merges ranges of one IN list in
+          // order; this way no status's whole set is read and sorted.
+          const [head, ...rest] = statuses.map((status) =>
+            db.selectFrom(pageOf({ ...filter, statuses: [status] }).as('p')).selectAll(),
+          )
+          const merged = rest.reduce((all, one) => all.unionAll(one), head as NonNullable<typeof head>)
+          const rows = await db
+            .selectFrom(merged.as('m'))
+            .selectAll()
+            .orderBy(`m.${column}`, direction)
+            .orderBy('m.id', direction)
+            .limit(page.limit)
+            .execute()
+          return rows.map(toOrder)
+        }
+        if (filter.words?.length && field === 'created' && direction === 'desc' && words && !words.rare) {
+          // Text newest first: the words' order sets are intersected in the term table, which costs what
+          // the sets hold. Narrowed to a window of recent orders first (the week before the page
+          // starts, then a month), the sets are small; a window that fills the page holds the
+          // newest matches of all, so the page is the same as over the whole range.
+          if (!page.after && words.top === null) return []
+          let top = page.after ? (page.after.value as number) : (words.top as number)
+          if (filter.createdTo) top = Math.min(top, filter.createdTo.getTime())
+          for (const days of SEARCH_WINDOW_DAYS) {
+            const start = days === null ? null : new Date(top - days * DAY_MS)
+            const narrowed =
+              start && !(filter.createdFrom && filter.createdFrom >= start)
+                ? { ...filter, createdFrom: start }
+                : filter
+            const rows = await pageOf(narrowed).execute()
+            if (rows.length >= page.limit || narrowed === filter) return rows.map(toOrder)
+          }
+        }
+        return (await pageOf(filter).execute()).map(toOrder)
       },
       async count(filter) {
-        const r = await searchQuery(db, dialect, filter)
+        const expanded = filter.words?.length
+          ? (await expandWords(db, dialect, filter, filter.words)).terms
+          : undefined
+        const r = await searchQuery(db, dialect, filter, expanded)
           .select((eb) => eb.fn.countAll<number | string>().as('n'))
           .executeTakeFirstOrThrow()
         return Number(r.n)
@@ -1292,6 +1554,12 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     notes: {
       async insert(n) {
         await db.insertInto('oms_notes').values(noteRow(n)).execute()
+        // The order counts its notes (the "has notes" search filter), in the same transaction.
+        await db
+          .updateTable('oms_orders')
+          .set((eb) => ({ note_count: eb('note_count', '+', 1) }))
+          .where('id', '=', n.orderId)
+          .execute()
       },
       async get(id) {
         const r = await db.selectFrom('oms_notes').selectAll().where('id', '=', id).executeTakeFirst()
@@ -1302,8 +1570,18 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         await db.updateTable('oms_notes').set(rest).where('id', '=', id).execute()
       },
       async delete(id) {
-        const r = await db.deleteFrom('oms_notes').where('id', '=', id).executeTakeFirst()
-        return Number(r.numDeletedRows) > 0
+        const r = await db
+          .deleteFrom('oms_notes')
+          .where('id', '=', id)
+          .returning('order_id')
+          .executeTakeFirst()
+        if (!r) return false
+        await db
+          .updateTable('oms_orders')
+          .set((eb) => ({ note_count: eb('note_count', '-', 1) }))
+          .where('id', '=', r.order_id)
+          .execute()
+        return true
       },
       async listByOrder(orderId, options) {
         let q = db.selectFrom('oms_notes').selectAll().where('order_id', '=', orderId)
@@ -1428,15 +1706,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .where('created_at', '>=', from)
           .where('created_at', '<', to)
         if (stores) holds = holds.where('location_id', 'in', locationsOf(stores))
+        // Stock-out incidents: the items at a location found short in the window (each counts once).
         let shortages = db
           .selectFrom('oms_history')
-          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .select((eb) => eb.fn.count<number | string>('entity_id').distinct().as('n'))
           .where('action', '=', 'inventory_shortage')
           .where('created_at', '>=', from)
           .where('created_at', '<', to)
         if (stores) shortages = shortages.where('store_id', 'in', stores.length ? stores : [''])
-        const available = sql<number>`on_hand - reserved - damaged - quarantine - safety_stock`
-        let low = db.selectFrom('oms_levels').where(available, '<=', f.lowStockAvailable)
+        const available = AVAILABLE
+        let low = lowLevels(db)
         if (stores) low = low.where('location_id', 'in', locationsOf(stores))
         const [g, b, h, sh, lowCount, lowest] = [
           await groups.execute(),
@@ -1445,7 +1724,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           await shortages.executeTakeFirstOrThrow(),
           await low.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
           await low
-            .select(['item_id', 'location_id', available.as('available')])
+            .select(['item_id', 'location_id', available.as('available'), 'reorder_point'])
             .orderBy('available')
             .orderBy('item_id')
             .orderBy('location_id')
@@ -1469,6 +1748,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
               itemId: r.item_id,
               locationId: r.location_id,
               available: Number(r.available),
+              reorderPoint: Number(r.reorder_point),
             })),
           },
         }

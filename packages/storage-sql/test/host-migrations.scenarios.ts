@@ -1,8 +1,9 @@
 // Scenarios shared by the SQLite and PostgreSQL adapters' tests: Peak OMS's migrations next to a host's own
 // Kysely migrations (with Kysely's default `kysely_migration` tables) in the same database and schema.
-import type { Storage } from '@peak-oms/core'
+import type { OrderSearchFilter, Storage } from '@peak-oms/core'
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely'
 import { describe, expect, test } from 'vitest'
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../src/migrations'
 import { type ColumnTypes, migrationProvider } from '../src/schema'
 import type { StorageMigrationResult } from '../src/storage-errors'
 
@@ -155,6 +156,131 @@ export function describeHostMigrations(name: string, openPlace: () => Promise<Sh
         }),
       )
     }
+
+    test(
+      '0007-search-scale fills the term rows of existing orders with their store and time, and their note counts: the old orders are found by text and by notes',
+      withPlace(async (place) => {
+        const all = await migrationProvider(place.columnTypes).getMigrations()
+        const before = OMS_NAMES.filter((n) => n < '0007')
+        const upTo6 = await new Migrator({
+          db: place.host,
+          provider: {
+            getMigrations: async () => Object.fromEntries(before.map((n) => [n, all[n] as Migration])),
+          },
+          migrationTableName: MIGRATION_TABLE,
+          migrationLockTableName: MIGRATION_LOCK_TABLE,
+          ...(place.hostMigratorOptions.migrationTableSchema
+            ? { migrationTableSchema: place.hostMigratorOptions.migrationTableSchema }
+            : {}),
+        }).migrateToLatest()
+        expect(ok(upTo6)).toEqual(before.map((n) => `${n}:Success`))
+        const pg = place.columnTypes.timestamp === 'timestamptz'
+        const at = new Date('2026-03-01T10:00:00.000Z')
+        const ts = (d: Date) => (pg ? d : d.getTime())
+        const doc = JSON.stringify({
+          lines: [
+            {
+              id: 'l1',
+              itemId: 'i1',
+              sku: 'OLD-SKU',
+              name: 'Legacy Gummies',
+              quantity: 1,
+              unitPriceMinor: 100,
+              discountMinor: 0,
+              taxMinor: 0,
+              totalMinor: 100,
+            },
+          ],
+          totals: {
+            subtotalMinor: 100,
+            discountMinor: 0,
+            taxMinor: 0,
+            shippingMinor: 0,
+            totalMinor: 100,
+            currency: 'USD',
+          },
+          externalIds: {},
+          attributes: {},
+          cancellationReason: null,
+        })
+        for (const [id, store, noted] of [
+          ['o-old-1', 'store-a', true],
+          ['o-old-2', 'store-b', false],
+        ] as const) {
+          await place.host
+            .insertInto('oms_orders')
+            .values({
+              id,
+              number: `ORD-20260301-${id}`,
+              channel: 'kiosk',
+              flow: 'pickup',
+              store_id: store,
+              location_id: 'loc',
+              customer_id: null,
+              status: 'confirmed',
+              payment_status: 'paid',
+              total_minor: 100,
+              currency: 'USD',
+              packed_quantity: 0,
+              assignee_id: null,
+              pos_sync_state: null,
+              version: 1,
+              idempotency_key: null,
+              doc,
+              created_at: ts(at),
+              updated_at: ts(at),
+            })
+            .execute()
+          for (const term of [`ord-20260301-${id}`, 'old-sku', 'legacy', 'gummies', 'legacy gummies'])
+            await place.host.insertInto('oms_order_terms').values({ term, order_id: id }).execute()
+          if (noted)
+            await place.host
+              .insertInto('oms_notes')
+              .values({
+                id: `n-${id}`,
+                order_id: id,
+                text: 'old note',
+                is_internal: pg ? true : 1,
+                notify_customer: pg ? false : 0,
+                notified_at: null,
+                author_id: 'staff',
+                created_at: ts(at),
+                updated_at: ts(at),
+              })
+              .execute()
+        }
+        const storage = place.openStorage()
+        try {
+          expect(ok(await storage.migrateToLatest())).toEqual(
+            OMS_NAMES.filter((n) => n >= '0007').map((n) => `${n}:Success`),
+          )
+          const terms = await place.host
+            .selectFrom('oms_order_terms')
+            .select(['order_id', 'store_id', 'created_at'])
+            .where('term', '=', 'legacy')
+            .orderBy('order_id')
+            .execute()
+          expect(
+            terms.map((t) => [t.order_id, t.store_id, new Date(t.created_at as Date | number).getTime()]),
+          ).toEqual([
+            ['o-old-1', 'store-a', at.getTime()],
+            ['o-old-2', 'store-b', at.getTime()],
+          ])
+          const search = (filter: OrderSearchFilter) =>
+            storage.transaction(async (tx) =>
+              (
+                await tx.orders.search(filter, { sort: { field: 'created', direction: 'desc' }, limit: 10 })
+              ).map((o) => o.id),
+            )
+          expect(await search({ storeIds: ['store-b'], words: ['leg', 'gum'] })).toEqual(['o-old-2'])
+          expect(await search({ words: ['old-sku'] })).toEqual(['o-old-2', 'o-old-1'])
+          expect(await search({ hasNotes: true })).toEqual(['o-old-1'])
+          expect(await search({ hasNotes: false })).toEqual(['o-old-2'])
+        } finally {
+          await storage.close()
+        }
+      }),
+    )
 
     test(
       'adopts the migrations an older version recorded in kysely_migration: nothing re-runs, the data stays, the host can use kysely_migration afterwards',

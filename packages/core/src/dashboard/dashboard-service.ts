@@ -53,10 +53,8 @@ export const dashboardSummaryInputSchema = z.strictObject({
       cancellationRate: z.number().min(0).max(1).default(0.1),
       /** Rates are alerted on only over at least this many orders. @default 20 */
       minOrders: z.number().int().min(1).max(1_000_000).default(20),
-      /** Alert on levels whose available quantity is at or below this. @default 0 */
-      lowStockAvailable: z.number().int().min(-1_000_000).max(1_000_000).default(0),
     })
-    .default({ cancellationRate: 0.1, minOrders: 20, lowStockAvailable: 0 }),
+    .default({ cancellationRate: 0.1, minOrders: 20 }),
 })
 export type DashboardSummaryInput = z.input<typeof dashboardSummaryInputSchema>
 
@@ -66,8 +64,8 @@ export type DashboardAlert =
       kind: 'low_stock'
       message: string
       rows: number
+      /** The lowest few, each with its available quantity and reorder point. */
       lowest: DashboardFigures['lowStock']['lowest']
-      threshold: number
     }
   | { kind: 'pos_down'; message: string; vendor: string; storeId: string | null; detail: string | null }
 
@@ -93,7 +91,11 @@ export interface DashboardSummary {
   returnRate: number | null
   /** Share of the holds taken in the window that expired. */
   reservationExpirationRate: number | null
-  /** Shortages recorded in the window (stock found missing under holds). */
+  /**
+   * Stock-out incidents: how many items at a location were found short in the window — on-hand below
+   * what holds promised (an `inventory_shortage`, recorded by counts, adjustments and POS pulls). Each
+   * item at a location counts once per window, however often its shortage was recorded.
+   */
   stockOutIncidents: number
   /** Orders (whenever created) paid and waiting to be handed over, by status. */
   fulfillmentBacklog: { orders: number; byStatus: Record<string, number> }
@@ -151,7 +153,6 @@ export class DashboardService {
           from,
           to,
           backlogStatuses: BACKLOG_STATUSES,
-          lowStockAvailable: thresholds.lowStockAvailable,
           lowStockSample: 20,
         }),
       { readOnly: true, isolation: 'snapshot' },
@@ -213,10 +214,10 @@ export class DashboardService {
     if (figures.lowStock.rows > 0)
       summary.alerts.push({
         kind: 'low_stock',
-        message: `${figures.lowStock.rows} item(s) at a location have ${thresholds.lowStockAvailable} or fewer units available`,
+        message: `${figures.lowStock.rows} item(s) at a location at or below their reorder point`,
         rows: figures.lowStock.rows,
-        lowest: figures.lowStock.lowest,
-        threshold: thresholds.lowStockAvailable,
+        // available as inventory reports it: never below zero (a shortage is reported as such)
+        lowest: figures.lowStock.lowest.map((l) => ({ ...l, available: Math.max(0, l.available) })),
       })
     for (const pos of (await this.#posHealth?.()) ?? []) {
       if (pos.healthy) continue

@@ -17,6 +17,7 @@ import type {
 import { emptyLevel, remainingOf } from '../domain/schemas'
 import { StaleStateError } from '../errors/oms-error'
 import { StorageClosedError } from '../errors/storage-error'
+import { isLow } from '../inventory/low-stock'
 import { compareForSort, isAfter, searchTermsOf } from '../order/order-search'
 import type { PaymentOperation } from '../ports/payments'
 import type {
@@ -321,7 +322,7 @@ function createTx(s: State, log: UndoLog): StorageTx {
           })
           .then((rows) =>
             rows
-              .filter((l) => l.reorderPoint !== null && availableRaw(l) <= l.reorderPoint)
+              .filter(isLow)
               .slice(
                 filter.offset ?? 0,
                 filter.limit === undefined ? undefined : (filter.offset ?? 0) + filter.limit,
@@ -1011,17 +1012,19 @@ function createTx(s: State, log: UndoLog): StorageTx {
           holds.taken += 1
           if (r.status === 'expired') holds.expired += 1
         }
-        const shortages = s.history.filter(
-          (h) => h.action === 'inventory_shortage' && inWindow(h.createdAt) && inStores(h.storeId),
-        ).length
+        const shortages = new Set(
+          s.history
+            .filter((h) => h.action === 'inventory_shortage' && inWindow(h.createdAt) && inStores(h.storeId))
+            .map((h) => h.entityId),
+        ).size
         const low = [...s.levels.values()]
-          .filter((l) => inStores(s.locations.get(l.locationId)?.storeId))
+          .filter((l) => isLow(l) && inStores(s.locations.get(l.locationId)?.storeId))
           .map((l) => ({
             itemId: l.itemId,
             locationId: l.locationId,
-            available: l.onHand - l.reserved - l.damaged - l.quarantine - l.safetyStock,
+            available: availableRaw(l),
+            reorderPoint: l.reorderPoint as number,
           }))
-          .filter((l) => l.available <= f.lowStockAvailable)
           .sort(
             (a, b) => a.available - b.available || cmp(a.itemId, b.itemId) || cmp(a.locationId, b.locationId),
           )

@@ -9,8 +9,9 @@ const normalise = (value: string) => value.trim().toLowerCase().slice(0, MAX_TER
 
 /**
  * The words an order is found by in a text search, lowercased: its number, its customer reference, every
- * line's sku and item name (the whole name and each word of it), and every external (POS) id. A search
- * word matches an order when it is the beginning of one of these terms. Every storage keeps exactly these
+ * line's sku, each word of every line's item name, and every external (POS) id. A search word matches an
+ * order when it is the beginning of one of these terms. (A search word has no spaces, so the beginning of
+ * a whole item name is the beginning of its first word: the words alone find the same orders.) Every storage keeps exactly these
  * (SQL in a term table, kept in step with the order's writes), so a search finds the same orders on each.
  */
 export function searchTermsOf(
@@ -26,7 +27,6 @@ export function searchTermsOf(
   add(order.customerId)
   for (const line of order.lines) {
     add(line.sku)
-    add(line.name)
     for (const word of (line.name ?? '').split(/\s+/)) add(word)
   }
   for (const id of Object.values(order.externalIds)) add(id)

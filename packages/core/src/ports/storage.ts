@@ -533,8 +533,6 @@ export interface DashboardFilter {
   to: Date
   /** Statuses counted as the open backlog (over every order, whenever created). */
   backlogStatuses: readonly string[]
-  /** Levels at or below this availability count as low stock. */
-  lowStockAvailable: number
   /** How many of the lowest levels to return. */
   lowStockSample: number
 }
@@ -547,10 +545,20 @@ export interface DashboardFigures {
   backlog: Record<string, number>
   /** Holds taken in the window, and how many of them expired. */
   holds: { taken: number; expired: number }
-  /** Shortages recorded in the window (audit rows `inventory_shortage`). */
+  /**
+   * Stock-out incidents: the items at a location found short in the window (an `inventory_shortage`
+   * audit row: on-hand below what holds promised), each (item, location) counted once however often it
+   * was recorded.
+   */
   shortages: number
-  /** Levels at or below the low-stock availability: how many, and the lowest few. */
-  lowStock: { rows: number; lowest: Array<{ itemId: string; locationId: string; available: number }> }
+  /**
+   * Low levels, by inventory's one definition (`isLow`: a reorder point is set and the available quantity
+   * is at or below it): how many, and the lowest few (by available, then item and location).
+   */
+  lowStock: {
+    rows: number
+    lowest: Array<{ itemId: string; locationId: string; available: number; reorderPoint: number }>
+  }
 }
 
 export interface DashboardRepository {

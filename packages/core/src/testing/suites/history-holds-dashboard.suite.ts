@@ -229,7 +229,7 @@ export const historyHoldsDashboardSuite: Suite = (target) => {
         from,
         to,
         storeIds: [w.storeId],
-        thresholds: { cancellationRate: 0.2, minOrders: 1, lowStockAvailable: 0 },
+        thresholds: { cancellationRate: 0.2, minOrders: 1 },
       })
       expect(s.orders).toBe(6)
       expect(s.ordersByStatus).toEqual({ cancelled: 3, picked_up: 1, confirmed: 2 })
@@ -247,15 +247,43 @@ export const historyHoldsDashboardSuite: Suite = (target) => {
       expect(s.fulfillmentBacklog).toEqual({ orders: 2, byStatus: { confirmed: 2 } })
       expect(s.alerts.map((x) => x.kind).sort()).toEqual(['high_cancellation_rate'])
 
-      // low stock: the scarce item held to its last unit; a POS reported down
+      // low stock is inventory's: the scarce item (reorder point 0) held to its last unit is low; the
+      // flower, counted below what its holds promise but not watched (no reorder point), is not
+      const scarce = w.items.scarce as string
+      const flower = w.items.flower as string
+      await w.oms.inventory.setReorderPoint({
+        actor: m,
+        itemId: scarce,
+        locationId: w.locationId,
+        reorderPoint: 0,
+      })
       await placeOrder(w, { scarce: 1 })
+      // stock-out incidents: flower found short twice (two counts), scarce once: two items short
+      for (const [itemId, quantity] of [
+        [flower, 3],
+        [flower, 2],
+        [scarce, 0],
+      ] as const) {
+        const count = await w.oms.counts.open({ actor: m, locationId: w.locationId, itemIds: [itemId] })
+        await w.oms.counts.record({ actor: m, countId: count.id, lines: [{ itemId, quantity }] })
+        await w.oms.counts.approve({ actor: m, countId: count.id })
+      }
+      const shortageRows = await w.oms.history.search({ actor: m, actions: ['inventory_shortage'] })
+      expect(shortageRows.entries).toHaveLength(3)
       pos.healthy = false
       const later = await w.oms.dashboard.summary({ actor: m, from, to: new Date(hourStart + 3 * 3_600_000) })
       expect(later.storeIds).toBeNull()
       expect(later.orders).toBe(8)
+      expect(later.stockOutIncidents).toBe(2)
       const low = later.alerts.find((x) => x.kind === 'low_stock')
-      expect(low).toMatchObject({ rows: expect.any(Number) })
-      expect(low?.kind === 'low_stock' && low.lowest.some((l) => l.itemId === w.items.scarce)).toBe(true)
+      expect(low).toMatchObject({
+        rows: 1,
+        lowest: [{ itemId: scarce, locationId: w.locationId, available: 0, reorderPoint: 0 }],
+      })
+      // the same levels as inventory.lowStock: one definition
+      expect((await w.oms.inventory.lowStock({ actor: m })).map((l) => [l.itemId, l.locationId])).toEqual([
+        [scarce, w.locationId],
+      ])
       expect(later.alerts.some((x) => x.kind === 'pos_down' && x.vendor === 'treez')).toBe(true)
       expect(later.alerts.some((x) => x.kind === 'high_cancellation_rate')).toBe(false) // 3 of 8, under 20 orders
 

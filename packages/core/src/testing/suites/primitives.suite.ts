@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { Order, Reservation } from '../../domain/schemas'
+import type { StorageTx } from '../../ports/storage'
 import { uid } from '../fixtures'
 import type { Suite } from './suite'
 import { useStorage } from './use-storage'
@@ -22,6 +23,51 @@ const hold = (over: Partial<Reservation>): Reservation => ({
   fulfilledAt: null,
   notes: null,
   createdAt: now,
+  updatedAt: now,
+  ...over,
+})
+
+/** An order of `store` found by words containing `token` (number, customer, sku, item name). */
+const anOrder = (store: string, token: string, k: number, over: Partial<Order> = {}): Order => ({
+  id: uid('order'),
+  number: `ORD-${token}-${k}`,
+  channel: 'kiosk',
+  flow: 'pickup',
+  storeId: store,
+  locationId: 'l',
+  customerId: `cust-${token}-${k}`,
+  lines: [
+    {
+      id: 'l1',
+      itemId: 'i',
+      sku: `SKU-${token}-${k}`,
+      name: `Old${token} Flower`,
+      quantity: 1,
+      unitPriceMinor: 100,
+      discountMinor: 0,
+      taxMinor: 0,
+      totalMinor: 100,
+    },
+  ],
+  totals: {
+    subtotalMinor: 100,
+    discountMinor: 0,
+    taxMinor: 0,
+    shippingMinor: 0,
+    totalMinor: 100,
+    currency: 'USD',
+  },
+  paymentStatus: 'unpaid',
+  status: 'payment_pending',
+  cancellationReason: null,
+  packedQuantity: 0,
+  assigneeId: null,
+  posSyncState: null,
+  version: 1,
+  externalIds: {},
+  attributes: {},
+  idempotencyKey: null,
+  createdAt: new Date(now.getTime() + k),
   updatedAt: now,
   ...over,
 })
@@ -211,6 +257,149 @@ export const primitivesSuite: Suite = (target, options) =>
       ).toBe(false)
       expect((await s.transaction((tx) => tx.orders.get(order.id)))?.status).toBe('confirmed')
       expect((await s.transaction((tx) => tx.orders.getByNumber(order.number)))?.id).toBe(order.id)
+    })
+
+    test('updateMany writes every field an order write changes and keeps the search terms in step, as update does', async () => {
+      const s = storage()
+      const store = uid('store')
+      const token = uid('t')
+        .toLowerCase()
+        .replaceAll(/[^a-z0-9]/g, '')
+      const order = (k: number, over: Partial<Order> = {}) => anOrder(store, token, k, over)
+      const [a, b, c, d] = [order(1), order(2), order(3), order(4)] as [Order, Order, Order, Order]
+      await s.transaction(async (tx) => {
+        for (const o of [a, b, c, d]) await tx.orders.insert(o)
+      })
+      const find = (text: string) =>
+        s.transaction(async (tx) =>
+          (
+            await tx.orders.search(
+              { storeIds: [store], words: text.toLowerCase().split(' ') },
+              { sort: { field: 'created', direction: 'desc' }, limit: 10 },
+            )
+          ).map((o) => o.number),
+        )
+      // a: new lines, customer, external id, assignee, sync state; b: status only; c: a stale version
+      const line = a.lines[0] as Order['lines'][number]
+      const a2: Order = {
+        ...a,
+        customerId: `newcust-${token}`,
+        lines: [{ ...line, sku: `NEWSKU-${token}`, name: `New${token} Vape`, quantity: 2, totalMinor: 200 }],
+        totals: { ...a.totals, subtotalMinor: 200, totalMinor: 200 },
+        externalIds: { treez: `TZ-${token}` },
+        assigneeId: 'staff-1',
+        posSyncState: 'synced',
+        status: 'confirmed',
+        paymentStatus: 'paid',
+        version: 2,
+      }
+      const b2: Order = { ...b, status: 'confirmed', paymentStatus: 'paid', version: 2 }
+      const c2: Order = { ...c, externalIds: { treez: `TZC-${token}` }, version: 2 }
+      const written = await s.transaction((tx) =>
+        tx.orders.updateMany([
+          { order: a2, expectedVersion: 1 },
+          { order: b2, expectedVersion: 1 },
+          { order: c2, expectedVersion: 7 },
+        ]),
+      )
+      expect(written).toBe(2)
+      expect(await s.transaction((tx) => tx.orders.get(a.id))).toEqual(a2)
+      expect(await s.transaction((tx) => tx.orders.get(b.id))).toEqual(b2)
+      expect(await s.transaction((tx) => tx.orders.get(c.id))).toEqual(c)
+      expect(await find(`TZ-${token}`)).toEqual([a.number])
+      expect(await find(`NEWSKU-${token}`)).toEqual([a.number])
+      expect(await find(`newcust-${token}`)).toEqual([a.number])
+      expect(await find(`New${token} vape`)).toEqual([a.number])
+      expect(await find(`SKU-${token}-1`)).toEqual([])
+      expect(await find(`cust-${token}-1`)).toEqual([])
+      // b's terms are untouched, c (not written) keeps its old terms and gains none
+      expect(await find(`SKU-${token}-2`)).toEqual([b.number])
+      expect(await find(`TZC-${token}`)).toEqual([])
+      expect(await find(`Old${token}`)).toEqual([d.number, c.number, b.number])
+      // update: the same for one order
+      const d2: Order = { ...d, externalIds: { dutchie: `DU-${token}` }, customerId: null, version: 2 }
+      expect(await s.transaction((tx) => tx.orders.update(d2, 1))).toBe(true)
+      expect(await find(`DU-${token}`)).toEqual([d.number])
+      expect(await find(`cust-${token}-4`)).toEqual([])
+      expect(await find(`Old${token} flower`)).toEqual([d.number, c.number, b.number])
+    })
+
+    test('text pages newest first and several statuses newest first are the same as sorting every match, over orders months apart', async () => {
+      const s = storage()
+      const store = uid('store')
+      const token = uid('w')
+        .toLowerCase()
+        .replaceAll(/[^a-z0-9]/g, '')
+      const DAY = 86_400_000
+      // 60 orders over 200 days (bursts today, days ago, weeks ago, months ago), some sharing a time
+      const ages = [0, 0, 0.2, 0.5, 2, 2, 3, 6, 9, 12, 20, 30, 33, 45, 90, 120, 200]
+      const statuses = ['confirmed', 'processing', 'ready_for_pickup', 'cancelled'] as const
+      const all = Array.from({ length: 60 }, (_, k) =>
+        anOrder(store, token, k, {
+          createdAt: new Date(now.getTime() - (ages[k % ages.length] as number) * DAY - (k % 3) * 1000),
+          status: statuses[k % 4] as Order['status'],
+          lines: [
+            {
+              id: 'l1',
+              itemId: 'i',
+              sku: `SKU-${token}-${k}`,
+              name: `${token} ${k % 2 ? 'Vape' : 'Flower'} ${k % 3 ? 'Cart' : 'Jar'}`,
+              quantity: 1,
+              unitPriceMinor: 100,
+              discountMinor: 0,
+              taxMinor: 0,
+              totalMinor: 100,
+            },
+          ],
+        }),
+      )
+      await s.transaction(async (tx) => {
+        for (const o of all) await tx.orders.insert(o)
+      })
+      const newestFirst = (a: Order, b: Order) =>
+        b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+      const pages = async (filter: Parameters<StorageTx['orders']['search']>[0], limit: number) => {
+        const seen: string[] = []
+        let after: { value: number; id: string } | undefined
+        for (;;) {
+          const page = await s.transaction((tx) =>
+            tx.orders.search(filter, {
+              sort: { field: 'created', direction: 'desc' },
+              limit,
+              ...(after ? { after } : {}),
+            }),
+          )
+          seen.push(...page.map((o) => o.id))
+          const last = page[page.length - 1]
+          if (page.length < limit || !last) return seen
+          after = { value: last.createdAt.getTime(), id: last.id }
+        }
+      }
+      const vapeCart = all.filter((_, k) => k % 2 === 1 && k % 3 !== 0).sort(newestFirst)
+      for (const limit of [1, 4, 7, 100])
+        expect(await pages({ storeIds: [store], words: [token, 'vap', 'car'] }, limit)).toEqual(
+          vapeCart.map((o) => o.id),
+        )
+      // a creation range bounds the windows
+      const to = new Date(now.getTime() - 10 * DAY)
+      expect(await pages({ storeIds: [store], words: [token, 'flow'], createdTo: to }, 3)).toEqual(
+        all
+          .filter((o, k) => k % 2 === 0 && o.createdAt < to)
+          .sort(newestFirst)
+          .map((o) => o.id),
+      )
+      // several statuses: pages merged from one range per status
+      expect(
+        await pages({ storeIds: [store], statuses: ['processing', 'cancelled', 'confirmed'] }, 5),
+      ).toEqual(
+        all
+          .filter((o) => o.status !== 'ready_for_pickup')
+          .sort(newestFirst)
+          .map((o) => o.id),
+      )
+      expect(
+        await s.transaction((tx) => tx.orders.count({ storeIds: [store], words: [token, 'vap', 'car'] })),
+      ).toBe(vapeCart.length)
     })
 
     test('outbox claims lease events, one per aggregate at a time, in order', async () => {
