@@ -126,7 +126,6 @@ const SEARCH_INDEXES: ReadonlyArray<readonly [string, string, string, string | n
   ['oms_reservations_created', 'oms_reservations', '(created_at, id, location_id, status)', null],
   ['oms_history_action', 'oms_history', '(action, seq)', null],
   ['oms_history_actor', 'oms_history', '(actor_id, seq)', null],
-  ['oms_order_terms_order', 'oms_order_terms', '(order_id, term)', null],
 ]
 
 const percentile = (sorted: number[], p: number) =>
@@ -358,8 +357,6 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
   console.log(`    orders: ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const t1 = performance.now()
   // the search terms, exactly as the library writes them: number, customer, items' terms, external id
-  // the term table's order index is built once after it is filled, not by 13M random inserts
-  await sql.exec('DROP INDEX IF EXISTS oms_order_terms_order')
   const sst = `'store-' || ${pad('s.st', 2)}`
   await sql.exec(
     `INSERT ${pgsql ? '' : 'OR IGNORE '}INTO oms_order_terms (term, order_id, store_id, created_at)
@@ -371,7 +368,6 @@ async function seed(backend: Backend, sql: Sql, n: number, now: number): Promise
        UNION ALL SELECT 'tz-' || s.n, 'o-' || s.n, ${sst}, ${ts('s.created')} FROM bench_seed s WHERE s.misc < 80
      ) x ORDER BY term, created_at, order_id ${pgsql ? 'ON CONFLICT DO NOTHING' : ''}`,
   )
-  await sql.exec('CREATE INDEX oms_order_terms_order ON oms_order_terms (order_id, term)')
   console.log(`    search terms: ${((performance.now() - t1) / 1000).toFixed(1)} s`)
   const t2 = performance.now()
   // one hold per order, in the state its order implies

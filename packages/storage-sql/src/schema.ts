@@ -522,8 +522,9 @@ async function addFulfillment(db: AnyDb): Promise<void> {
  * 0007: text and filter searches that stay fast at a million orders. The term table is rebuilt keyed by
  * `(term, created_at, order_id, store_id)`: each term row carries its order's creation time and store, so
  * "this term, newest first" (and "this term since then") is one range of the key, the store checked in the
- * index; a second index `(order_id, term)` keeps an order's terms in step. One index ordered by term, as
- * before (a new order's terms land all over it; the order index takes them together). Orders count their
+ * index. It is the table's only index (a new order's terms land all over it): an order's writes keep its
+ * terms in step from the version they replace, by this key, and a search checks a second word of an order
+ * by seeking it here with the order's creation time and id. Orders count their
  * notes (kept in step by the note writes, in the same transaction) for a "has notes" filter on a small
  * partial index; a partial index holds the orders whose POS sync failed; `(status, created_at, id)` pages
  * one status newest first (a search over several statuses merges one such range per status); the
@@ -553,11 +554,6 @@ async function addSearchScale(db: AnyDb, t: ColumnTypes): Promise<void> {
     .execute()
   await db.schema.dropTable('oms_order_terms').execute()
   await db.schema.alterTable('oms_order_terms_0007').renameTo('oms_order_terms').execute()
-  await db.schema
-    .createIndex('oms_order_terms_order')
-    .on('oms_order_terms')
-    .columns(['order_id', 'term'])
-    .execute()
 
   await db.schema
     .alterTable('oms_orders')

@@ -481,20 +481,19 @@ function wordMatches(
   const rows = (word: string) => wordRows(db, dialect, f, word, expanded).select('t.order_id')
   if (!top) return others.reduce((all, word) => all.intersect(rows(word)), rows(first))
   let t = wordRows(db, dialect, f, first, expanded).select(['t.order_id', 't.created_at'])
-  // The other words are checked per row of the first (already narrowed by store and time) on the
-  // (order_id, term) index: the row's order has the store and time the narrowing asked for.
+  // The other words (expanded to their terms: `top` is only asked for then) are checked per row of the
+  // first, already narrowed by store and time, on the term table's own key: one seek of
+  // (term, created_at, order_id) per term of the word.
   for (const word of others)
     t = t.where(({ exists, selectFrom }) => {
-      let u = selectFrom('oms_order_terms as u')
-        .select(sql.lit(1).as('one'))
-        .whereRef('u.order_id', '=', 't.order_id')
-      const terms = expanded?.get(word)
-      u = terms
-        ? terms.length
-          ? u.where('u.term', 'in', terms)
-          : u.where(sql.lit(false))
-        : u.where('u.term', '>=', word).where('u.term', '<', `${word}${PREFIX_END}`)
-      return exists(u)
+      const terms = expanded?.get(word) ?? []
+      return exists(
+        selectFrom('oms_order_terms as u')
+          .select(sql.lit(1).as('one'))
+          .where(terms.length ? sql<boolean>`u.term in (${sql.join(terms)})` : sql.lit(false))
+          .whereRef('u.created_at', '=', 't.created_at')
+          .whereRef('u.order_id', '=', 't.order_id'),
+      )
     })
   const after = top.after
   if (after)
@@ -688,34 +687,38 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
     return searchTermsOf(o).map((term) => ({ term, order_id: o.id, store_id: o.storeId, created_at }))
   }
   /**
-   * Keeps these orders' term rows in step with them. One order: drops the terms it no longer has, adds
-   * the new ones (nothing is written when they did not change). Several: their rows are replaced (one
-   * DELETE and one INSERT for all of them).
+   * Keeps the term rows of orders just written in step with them, from the versions they replaced: the
+   * terms an order lost are deleted and those it gained inserted, each by the term table's own key (its
+   * store and creation time never change). Nothing is written when its terms did not change — the common
+   * case, a status change.
    */
-  const refreshTerms = async (orders: readonly Order[]) => {
-    const [only] = orders
-    if (!only) return
-    const rows = orders.flatMap(termRows)
-    if (orders.length === 1)
+  const refreshTerms = async (changes: ReadonlyArray<{ before: Order; after: Order }>) => {
+    const lost: Array<ReturnType<typeof termRows>[number]> = []
+    const gained: typeof lost = []
+    for (const { before, after } of changes) {
+      const old = new Set(searchTermsOf(before))
+      const rows = termRows(after)
+      const now = new Set(rows.map((r) => r.term))
+      gained.push(...rows.filter((r) => !old.has(r.term)))
+      lost.push(...termRows(before).filter((r) => !now.has(r.term)))
+    }
+    for (const chunk of chunks(lost, 500))
       await db
         .deleteFrom('oms_order_terms')
-        .where('order_id', '=', only.id)
-        .where(
-          'term',
-          'not in',
-          rows.map((r) => r.term),
+        .where((eb) =>
+          eb.or(
+            chunk.map((r) =>
+              eb.and([
+                eb('term', '=', r.term),
+                eb('created_at', '=', r.created_at),
+                eb('order_id', '=', r.order_id),
+                eb('store_id', '=', r.store_id),
+              ]),
+            ),
+          ),
         )
         .execute()
-    else
-      await db
-        .deleteFrom('oms_order_terms')
-        .where(
-          'order_id',
-          'in',
-          orders.map((o) => o.id),
-        )
-        .execute()
-    for (const chunk of chunks(rows, 2000))
+    for (const chunk of chunks(gained, 2000))
       await db
         .insertInto('oms_order_terms')
         .values(chunk)
@@ -1309,6 +1312,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
       },
       async update(order, expectedVersion) {
         const { id, ...rest } = orderRow(order)
+        // the version being replaced, for its search terms (a compare-and-swap that will miss stops here)
+        const before = await db.selectFrom('oms_orders').selectAll().where('id', '=', id).executeTakeFirst()
+        if (!before || Number(before.version) !== expectedVersion) return false
         const r = await db
           .updateTable('oms_orders')
           .set(rest)
@@ -1317,7 +1323,7 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
           .executeTakeFirst()
         if (Number(r.numUpdatedRows) !== 1) return false
         // The search terms follow the order: drop those it lost, add those it gained.
-        await refreshTerms([order])
+        await refreshTerms([{ before: toOrder(before), after: order }])
         return true
       },
       async updateMany(updates) {
@@ -1326,6 +1332,20 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         // version. Every column an order write can change is set (as `update` does), and the search
         // terms of the orders written follow them.
         for (const chunk of chunks(updates, 250)) {
+          // the versions being replaced, for their search terms
+          const replaced = new Map(
+            (
+              await db
+                .selectFrom('oms_orders')
+                .selectAll()
+                .where(
+                  'id',
+                  'in',
+                  chunk.map((u) => u.order.id),
+                )
+                .execute()
+            ).map((r) => [r.id, r]),
+          )
           const values = chunk.map(({ order, expectedVersion }) => {
             const r = orderRow(order)
             return sql`(${r.id}, ${expectedVersion}, ${r.status}, ${r.payment_status}, ${r.packed_quantity}, ${r.version}, ${r.doc}, ${r.updated_at}, ${r.customer_id}, ${r.location_id}, ${r.total_minor}, ${r.currency}, ${r.assignee_id}, ${r.pos_sync_state})`
@@ -1351,7 +1371,14 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             returning oms_orders.id`.execute(db)
           const ids = new Set((result.rows as Array<{ id: string }>).map((r) => r.id))
           written += ids.size
-          await refreshTerms(chunk.filter((u) => ids.has(u.order.id)).map((u) => u.order))
+          await refreshTerms(
+            chunk.flatMap((u) => {
+              const before = replaced.get(u.order.id)
+              return ids.has(u.order.id) && before && Number(before.version) === u.expectedVersion
+                ? [{ before: toOrder(before), after: u.order }]
+                : []
+            }),
+          )
         }
         return written
       },
@@ -1378,7 +1405,13 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         const column = SORT_COLUMNS[field]
         const words = filter.words?.length ? await expandWords(db, dialect, filter, filter.words) : undefined
         const expanded = words?.terms
-        const byTerms = field === 'created' && !!filter.words?.length && onTermRowsOnly(filter)
+        // the page cut on the term rows, when every criterion is on them and every word but the first
+        // was expanded to its terms (the others are sought on the term table's key)
+        const byTerms =
+          field === 'created' &&
+          !!filter.words?.length &&
+          onTermRowsOnly(filter) &&
+          filter.words.slice(1).every((w) => expanded?.has(w))
         const lateRows =
           field === 'total' && !filter.words?.length && !!(filter.createdFrom || filter.createdTo)
         const pageOf = (f: OrderSearchFilter) => {
