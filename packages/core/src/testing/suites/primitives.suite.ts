@@ -206,48 +206,10 @@ export const primitivesSuite: Suite = (target, options) =>
 
     test('an order update is a compare-and-swap on its version', async () => {
       const s = storage()
-      const order: Order = {
-        id: uid('order'),
-        number: `ORD-20261122-${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
-        channel: 'kiosk',
-        flow: 'pickup',
-        storeId: 's',
-        locationId: 'l',
+      const order = anOrder('s', String(Math.floor(Math.random() * 1e8)), 0, {
         customerId: null,
-        lines: [
-          {
-            id: 'l1',
-            itemId: 'i',
-            sku: null,
-            name: null,
-            quantity: 1,
-            unitPriceMinor: 100,
-            discountMinor: 0,
-            taxMinor: 0,
-            totalMinor: 100,
-          },
-        ],
-        totals: {
-          subtotalMinor: 100,
-          discountMinor: 0,
-          taxMinor: 0,
-          shippingMinor: 0,
-          totalMinor: 100,
-          currency: 'USD',
-        },
-        paymentStatus: 'unpaid',
-        status: 'payment_pending',
-        cancellationReason: null,
-        packedQuantity: 0,
-        assigneeId: null,
-        posSyncState: null,
-        version: 1,
-        externalIds: {},
-        attributes: {},
-        idempotencyKey: null,
         createdAt: now,
-        updatedAt: now,
-      }
+      })
       await s.transaction((tx) => tx.orders.insert(order))
       expect(
         await s.transaction((tx) => tx.orders.update({ ...order, status: 'confirmed', version: 2 }, 1)),
