@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import type { Fulfillment, Order } from '../../domain/schemas'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
-import { snapshotStorage } from '../invariants'
+import { checkInvariants, snapshotStorage } from '../invariants'
+import { race } from './interleavings.suite'
 import type { Suite } from './suite'
 import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -154,4 +155,45 @@ export const fulfillmentBypassSuite: Suite = (target) =>
       expect(await level(w)).toEqual({ onHand: 10, reserved: 0 })
       await expectInvariants(w)
     })
+
+    for (const [first, second] of [
+      ['direct pick-up', 'fulfillment create'],
+      ['fulfillment create', 'direct pick-up'],
+    ] as const) {
+      test(`forced interleaving: ${first} stopped after claiming the order while ${second} runs`, async () => {
+        const w = await createWorld(storage(), { flower: 10 })
+        const order = await paid(w, 3, 'pickup')
+        for (const type of ['order.start_processing', 'order.ready'])
+          await w.oms.orders.send({ actor: m, orderId: order.id, type })
+        const run = {
+          'direct pick-up': (oms: World['oms']) =>
+            codeOf(oms.orders.send({ actor: m, orderId: order.id, type: 'order.pick_up' })),
+          'fulfillment create': (oms: World['oms']) =>
+            codeOf(oms.fulfillments.create({ actor: staff, orderId: order.id })),
+        }
+        const peer = target.peer ? await target.peer(w.storage) : null
+        try {
+          const [a, b] = await race(w, peer, {
+            a: run[first],
+            point: { when: 'after', calls: ['orders.lock'] },
+            b: run[second],
+          })
+          // the order's claim serialises them: the first wins, the second sees it and is refused
+          expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
+        } finally {
+          await peer?.close()
+        }
+        const open = await w.oms.fulfillments.listByOrder({ actor: m, orderId: order.id })
+        if (first === 'direct pick-up') {
+          expect(await status(w, order)).toBe('picked_up')
+          expect(open).toEqual([])
+          expect(await level(w)).toEqual({ onHand: 7, reserved: 0 })
+        } else {
+          expect(await status(w, order)).toBe('ready_for_pickup')
+          expect(open.map((f) => f.status)).toEqual(['pending'])
+          expect(await level(w)).toEqual({ onHand: 10, reserved: 3 })
+        }
+        expect(await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now())).toEqual([])
+      })
+    }
   })
