@@ -428,6 +428,13 @@ export class FulfillmentService {
               : 'hand over a packed fulfillment',
         })
       }
+      // A pickup customer collects the whole order at once: its fulfillments are handed over only once
+      // all of them are packed (the order is ready for pickup), never one while another is still open.
+      if (from === 'ready_to_ship' && order.flow === 'pickup' && order.status !== 'ready_for_pickup') {
+        throw new InvalidTransitionError(this.#ctx.fulfillmentMachine.id, f.status, type, {
+          hint: 'a pickup order is handed over once all its goods are packed and the order is ready for pickup',
+        })
+      }
       return this.#transition(tx, now, cmd.actor, order, f, type)
     })
   }
@@ -683,7 +690,7 @@ const all = (fs: readonly Fulfillment[], statuses: readonly FulfillmentStatus[])
 /**
  * The order follows its fulfillments, in the caller's transaction (the order is claimed): its packed
  * quantity is what its packed fulfillments picked; it starts processing when picking starts; partially
- * shipped while some (not all) have shipped, partially delivered while some (not all) have arrived; once
+ * shipped while some (not all of its goods) have shipped, partially delivered while some (not all) have arrived; once
  * every unit it holds is in a fulfillment, it is packed (delivery) or ready for pickup when all are
  * packed, shipped when all have shipped, delivered when all are delivered, picked up when all are handed
  * over. Cancelled fulfillments do not count.
@@ -731,8 +738,10 @@ export async function followFulfillments(
     }
     const shippedAll = every(SHIPPED_STATUSES)
     const doneAll = every(DONE_STATUSES)
-    // Some have gone, others are still being worked on (the order's `partlyShipped`).
-    if ((status === 'processing' || status === 'packed') && some(SHIPPED_STATUSES) && some(OPEN_STATUSES))
+    // Some have gone, others are still being worked on or wait for a new fulfillment (the order's
+    // `partlyShipped`).
+    const rest = some(OPEN_STATUSES) || !covered
+    if ((status === 'processing' || status === 'packed') && some(SHIPPED_STATUSES) && rest)
       return 'order.ship_partially'
     if (status === 'processing' && every(PACKED_STATUSES)) return 'order.pack'
     if ((status === 'packed' || status === 'partially_shipped') && shippedAll) return 'order.ship'

@@ -100,8 +100,18 @@ const EXPECTED: Readonly<Record<Op, ReadonlySet<string>>> = {
   fulfil: new Set(['INVALID_TRANSITION']),
 }
 
-/** Orders in these statuses may carry sold units (a partial hand-over, then the pick-up, or a shipment). */
-const MAY_HAVE_SOLD: ReadonlySet<string> = new Set(['ready_for_pickup', 'picked_up', 'completed', 'shipped'])
+/**
+ * Orders in these statuses may carry sold units: a partial hand-over (a bag ready for pickup, a packed
+ * order that ships), the pick-up, a shipment, or some of an order's fulfillments shipped.
+ */
+const MAY_HAVE_SOLD: ReadonlySet<string> = new Set([
+  'ready_for_pickup',
+  'picked_up',
+  'completed',
+  'packed',
+  'partially_shipped',
+  'shipped',
+])
 /** Orders in these statuses hold nothing any more. */
 const HOLDS_NOTHING: ReadonlySet<string> = new Set(['cancelled', 'picked_up', 'completed', 'shipped'])
 /** Share of the orders created for delivery (their fulfillments ship; the others' are handed over). */
@@ -405,8 +415,8 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
         return 'OK'
       },
       async fulfil() {
-        // A paid order put into a fulfillment, scanned line by line (now and then a wrong code first),
-        // picked, packed, and shipped (delivery) or handed over (pickup) — or called off — while other
+        // A paid order put into its fulfillments, each scanned line by line (now and then a wrong code
+        // first), picked and packed; then each shipped (delivery) or handed over (pickup) — or called off — while other
         // workers cancel, expire, release and sell on the same orders and items.
         const order = await recentOrder(['confirmed', 'processing'])
         if (!order) return 'NOOP'
@@ -431,6 +441,9 @@ async function hammer(storage: Storage, config: HammerWorkerConfig): Promise<Ham
             })
           await oms.fulfillments.completePicking({ actor, fulfillmentId: f.id })
           await oms.fulfillments.pack({ actor, fulfillmentId: f.id, boxSize: 'S', weightGrams: 10 })
+        }
+        // Every box is packed before any leaves (a pickup customer collects the whole order at once).
+        for (const f of fs) {
           if (random() < 0.2) {
             await oms.fulfillments.cancel({ actor, fulfillmentId: f.id, reason: 'hammer' })
             report.fulfillments.cancelled += 1

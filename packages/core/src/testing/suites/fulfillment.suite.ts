@@ -564,6 +564,73 @@ export const fulfillmentSuite: Suite = (target, options) =>
       await expectInvariants(w)
     })
 
+    test('a split order: a box called off after the other shipped leaves it partially shipped until its goods ship; a pickup order is handed over only once every box is packed', async () => {
+      const w = await createWorld(storage(), { a: 1 }, { policies: { allocateAcrossLocations: true } })
+      // one on the sales floor and one in the back room: an order for two is held in both
+      await stockBackroom(w, 'a', 1)
+      const status = async (id: string) => (await w.oms.orders.get({ actor: m, orderId: id })).status
+      const ship = (fulfillmentId: string) =>
+        w.oms.fulfillments.ship({
+          actor: staff,
+          fulfillmentId,
+          carrier: 'UPS',
+          trackingNumber: fulfillmentId,
+        })
+      const split = async (flow: 'delivery' | 'pickup') => {
+        const order = await paidOrder(w, { a: 2 }, { flow })
+        const fs = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+        const floor = fs.find((f) => f.locationId === w.locationId)
+        const back = fs.find((f) => f.locationId === w.backroomId)
+        if (!floor || !back) throw new Error('the order was not split over two locations')
+        return { order, floor, back }
+      }
+
+      const delivery = await split('delivery')
+      await pickAll(w, delivery.floor)
+      await packIt(w, delivery.floor.id)
+      await ship(delivery.floor.id)
+      await w.oms.fulfillments.cancel({
+        actor: staff,
+        fulfillmentId: delivery.back.id,
+        reason: 'box damaged',
+      })
+      expect(await status(delivery.order.id)).toBe('partially_shipped')
+      const [again] = await w.oms.fulfillments.create({ actor: staff, orderId: delivery.order.id })
+      if (!again) throw new Error('no fulfillment for the returned goods')
+      await pickAll(w, again)
+      await packIt(w, again.id)
+      await ship(again.id)
+      expect(await status(delivery.order.id)).toBe('shipped')
+
+      // the same again, so the pickup order splits the same way
+      await stockBackroom(w, 'a', 1)
+      await w.oms.inventory.adjust({
+        actor: m,
+        itemId: w.items.a as string,
+        locationId: w.locationId,
+        delta: 1,
+        reason: 'adjust_correction',
+      })
+      const pickup = await split('pickup')
+      await pickAll(w, pickup.floor)
+      await packIt(w, pickup.floor.id)
+      const before = await w.oms.reservations.listByOrder({ actor: m, orderId: pickup.order.id })
+      const early = await rejectionOf(
+        w.oms.fulfillments.handOver({ actor: staff, fulfillmentId: pickup.floor.id }),
+      )
+      expect(early).toMatchObject({ code: 'INVALID_TRANSITION' })
+      expect(JSON.stringify(early)).toContain('ready for pickup')
+      expect(await w.oms.reservations.listByOrder({ actor: m, orderId: pickup.order.id })).toEqual(before)
+      await pickAll(w, pickup.back)
+      await packIt(w, pickup.back.id)
+      expect(await status(pickup.order.id)).toBe('ready_for_pickup')
+      await w.oms.fulfillments.handOver({ actor: staff, fulfillmentId: pickup.floor.id })
+      expect(await status(pickup.order.id)).toBe('ready_for_pickup')
+      await w.oms.fulfillments.handOver({ actor: staff, fulfillmentId: pickup.back.id })
+      expect(await status(pickup.order.id)).toBe('picked_up')
+      await expectInvariants(w)
+    })
+
     test('allocation: a 20-unit order with 10 on the sales floor and 100 in the vault is held in the vault alone', async () => {
       const w = await createWorld(storage(), { flower: 10 }, { policies: { allocateAcrossLocations: true } })
       await stockBackroom(w, 'flower', 100)
