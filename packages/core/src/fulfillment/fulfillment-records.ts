@@ -28,7 +28,13 @@ export const SHIPPED_STATUSES: readonly FulfillmentStatus[] = ['shipped', 'parti
 export const DONE_STATUSES: readonly FulfillmentStatus[] = ['partially_fulfilled', 'fulfilled']
 
 /** Order statuses in which goods may be put into (new) fulfillments. */
-const FULFILLABLE_ORDER_STATUSES = ['confirmed', 'processing', 'packed', 'partially_shipped', 'ready_for_pickup']
+const FULFILLABLE_ORDER_STATUSES = [
+  'confirmed',
+  'processing',
+  'packed',
+  'partially_shipped',
+  'ready_for_pickup',
+]
 
 const lineKey = (orderLineId: string, locationId: string) => `${orderLineId}\u001f${locationId}`
 
