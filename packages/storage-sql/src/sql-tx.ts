@@ -351,14 +351,19 @@ const SORT_COLUMNS = {
 /** A search word is looked up as its list of terms when it begins at most this many distinct terms. */
 const MAX_EXPANDED_TERMS = 64
 
-/** A word with fewer term rows than this (in the search's stores and range) is intersected directly. */
+/** A word with fewer term rows than this (in the search's creation range) is intersected directly. */
 const RARE_WORD_ROWS = 2000
 
 /** What `expandWords` learnt of a search's words. */
 interface ExpandedWords {
   /** The distinct terms each word begins, for the words that begin at most `MAX_EXPANDED_TERMS`. */
   terms: Map<string, readonly string[]>
-  /** Whether some word has fewer than `RARE_WORD_ROWS` term rows in the search's stores and range. */
+  /**
+   * The words, rarest first (fewest term rows, counted up to `RARE_WORD_ROWS`; then fewest terms): a
+   * search walks the first word's rows and checks the others per row.
+   */
+  order: string[]
+  /** Whether some word has fewer than `RARE_WORD_ROWS` term rows in the search's range. */
   rare: boolean
   /** The newest order's creation time (epoch ms), null without orders. */
   top: number | null
@@ -366,8 +371,9 @@ interface ExpandedWords {
 
 /**
  * One statement per word: the distinct terms it begins (a skip scan of the term index, one seek per
- * term), how many term rows it has in the search's stores and range (counted up to `RARE_WORD_ROWS`),
- * and (with the first word) the newest order's creation time.
+ * term), how many term rows it has in the search's creation range (counted up to `RARE_WORD_ROWS`, over
+ * every store: the first rows of its range in the index, where a count in a small store would walk the
+ * word's rows of all stores), and (with the first word) the newest order's creation time.
  */
 async function expandWords(
   db: Db,
@@ -376,11 +382,13 @@ async function expandWords(
   words: readonly string[],
 ): Promise<ExpandedWords> {
   const table = sql.table(dialect.schema ? `${dialect.schema}.oms_order_terms` : 'oms_order_terms')
-  const out: ExpandedWords = { terms: new Map(), rare: false, top: null }
+  const out: ExpandedWords = { terms: new Map(), order: [], rare: false, top: null }
+  const range = { createdFrom: f.createdFrom, createdTo: f.createdTo }
+  const rows = new Map<string, number>()
   for (const [i, word] of words.entries()) {
     const end = `${word}${PREFIX_END}`
-    const rows = wordRows(db, dialect, f, word, undefined).select('t.order_id').limit(RARE_WORD_ROWS)
-    const count = db.selectFrom(rows.as('x')).select((eb) => eb.fn.countAll<number | string>().as('n'))
+    const inRange = wordRows(db, dialect, range, word, undefined).select('t.order_id').limit(RARE_WORD_ROWS)
+    const count = db.selectFrom(inRange.as('x')).select((eb) => eb.fn.countAll<number | string>().as('n'))
     const top =
       i === 0 ? db.selectFrom('oms_orders').select((eb) => eb.fn.max('created_at').as('top')) : sql`null`
     const r = await sql<{
@@ -399,10 +407,13 @@ async function expandWords(
     const terms = r.rows.filter((row) => row.term !== null).map((row) => row.term as string)
     const summary = r.rows.find((row) => row.term === null)
     if (terms.length <= MAX_EXPANDED_TERMS) out.terms.set(word, terms)
+    rows.set(word, Number(summary?.n ?? 0))
     if (Number(summary?.n ?? 0) < RARE_WORD_ROWS) out.rare = true
     if (i === 0 && summary?.top !== null && summary?.top !== undefined)
       out.top = readTs(summary.top as Date | number | string).getTime()
   }
+  const width = (w: string) => out.terms.get(w)?.length ?? Number.POSITIVE_INFINITY
+  out.order = [...words].sort((a, b) => (rows.get(a) ?? 0) - (rows.get(b) ?? 0) || width(a) - width(b))
   return out
 }
 
@@ -1400,11 +1411,16 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (filter.offset && filter.limit === undefined) q = q.limit(Number.MAX_SAFE_INTEGER)
         return (await q.execute()).map(toOrder)
       },
-      async search(filter, page) {
+      async search(asked, page) {
+        // A page is a few milliseconds of work: on PostgreSQL, starting parallel workers for it (which the
+        // planner picks for a long walk of term rows) costs several times the whole search.
+        if (dialect.name === 'pg') await sql`set local max_parallel_workers_per_gather = 0`.execute(db)
         const { field, direction } = page.sort
         const column = SORT_COLUMNS[field]
-        const words = filter.words?.length ? await expandWords(db, dialect, filter, filter.words) : undefined
+        const words = asked.words?.length ? await expandWords(db, dialect, asked, asked.words) : undefined
         const expanded = words?.terms
+        // the rarest word first: its rows are walked, the others checked per row
+        const filter = words ? { ...asked, words: words.order } : asked
         // the page cut on the term rows, when every criterion is on them and every word but the first
         // was expanded to its terms (the others are sought on the term table's key)
         const byTerms =
@@ -1458,7 +1474,17 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
             .execute()
           return rows.map(toOrder)
         }
-        if (filter.words?.length && field === 'created' && direction === 'desc' && words && !words.rare) {
+        // A page cut on the term rows of a first word that is one term walks that term's rows newest first
+        // and stops at the page's end: a window would only walk them again.
+        const walks = byTerms && expanded?.get(filter.words?.[0] as string)?.length === 1
+        if (
+          filter.words?.length &&
+          field === 'created' &&
+          direction === 'desc' &&
+          words &&
+          !words.rare &&
+          !walks
+        ) {
           // Text newest first: the words' order sets are intersected in the term table, which costs what
           // the sets hold. Narrowed to a window of recent orders first (the week before the page
           // starts, then a month), the sets are small; a window that fills the page holds the

@@ -293,7 +293,9 @@ export const orderSearchSuite: Suite = (target, options) => {
               'blue',
               'BD-3',
               'og kush',
+              'kush og',
               'diesel pre',
+              'pre diesel',
               'mango',
               'gum',
               orders[3]?.number as string,
@@ -339,6 +341,8 @@ export const orderSearchSuite: Suite = (target, options) => {
       const singles: Criteria[] = [
         { text: 'blue' },
         { text: 'og kush' },
+        // the same words the other way round (the rarer is walked first, whichever the caller wrote first)
+        { text: 'kush og' },
         { text: orders[5]?.number as string },
         { text: d.customers[1] },
         { text: 'tz-1' },
