@@ -725,14 +725,14 @@ export const UNINDEXED_HISTORY_ACTIONS = ['created', 'inventory_reserved'] as co
  * index leaves out the actions every new order writes.
  */
 async function slimCreationIndexes(db: AnyDb): Promise<void> {
-  await db.schema.dropIndex('oms_orders_status_store_created').execute()
-  await db.schema.dropIndex('oms_orders_status_created').execute()
+  await db.schema.dropIndex('oms_orders_status_store_created').ifExists().execute()
+  await db.schema.dropIndex('oms_orders_status_created').ifExists().execute()
   await db.schema
     .createIndex('oms_orders_status_created')
     .on('oms_orders')
     .columns(['status', 'created_at', 'id', 'store_id'])
     .execute()
-  await db.schema.dropIndex('oms_history_action').execute()
+  await db.schema.dropIndex('oms_history_action').ifExists().execute()
   await db.schema
     .createIndex('oms_history_action')
     .on('oms_history')
