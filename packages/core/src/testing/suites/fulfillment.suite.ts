@@ -925,4 +925,48 @@ export const fulfillmentSuite: Suite = (target, options) =>
         expect(await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now())).toEqual([])
       })
     }
+
+    for (const [first, second] of [
+      ['handOver', 'pack'],
+      ['pack', 'handOver'],
+    ] as const) {
+      test(`forced interleaving, split pickup order: ${first} of one box stopped inside its transaction while ${second} of the other runs`, async () => {
+        const w = await createWorld(storage(), { a: 1 }, { policies: { allocateAcrossLocations: true } })
+        await stockBackroom(w, 'a', 1)
+        const order = await paidOrder(w, { a: 2 }, { flow: 'pickup' })
+        const fs = await w.oms.fulfillments.create({ actor: staff, orderId: order.id })
+        const floor = fs.find((f) => f.locationId === w.locationId)
+        const back = fs.find((f) => f.locationId === w.backroomId)
+        if (!floor || !back) throw new Error('the order was not split over two locations')
+        await pickAll(w, floor)
+        await pickAll(w, back)
+        await packIt(w, floor.id)
+        const run = {
+          handOver: (oms: World['oms']) =>
+            codeOf(oms.fulfillments.handOver({ actor: staff, fulfillmentId: floor.id })),
+          pack: (oms: World['oms']) =>
+            codeOf(
+              oms.fulfillments.pack({ actor: staff, fulfillmentId: back.id, boxSize: 'S', weightGrams: 5 }),
+            ),
+        }
+        const peer = target.peer ? await target.peer(w.storage) : null
+        try {
+          const [a, b] = await race(w, peer, {
+            a: run[first],
+            point: { when: 'after', calls: ['orders.lock'] },
+            b: run[second],
+          })
+          // as if one ran after the other: a hand-over before the last box is packed is refused
+          expect([a, b]).toEqual(first === 'handOver' ? ['INVALID_TRANSITION', 'OK'] : ['OK', 'OK'])
+        } finally {
+          await peer?.close()
+        }
+        const now = await w.oms.orders.get({ actor: m, orderId: order.id })
+        expect(now.status).toBe('ready_for_pickup')
+        const handed = (await w.oms.fulfillments.get({ actor: m, fulfillmentId: floor.id })).status
+        expect(handed).toBe(first === 'handOver' ? 'ready_to_ship' : 'fulfilled')
+        expect(await saleMovements(w, order)).toEqual(first === 'handOver' ? [] : [[w.items.a, -1]])
+        expect(await checkInvariants(w.storage, w.oms.machines.orderMachines, w.clock.now())).toEqual([])
+      })
+    }
   })
