@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import type { Fulfillment, Order } from '../../domain/schemas'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
 import { checkInvariants, snapshotStorage } from '../invariants'
-import { race } from './interleavings.suite'
+import { raceOnOrderClaim } from './interleavings.suite'
 import type { Suite } from './suite'
 import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -171,18 +171,9 @@ export const fulfillmentBypassSuite: Suite = (target) =>
           'fulfillment create': (oms: World['oms']) =>
             codeOf(oms.fulfillments.create({ actor: staff, orderId: order.id })),
         }
-        const peer = target.peer ? await target.peer(w.storage) : null
-        try {
-          const [a, b] = await race(w, peer, {
-            a: run[first],
-            point: { when: 'after', calls: ['orders.lock'] },
-            b: run[second],
-          })
-          // the order's claim serialises them: the first wins, the second sees it and is refused
-          expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
-        } finally {
-          await peer?.close()
-        }
+        const [a, b] = await raceOnOrderClaim(w, target, run[first], run[second])
+        // the order's claim serialises them: the first wins, the second sees it and is refused
+        expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
         const open = await w.oms.fulfillments.listByOrder({ actor: m, orderId: order.id })
         if (first === 'direct pick-up') {
           expect(await status(w, order)).toBe('picked_up')

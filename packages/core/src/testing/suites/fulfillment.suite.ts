@@ -5,7 +5,7 @@ import type { AllocationStrategy } from '../../fulfillment/allocation'
 import type { CustomerNotification } from '../../ports/notifier'
 import { actors, createWorld, placeOrder, RETURN_TO_QUALITY_CHECK, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
-import { race } from './interleavings.suite'
+import { raceOnOrderClaim } from './interleavings.suite'
 import type { Suite } from './suite'
 import { codeOf, expectInvariants, rejectionOf, useStorage } from './use-storage'
 
@@ -904,18 +904,9 @@ export const fulfillmentSuite: Suite = (target, options) =>
           cancel: (oms: World['oms']) =>
             codeOf(oms.fulfillments.cancel({ actor: staff, fulfillmentId: f.id })),
         }
-        const peer = target.peer ? await target.peer(w.storage) : null
-        try {
-          const [a, b] = await race(w, peer, {
-            a: run[first],
-            point: { when: 'after', calls: ['orders.lock'] },
-            b: run[second],
-          })
-          // the first one wins; the second sees what it committed and is refused, never half-applied
-          expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
-        } finally {
-          await peer?.close()
-        }
+        const [a, b] = await raceOnOrderClaim(w, target, run[first], run[second])
+        // the first one wins; the second sees what it committed and is refused, never half-applied
+        expect([a, b]).toEqual(['OK', 'INVALID_TRANSITION'])
         const after = await w.oms.fulfillments.get({ actor: m, fulfillmentId: f.id })
         expect(after.status).toBe(first === 'ship' ? 'shipped' : 'cancelled')
         expect(await saleMovements(w, order)).toEqual(first === 'ship' ? [[w.items.flower, -3]] : [])
@@ -949,18 +940,9 @@ export const fulfillmentSuite: Suite = (target, options) =>
               oms.fulfillments.pack({ actor: staff, fulfillmentId: back.id, boxSize: 'S', weightGrams: 5 }),
             ),
         }
-        const peer = target.peer ? await target.peer(w.storage) : null
-        try {
-          const [a, b] = await race(w, peer, {
-            a: run[first],
-            point: { when: 'after', calls: ['orders.lock'] },
-            b: run[second],
-          })
-          // as if one ran after the other: a hand-over before the last box is packed is refused
-          expect([a, b]).toEqual(first === 'handOver' ? ['INVALID_TRANSITION', 'OK'] : ['OK', 'OK'])
-        } finally {
-          await peer?.close()
-        }
+        const [a, b] = await raceOnOrderClaim(w, target, run[first], run[second])
+        // as if one ran after the other: a hand-over before the last box is packed is refused
+        expect([a, b]).toEqual(first === 'handOver' ? ['INVALID_TRANSITION', 'OK'] : ['OK', 'OK'])
         const now = await w.oms.orders.get({ actor: m, orderId: order.id })
         expect(now.status).toBe('ready_for_pickup')
         const handed = (await w.oms.fulfillments.get({ actor: m, fulfillmentId: floor.id })).status

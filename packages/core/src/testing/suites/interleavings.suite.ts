@@ -8,7 +8,7 @@ import { createFakeClock } from '../fake-clock'
 import { actors, createWorld, placeOrder, type World } from '../fixtures'
 import { checkInvariants } from '../invariants'
 import { PausableStorage, type PausePoint } from '../pausable-storage'
-import type { InterleavingPeer, Suite } from './suite'
+import type { ConformanceTarget, InterleavingPeer, Suite } from './suite'
 import { useSharedStorage } from './use-storage'
 
 const DAY = 86_400_000
@@ -208,6 +208,24 @@ async function observe(w: World, refs: Refs, results: readonly string[]) {
     order: { status: order.status, paymentStatus: order.paymentStatus, version: order.version },
     holds,
     stock,
+  }
+}
+
+/**
+ * `race` of two commands on one order, `a` stopped right after it claimed the order (the point every order
+ * command passes), `b` on the target's second instance when it has one (closed afterwards).
+ */
+export async function raceOnOrderClaim<A, B>(
+  w: World,
+  target: ConformanceTarget,
+  a: (oms: Oms) => Promise<A>,
+  b: (oms: Oms) => Promise<B>,
+): Promise<[A, B]> {
+  const peer = target.peer ? await target.peer(w.storage) : null
+  try {
+    return await race(w, peer, { a, point: { when: 'after', calls: ['orders.lock'] }, b })
+  } finally {
+    await peer?.close()
   }
 }
 
