@@ -410,7 +410,9 @@ export class FulfillmentService {
 
   /**
    * ready_to_ship → fulfilled (partially_fulfilled after a short pick) at the counter, no carrier: the
-   * pickup flow's hand-over, which sells the picked goods from the holds.
+   * pickup flow's hand-over, which sells the picked goods from the holds. A pickup order's fulfillments
+   * are handed over only once all of them are packed (the order is ready for pickup); before that,
+   * INVALID_TRANSITION.
    */
   async handOver(input: FulfillmentCommandInput): Promise<Fulfillment> {
     return this.#finish('fulfillments.handOver', input, 'ready_to_ship')
