@@ -48,7 +48,7 @@ import {
   setLevelSetting,
 } from './inventory-operations-sql'
 import { createSqlPayments } from './payments-sql'
-import { type ColumnTypes, UNINDEXED_HISTORY_ACTIONS } from './schema'
+import { type ColumnTypes, historyActionIndexed, UNINDEXED_HISTORY_ACTIONS } from './schema'
 
 /** What differs between the SQL backends at query time. */
 export interface SqlDialect {
@@ -1595,12 +1595,9 @@ export function createSqlTx(db: Db, dialect: SqlDialect): StorageTx {
         if (f.actorId !== undefined) q = q.where('actor_id', '=', f.actorId)
         if (f.actions) {
           q = f.actions.length ? q.where('action', 'in', [...f.actions]) : q.where(sql.lit(false))
-          // Actions the action index holds: named as its condition is written, so both databases use it.
-          const unindexed: readonly string[] = UNINDEXED_HISTORY_ACTIONS
-          if (f.actions.length && !f.actions.some((a) => unindexed.includes(a)))
-            q = q.where(
-              sql<boolean>`action not in (${sql.join(UNINDEXED_HISTORY_ACTIONS.map((a) => sql.lit(a)))})`,
-            )
+          // Only actions the action index holds: its condition, so both databases use the index.
+          if (f.actions.length && !f.actions.some((a) => UNINDEXED_HISTORY_ACTIONS.includes(a)))
+            q = q.where(historyActionIndexed())
         }
         if (f.from) q = q.where('created_at', '>=', codec.ts(f.from))
         if (f.to) q = q.where('created_at', '<', codec.ts(f.to))
